@@ -1,0 +1,134 @@
+package org.copyoffload.protocol.nvme.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.MessageToMessageEncoder;
+import java.util.List;
+
+/**
+ * Writes {@link NvmeTcpPdu}s with the negotiated digests and the peer's data alignment. The data of a
+ * PDU is not copied: the output is a composite of the encoded header and the PDU's own buffer.
+ */
+@ChannelHandler.Sharable
+public final class NvmeTcpPduEncoder extends MessageToMessageEncoder<NvmeTcpPdu> {
+    private final NvmeTcpSettings settings;
+
+    public NvmeTcpPduEncoder(NvmeTcpSettings settings) {
+        super(NvmeTcpPdu.class);
+        this.settings = settings;
+    }
+
+    @Override
+    protected void encode(ChannelHandlerContext ctx, NvmeTcpPdu pdu, List<Object> out) {
+        ByteBuf encoded = encode(ctx.alloc(), pdu, settings);
+        settings.listener().sent(pdu.type(), encoded.readableBytes());
+        out.add(encoded);
+    }
+
+    /**
+     * The PDU's bytes. The data buffer of a {@link NvmeTcpPdu.WithData} is retained into the result, so the
+     * caller still owns (and releases) the PDU.
+     */
+    public static ByteBuf encode(ByteBufAllocator alloc, NvmeTcpPdu pdu, NvmeTcpSettings settings) {
+        PduType type = pdu.type();
+        if (type == null) {
+            throw new IllegalArgumentException("not a wire PDU: " + pdu);
+        }
+        int hlen = type.headerLength();
+        boolean hdgst = type.digestable() && settings.headerDigest();
+        ByteBuf data = pdu instanceof NvmeTcpPdu.WithData withData ? withData.data() : null;
+        int dataLength = data == null ? 0 : data.readableBytes();
+        if (type.isTermination()) {
+            // Termination requests carry their data right after the header, never with digests.
+            dataLength = Math.min(dataLength, NvmeTcpPdu.TermReq.MAX_DATA);
+        }
+        boolean ddgst = dataLength > 0 && type.digestable() && settings.dataDigest();
+        int headerEnd = hlen + (hdgst ? Crc32cDigest.LENGTH : 0);
+        int pdo = 0;
+        int prefix = headerEnd;
+        if (dataLength > 0 && !type.isTermination()) {
+            int align = settings.sendDataAlignment();
+            pdo = (headerEnd + align - 1) / align * align;
+            prefix = pdo;
+        } else if (type.isTermination()) {
+            prefix = hlen;
+        }
+        long plen = (long) prefix + dataLength + (ddgst ? Crc32cDigest.LENGTH : 0);
+
+        ByteBuf header = alloc.buffer(prefix);
+        header.writeZero(prefix);
+        header.setByte(0, type.code());
+        header.setByte(1, (hdgst ? PduFlags.HEADER_DIGEST : 0) | (ddgst ? PduFlags.DATA_DIGEST : 0) | extraFlags(pdu));
+        header.setByte(2, hlen);
+        header.setByte(3, pdo);
+        header.setIntLE(4, (int) plen);
+        writeSpecificHeader(header, pdu, dataLength);
+        if (hdgst) {
+            header.setIntLE(hlen, Crc32cDigest.of(header, 0, hlen));
+        }
+        if (dataLength == 0) {
+            return header;
+        }
+        CompositeByteBuf composite = alloc.compositeBuffer(3);
+        composite.addComponent(true, header);
+        composite.addComponent(true, data.retainedSlice(data.readerIndex(), dataLength));
+        if (ddgst) {
+            ByteBuf digest = alloc.buffer(Crc32cDigest.LENGTH);
+            digest.writeIntLE(Crc32cDigest.of(data, data.readerIndex(), dataLength));
+            composite.addComponent(true, digest);
+        }
+        return composite;
+    }
+
+    private static int extraFlags(NvmeTcpPdu pdu) {
+        return switch (pdu) {
+            case NvmeTcpPdu.H2cData d -> d.last() ? PduFlags.LAST_PDU : 0;
+            case NvmeTcpPdu.C2hData d -> (d.last() ? PduFlags.LAST_PDU : 0) | (d.success() ? PduFlags.SUCCESS : 0);
+            default -> 0;
+        };
+    }
+
+    private static void writeSpecificHeader(ByteBuf h, NvmeTcpPdu pdu, int dataLength) {
+        switch (pdu) {
+            case NvmeTcpPdu.IcReq r -> {
+                h.setShortLE(8, r.pfv());
+                h.setByte(10, r.hpda());
+                h.setByte(11, (r.headerDigest() ? 1 : 0) | (r.dataDigest() ? 2 : 0));
+                h.setIntLE(12, r.maxr2t());
+            }
+            case NvmeTcpPdu.IcResp r -> {
+                h.setShortLE(8, r.pfv());
+                h.setByte(10, r.cpda());
+                h.setByte(11, (r.headerDigest() ? 1 : 0) | (r.dataDigest() ? 2 : 0));
+                h.setIntLE(12, r.maxH2cData());
+            }
+            case NvmeTcpPdu.TermReq t -> {
+                h.setShortLE(8, t.fes().code());
+                h.setIntLE(10, t.fei());
+            }
+            case NvmeTcpPdu.CapsuleCmd c -> c.sqe().encode(h, 8);
+            case NvmeTcpPdu.CapsuleResp r -> r.cqe().encode(h, 8);
+            case NvmeTcpPdu.H2cData d -> {
+                h.setShortLE(8, d.cccid());
+                h.setShortLE(10, d.ttag());
+                h.setIntLE(12, d.dataOffset());
+                h.setIntLE(16, dataLength);
+            }
+            case NvmeTcpPdu.C2hData d -> {
+                h.setShortLE(8, d.cccid());
+                h.setIntLE(12, d.dataOffset());
+                h.setIntLE(16, dataLength);
+            }
+            case NvmeTcpPdu.R2t r -> {
+                h.setShortLE(8, r.cccid());
+                h.setShortLE(10, r.ttag());
+                h.setIntLE(12, r.r2tOffset());
+                h.setIntLE(16, r.r2tLength());
+            }
+            case NvmeTcpPdu.Malformed m -> throw new IllegalArgumentException("not a wire PDU: " + m);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+package org.copyoffload.server;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.copyoffload.server.config.ServerConfig;
+import org.copyoffload.server.metrics.CommandMetrics;
+import org.copyoffload.server.metrics.MetricsEndpoint;
+import org.copyoffload.server.nvme.AdvertisedListener;
+import org.copyoffload.server.nvme.NvmeTarget;
+import org.copyoffload.server.nvme.tcp.NvmeTcpMetrics;
+import org.copyoffload.server.nvme.tcp.NvmeTcpServer;
+import org.copyoffload.server.volume.VolumeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** A running server: volumes, the NVMe target, its NVMe/TCP listeners and the metrics endpoint. */
+public final class CopyoffloadServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(CopyoffloadServer.class);
+
+    private final VolumeSet volumes;
+    private final NvmeTarget target;
+    private final NvmeTcpServer tcp;
+    private final MetricsEndpoint metricsEndpoint;
+    private final PrometheusMeterRegistry registry;
+    private final List<InetSocketAddress> nvmeAddresses;
+
+    private CopyoffloadServer(VolumeSet volumes, NvmeTarget target, NvmeTcpServer tcp, MetricsEndpoint metricsEndpoint,
+                              PrometheusMeterRegistry registry, List<InetSocketAddress> nvmeAddresses) {
+        this.volumes = volumes;
+        this.target = target;
+        this.tcp = tcp;
+        this.metricsEndpoint = metricsEndpoint;
+        this.registry = registry;
+        this.nvmeAddresses = List.copyOf(nvmeAddresses);
+    }
+
+    /**
+     * Starts everything the configuration describes. A listener port of 0 binds a free port; discovery then
+     * advertises the port actually bound.
+     */
+    public static CopyoffloadServer start(ServerConfig config) throws IOException, InterruptedException {
+        VolumeSet volumes = VolumeSet.open(config);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        NvmeTarget target = null;
+        NvmeTcpServer tcp = null;
+        MetricsEndpoint endpoint = null;
+        try {
+            NvmeTcpMetrics tcpMetrics = new NvmeTcpMetrics(registry);
+            target = NvmeTarget.fromConfig(config, volumes);
+            target.observer(new CommandMetrics(registry));
+            List<AdvertisedListener> advertised = new ArrayList<>();
+            List<InetSocketAddress> bound = new ArrayList<>();
+            tcp = new NvmeTcpServer(target, tcpMetrics, Math.max(2, Runtime.getRuntime().availableProcessors()));
+            int portId = 1;
+            for (ServerConfig.Listener l : config.listeners()) {
+                InetSocketAddress addr = tcp.bind(l.address(), l.port());
+                bound.add(addr);
+                boolean v6 = InetAddress.getByName(l.advertiseAddress()) instanceof Inet6Address;
+                advertised.add(new AdvertisedListener(portId++, l.advertiseAddress(), addr.getPort(), v6));
+            }
+            // Discovery names the ports actually bound (a configured port 0 picks a free one).
+            target.advertise(advertised);
+            if (config.metrics().enabled()) {
+                endpoint = new MetricsEndpoint(registry, config.metrics().address(), config.metrics().port());
+            }
+            log.info("serving {} subsystem(s) from {}", target.subsystems().size(), config.dataDir());
+            return new CopyoffloadServer(volumes, target, tcp, endpoint, registry, bound);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (tcp != null) {
+                tcp.close();
+            }
+            if (target != null) {
+                target.close();
+            }
+            volumes.close();
+            throw e;
+        }
+    }
+
+    public NvmeTarget target() {
+        return target;
+    }
+
+    public List<InetSocketAddress> nvmeAddresses() {
+        return nvmeAddresses;
+    }
+
+    public int metricsPort() {
+        return metricsEndpoint == null ? -1 : metricsEndpoint.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    @Override
+    public void close() {
+        if (metricsEndpoint != null) {
+            metricsEndpoint.close();
+        }
+        tcp.close();
+        target.close();
+        volumes.close();
+        log.info("stopped");
+    }
+}

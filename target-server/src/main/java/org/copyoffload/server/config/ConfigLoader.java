@@ -1,0 +1,208 @@
+package org.copyoffload.server.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Reads and validates the YAML configuration. The embedded default (DESIGN.md: data in ./data, NVMe/TCP on
+ * 127.0.0.1:4420, metrics on 127.0.0.1:9464) is itself a YAML resource read by the same code.
+ */
+public final class ConfigLoader {
+    public static final String DEFAULT_RESOURCE = "/default-config.yaml";
+    public static final String DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery";
+    private static final int MAX_NSID = 1024;
+
+    private ConfigLoader() {
+    }
+
+    public static ServerConfig loadDefault() {
+        try (InputStream in = ConfigLoader.class.getResourceAsStream(DEFAULT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("embedded default configuration missing from the jar");
+            }
+            return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), "embedded default");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read the embedded default configuration", e);
+        }
+    }
+
+    public static ServerConfig load(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text, file.toString());
+    }
+
+    public static ServerConfig parse(String yaml, String source) {
+        JsonNode root;
+        try {
+            root = new YAMLMapper().readTree(yaml);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source + ": not valid YAML: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr() : ""), e);
+        }
+        try {
+            return read(new ConfigNode("", root));
+        } catch (ConfigException e) {
+            throw new ConfigException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ServerConfig read(ConfigNode root) {
+        Path dataDir = root.parsed("data-dir", Path.of("data"), Path::of);
+
+        ConfigNode nvmeNode = root.get("nvme");
+        ServerConfig.Nvme nvme = new ServerConfig.Nvme(
+                nvmeNode.parsed("version", NvmeVersion.V2_1, NvmeVersion::parse),
+                nvmeNode.integer("mdts", 8, 1, 10),
+                nvmeNode.integer("max-queue-entries", 128, 2, 1024),
+                nvmeNode.integer("max-io-queues", 64, 1, 1024),
+                nvmeNode.integer("in-capsule-data-size", 8192, 0, 131072),
+                nvmeNode.integer("max-h2c-data", 131072, 4096, 16 << 20));
+        if (nvme.inCapsuleDataSize() % 16 != 0) {
+            throw new ConfigException("nvme.in-capsule-data-size", nvme.inCapsuleDataSize() + " is not a multiple of 16");
+        }
+        nvmeNode.rejectUnknownKeys();
+
+        List<ServerConfig.Listener> listeners = new ArrayList<>();
+        Set<String> endpoints = new HashSet<>();
+        for (ConfigNode l : root.list("listeners")) {
+            String address = l.string("address", "127.0.0.1");
+            checkAddress(l.path() + ".address", address);
+            int port = l.integer("port", 4420, 1, 65535);
+            String advertise = l.string("advertise-address", address);
+            checkAddress(l.path() + ".advertise-address", advertise);
+            if (!endpoints.add(address + ":" + port)) {
+                throw new ConfigException(l.path(), "listener " + address + ":" + port + " is defined twice");
+            }
+            listeners.add(new ServerConfig.Listener(address, port, advertise));
+            l.rejectUnknownKeys();
+        }
+
+        ConfigNode m = root.get("metrics");
+        String metricsAddress = m.string("address", "127.0.0.1");
+        checkAddress("metrics.address", metricsAddress);
+        ServerConfig.Metrics metrics = new ServerConfig.Metrics(m.bool("enabled", true), metricsAddress,
+                m.integer("port", 9464, 0, 65535));
+        m.rejectUnknownKeys();
+
+        List<ServerConfig.Volume> volumes = new ArrayList<>();
+        Set<String> volumeNames = new HashSet<>();
+        Set<Path> volumeFiles = new HashSet<>();
+        for (ConfigNode v : root.list("volumes")) {
+            String name = v.requiredString("name");
+            if (!name.matches("[A-Za-z0-9._-]+")) {
+                throw new ConfigException(v.path() + ".name", "'" + name + "' may use letters, digits, '.', '_' and '-' only");
+            }
+            if (!volumeNames.add(name)) {
+                throw new ConfigException(v.path() + ".name", "volume '" + name + "' is defined twice");
+            }
+            Path file = v.parsed("file", Path.of(name + ".img"), Path::of);
+            Path resolved = dataDir.resolve(file).toAbsolutePath().normalize();
+            if (!volumeFiles.add(resolved)) {
+                throw new ConfigException(v.path() + ".file", resolved + " is used by another volume");
+            }
+            long size = v.parsed("size", null, ByteSize::parse) instanceof ByteSize s ? s.bytes() : -1;
+            if (size <= 0) {
+                throw new ConfigException(v.path() + ".size", "is required and must be positive");
+            }
+            int blockSize = v.integer("block-size", 4096, 512, 4096);
+            if (blockSize != 512 && blockSize != 4096) {
+                throw new ConfigException(v.path() + ".block-size", blockSize + " is not 512 or 4096");
+            }
+            if (size % blockSize != 0) {
+                throw new ConfigException(v.path() + ".size", size + " bytes is not a multiple of the block size " + blockSize);
+            }
+            volumes.add(new ServerConfig.Volume(name, resolved, size, blockSize));
+            v.rejectUnknownKeys();
+        }
+
+        List<ServerConfig.Subsystem> subsystems = new ArrayList<>();
+        Set<String> nqns = new HashSet<>();
+        for (ConfigNode s : root.list("subsystems")) {
+            String nqn = s.requiredString("nqn");
+            checkNqn(s.path() + ".nqn", nqn);
+            if (nqn.equals(DISCOVERY_NQN)) {
+                throw new ConfigException(s.path() + ".nqn", "the discovery NQN is served by the server itself");
+            }
+            if (!nqns.add(nqn)) {
+                throw new ConfigException(s.path() + ".nqn", "subsystem " + nqn + " is defined twice");
+            }
+            String serial = s.string("serial", defaultSerial(nqn));
+            checkAscii(s.path() + ".serial", serial, 20);
+            String model = s.string("model", "copyoffload");
+            checkAscii(s.path() + ".model", model, 40);
+            NvmeVersion version = s.parsed("nvme-version", null, NvmeVersion::parse);
+            boolean allowAny = s.bool("allow-any-host", true);
+            List<String> hosts = s.strings("allowed-hosts");
+            for (int i = 0; i < hosts.size(); i++) {
+                checkNqn(s.path() + ".allowed-hosts[" + i + "]", hosts.get(i));
+            }
+            if (!allowAny && hosts.isEmpty()) {
+                throw new ConfigException(s.path() + ".allowed-hosts", "is empty while allow-any-host is false: no host could connect");
+            }
+            List<ServerConfig.Namespace> namespaces = new ArrayList<>();
+            Set<Integer> nsids = new HashSet<>();
+            for (ConfigNode n : s.list("namespaces")) {
+                int nsid = n.integer("nsid", namespaces.size() + 1, 1, MAX_NSID);
+                if (!nsids.add(nsid)) {
+                    throw new ConfigException(n.path() + ".nsid", "NSID " + nsid + " is used twice in " + nqn);
+                }
+                String volume = n.requiredString("volume");
+                if (!volumeNames.contains(volume)) {
+                    throw new ConfigException(n.path() + ".volume", "no volume named '" + volume + "'");
+                }
+                namespaces.add(new ServerConfig.Namespace(nsid, volume));
+                n.rejectUnknownKeys();
+            }
+            subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, namespaces));
+            s.rejectUnknownKeys();
+        }
+        root.rejectUnknownKeys();
+        return new ServerConfig(dataDir.toAbsolutePath().normalize(), listeners, metrics, nvme, volumes, subsystems);
+    }
+
+    /** A stable serial number per NQN, so a host sees the same subsystem across restarts. */
+    static String defaultSerial(String nqn) {
+        return String.format("CO%016x", (long) nqn.hashCode() * 0x9E3779B97F4A7C15L).substring(0, 18);
+    }
+
+    private static void checkAddress(String key, String address) {
+        if (!address.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
+            throw new ConfigException(key, "'" + address + "' is not an IP address");
+        }
+        try {
+            InetAddress.getByName(address);
+        } catch (UnknownHostException e) {
+            throw new ConfigException(key, "'" + address + "' is not an IP address");
+        }
+    }
+
+    /** NVMe Base 2.1, 4.7: an NQN starts with "nqn." and is at most 223 bytes of UTF-8. */
+    static void checkNqn(String key, String nqn) {
+        if (!nqn.startsWith("nqn.") || nqn.getBytes(StandardCharsets.UTF_8).length > 223 || nqn.contains(" ")) {
+            throw new ConfigException(key, "'" + nqn + "' is not an NQN (nqn.yyyy-mm.reverse.domain:name, at most 223 bytes)");
+        }
+    }
+
+    private static void checkAscii(String key, String value, int max) {
+        if (value.isEmpty() || value.length() > max || !value.chars().allMatch(c -> c >= 0x20 && c < 0x7F)) {
+            throw new ConfigException(key, "'" + value + "' must be 1 to " + max + " printable ASCII characters");
+        }
+    }
+}

@@ -1,0 +1,269 @@
+package org.copyoffload.server.nvme;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import org.copyoffload.backends.store.BlockStore;
+import org.copyoffload.protocol.nvme.NvmOpcode;
+import org.copyoffload.protocol.nvme.StatusCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NVM command set's I/O commands (NVM Command Set 1.1, 3.2) on file-backed namespaces. Fields are checked
+ * on the calling thread in the specification's order; the store is touched on the target's I/O executor,
+ * so a slow disk never blocks a connection's event loop.
+ */
+public final class NvmIoCommands {
+    private static final Logger log = LoggerFactory.getLogger(NvmIoCommands.class);
+    private static final int NSID_BROADCAST = 0xFFFFFFFF;
+    /** DSM carries at most 256 ranges of 16 bytes (NR is one byte, 0's based). */
+    private static final int DSM_RANGE_SIZE = 16;
+    private static final int VERIFY_CHUNK = 1 << 20;
+
+    private final NvmeTarget target;
+    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+
+    NvmIoCommands(NvmeTarget target) {
+        this.target = target;
+    }
+
+    public CompletableFuture<CommandResult> execute(NvmeController c, NvmeRequest r) {
+        try {
+            if (!c.isReady()) {
+                throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR, "controller not ready");
+            }
+            NvmOpcode op = NvmOpcode.lookup(r.sqe().opcode()).orElse(null);
+            if (op == null) {
+                throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
+                        "I/O opcode 0x" + Integer.toHexString(r.sqe().opcode()));
+            }
+            if (op == NvmOpcode.FLUSH) {
+                return flush(c, r);
+            }
+            NvmeNamespace ns = c.subsystem().namespace(r.nsid());
+            if (ns == null) {
+                throw new NvmeCommandException(StatusCode.INVALID_NAMESPACE_OR_FORMAT,
+                        "NSID " + Integer.toUnsignedString(r.nsid()) + " is not an active namespace");
+            }
+            return switch (op) {
+                case READ -> read(c, ns, r);
+                case WRITE -> write(c, ns, r);
+                case COMPARE -> compare(ns, r);
+                case WRITE_ZEROES -> writeZeroes(c, ns, r);
+                case DATASET_MANAGEMENT -> datasetManagement(ns, r);
+                case VERIFY -> verify(ns, r);
+                default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
+                        op + " is not supported on this namespace");
+            };
+        } catch (NvmeCommandException e) {
+            return CompletableFuture.completedFuture(e.result());
+        }
+    }
+
+    /** SLBA (CDW10-11) and NLB (CDW12 bits 15:0, 0's based) checked against MDTS and the namespace size. */
+    private record LbaRange(long slba, long blocks, long offset, long bytes) {
+    }
+
+    private LbaRange range(NvmeNamespace ns, NvmeRequest r, boolean transfersData) {
+        long slba = Integer.toUnsignedLong(r.sqe().cdw10()) | ((long) r.sqe().cdw11() << 32);
+        long blocks = (r.sqe().cdw12() & 0xFFFF) + 1L;
+        long bytes = blocks * ns.blockSize();
+        if (transfersData && bytes > target.settings().maxTransferBytes()) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    bytes + "-byte transfer exceeds MDTS (" + target.settings().maxTransferBytes() + " bytes)");
+        }
+        checkLbas(ns, slba, blocks);
+        if (transfersData) {
+            r.requireTransferLength(bytes);
+        }
+        return new LbaRange(slba, blocks, slba * ns.blockSize(), bytes);
+    }
+
+    private static void checkLbas(NvmeNamespace ns, long slba, long blocks) {
+        if (slba < 0 || Long.compareUnsigned(slba, ns.blockCount()) >= 0 || blocks > ns.blockCount() - slba) {
+            throw new NvmeCommandException(StatusCode.LBA_OUT_OF_RANGE,
+                    "LBAs " + Long.toUnsignedString(slba) + "+" + blocks + " beyond namespace " + ns.nsid()
+                            + " of " + ns.blockCount() + " blocks");
+        }
+    }
+
+    private static boolean fua(NvmeRequest r) {
+        return (r.sqe().cdw12() & 0x4000_0000) != 0;
+    }
+
+    private CompletableFuture<CommandResult> read(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
+        LbaRange range = range(ns, r, true);
+        return CompletableFuture.supplyAsync(() -> {
+            ByteBuf buf = alloc.directBuffer((int) range.bytes);
+            try {
+                BlockStore store = ns.volume().store();
+                store.read(range.offset, buf.nioBuffer(0, (int) range.bytes));
+                buf.writerIndex((int) range.bytes);
+                c.health().read(range.bytes);
+                return CommandResult.data(buf);
+            } catch (IOException e) {
+                buf.release();
+                return mediaError(c, StatusCode.UNRECOVERED_READ_ERROR, "read", ns, range, e);
+            } catch (RuntimeException e) {
+                buf.release();
+                throw e;
+            }
+        }, target.ioExecutor());
+    }
+
+    private CompletableFuture<CommandResult> write(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
+        LbaRange range = range(ns, r, true);
+        boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        ByteBuf data = r.data();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                BlockStore store = ns.volume().store();
+                writeAll(store, range.offset, data, durable);
+                c.health().written(range.bytes);
+                return CommandResult.SUCCESS;
+            } catch (IOException e) {
+                return mediaError(c, StatusCode.WRITE_FAULT, "write", ns, range, e);
+            }
+        }, target.ioExecutor());
+    }
+
+    private static void writeAll(BlockStore store, long offset, ByteBuf data, boolean durable) throws IOException {
+        if (data.nioBufferCount() == 1) {
+            store.write(offset, data.nioBuffer(), durable);
+            return;
+        }
+        long at = offset;
+        for (ByteBuffer part : data.nioBuffers()) {
+            int n = part.remaining();
+            store.write(at, part, false);
+            at += n;
+        }
+        if (durable) {
+            store.flush();
+        }
+    }
+
+    private CompletableFuture<CommandResult> compare(NvmeNamespace ns, NvmeRequest r) {
+        LbaRange range = range(ns, r, true);
+        ByteBuf expected = r.data();
+        return CompletableFuture.supplyAsync(() -> {
+            ByteBuf actual = alloc.directBuffer((int) range.bytes);
+            try {
+                ns.volume().store().read(range.offset, actual.nioBuffer(0, (int) range.bytes));
+                actual.writerIndex((int) range.bytes);
+                return actual.equals(expected.slice(expected.readerIndex(), (int) range.bytes))
+                        ? CommandResult.SUCCESS
+                        : CommandResult.error(StatusCode.COMPARE_FAILURE.dnr());
+            } catch (IOException e) {
+                log.error("compare of namespace {} LBAs {}+{} failed: {}", ns.nsid(), range.slba, range.blocks, e.toString());
+                return CommandResult.error(StatusCode.UNRECOVERED_READ_ERROR);
+            } finally {
+                actual.release();
+            }
+        }, target.ioExecutor());
+    }
+
+    /** Write Zeroes (3.2.8): DEAC (CDW12 bit 25) may deallocate; no data moves, so MDTS does not apply. */
+    private CompletableFuture<CommandResult> writeZeroes(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
+        LbaRange range = range(ns, r, false);
+        boolean deallocate = (r.sqe().cdw12() & (1 << 25)) != 0;
+        boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                ns.volume().store().writeZeroes(range.offset, range.bytes, deallocate, durable);
+                return CommandResult.SUCCESS;
+            } catch (IOException e) {
+                return mediaError(c, StatusCode.WRITE_FAULT, "write zeroes", ns, range, e);
+            }
+        }, target.ioExecutor());
+    }
+
+    /** Dataset Management (3.2.3): NR+1 ranges; with AD (CDW11 bit 2) they are deallocated (holes punched). */
+    private CompletableFuture<CommandResult> datasetManagement(NvmeNamespace ns, NvmeRequest r) {
+        int ranges = (r.sqe().cdw10() & 0xFF) + 1;
+        r.requireTransferLength((long) ranges * DSM_RANGE_SIZE);
+        boolean deallocate = (r.sqe().cdw11() & 0x4) != 0;
+        ByteBuf data = r.data();
+        long[][] extents = new long[ranges][];
+        for (int i = 0; i < ranges; i++) {
+            int at = data.readerIndex() + i * DSM_RANGE_SIZE;
+            long blocks = data.getUnsignedIntLE(at + 4);
+            long slba = data.getLongLE(at + 8);
+            checkLbas(ns, slba, blocks);
+            extents[i] = new long[] {slba * ns.blockSize(), blocks * ns.blockSize()};
+        }
+        if (!deallocate) {
+            // IDR/IDW are hints about access patterns; with AD clear there is nothing to do.
+            return CompletableFuture.completedFuture(CommandResult.SUCCESS);
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                for (long[] e : extents) {
+                    if (e[1] > 0) {
+                        ns.volume().store().deallocate(e[0], e[1]);
+                    }
+                }
+                return CommandResult.SUCCESS;
+            } catch (IOException e) {
+                log.error("deallocate on namespace {} failed: {}", ns.nsid(), e.toString());
+                return CommandResult.error(StatusCode.WRITE_FAULT);
+            }
+        }, target.ioExecutor());
+    }
+
+    /** Verify (3.2.9): reads the range back without moving data; without PI that checks readability. */
+    private CompletableFuture<CommandResult> verify(NvmeNamespace ns, NvmeRequest r) {
+        LbaRange range = range(ns, r, false);
+        return CompletableFuture.supplyAsync(() -> {
+            ByteBuffer chunk = ByteBuffer.allocateDirect((int) Math.min(VERIFY_CHUNK, range.bytes));
+            try {
+                for (long done = 0; done < range.bytes; ) {
+                    int n = (int) Math.min(chunk.capacity(), range.bytes - done);
+                    chunk.clear().limit(n);
+                    ns.volume().store().read(range.offset + done, chunk);
+                    done += n;
+                }
+                return CommandResult.SUCCESS;
+            } catch (IOException e) {
+                log.error("verify of namespace {} failed: {}", ns.nsid(), e.toString());
+                return CommandResult.error(StatusCode.UNRECOVERED_READ_ERROR);
+            }
+        }, target.ioExecutor());
+    }
+
+    /** Flush (3.2.4): one namespace, or every namespace for NSID FFFFFFFFh (VWC bits 2:1 = 11b). */
+    private CompletableFuture<CommandResult> flush(NvmeController c, NvmeRequest r) {
+        int nsid = r.nsid();
+        NvmeNamespace ns = nsid == NSID_BROADCAST ? null : c.subsystem().namespace(nsid);
+        if (nsid != NSID_BROADCAST && ns == null) {
+            throw new NvmeCommandException(StatusCode.INVALID_NAMESPACE_OR_FORMAT,
+                    "NSID " + Integer.toUnsignedString(nsid) + " is not an active namespace");
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                if (ns == null) {
+                    for (NvmeNamespace each : c.subsystem().namespaces()) {
+                        each.volume().store().flush();
+                    }
+                } else {
+                    ns.volume().store().flush();
+                }
+                return CommandResult.SUCCESS;
+            } catch (IOException e) {
+                log.error("flush of {} NSID {} failed: {}", c.subsystem().nqn(), Integer.toUnsignedString(nsid), e.toString());
+                return CommandResult.error(StatusCode.WRITE_FAULT);
+            }
+        }, target.ioExecutor());
+    }
+
+    private static CommandResult mediaError(NvmeController c, StatusCode code, String what, NvmeNamespace ns,
+                                            LbaRange range, IOException e) {
+        log.error("{} of namespace {} LBAs {}+{} failed: {}", what, ns.nsid(), range.slba, range.blocks, e.toString());
+        c.health().mediaError();
+        return CommandResult.error(code.status());
+    }
+}

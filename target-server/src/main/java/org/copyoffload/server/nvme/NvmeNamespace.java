@@ -1,0 +1,74 @@
+package org.copyoffload.server.nvme;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import org.copyoffload.protocol.nvme.identify.Cns;
+import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
+import org.copyoffload.protocol.nvme.identify.LbaFormat;
+import org.copyoffload.protocol.nvme.identify.NamespaceIdDescriptor;
+import org.copyoffload.server.volume.Volume;
+
+/**
+ * One namespace of a subsystem: a volume seen through one NSID. Its identifiers (UUID, NGUID, EUI-64) are
+ * derived from the subsystem NQN and NSID, so they are stable across restarts and unique across subsystems.
+ */
+public final class NvmeNamespace {
+    private final int nsid;
+    private final Volume volume;
+    private final UUID uuid;
+    private final byte[] nguid;
+    private final byte[] eui64;
+
+    public NvmeNamespace(String subsystemNqn, int nsid, Volume volume) {
+        this.nsid = nsid;
+        this.volume = volume;
+        this.uuid = UUID.nameUUIDFromBytes((subsystemNqn + "/" + nsid).getBytes(StandardCharsets.UTF_8));
+        ByteBuffer b = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+        this.nguid = b.array();
+        this.eui64 = new byte[8];
+        System.arraycopy(nguid, 8, eui64, 0, 8);
+    }
+
+    public int nsid() {
+        return nsid;
+    }
+
+    public Volume volume() {
+        return volume;
+    }
+
+    public int blockSize() {
+        return volume.blockSize();
+    }
+
+    public long blockCount() {
+        return volume.blockCount();
+    }
+
+    public UUID uuid() {
+        return uuid;
+    }
+
+    public int commandSet() {
+        return Cns.CSI_NVM;
+    }
+
+    IdentifyNamespace identify(long usedBytes) {
+        long nsze = blockCount();
+        long nuse = Math.min(nsze, (usedBytes + blockSize() - 1) / blockSize());
+        return new IdentifyNamespace(nsze, nsze, nuse, IdentifyNamespace.NSFEAT_THIN_PROVISIONING, 0, 0, 0, 0,
+                // NMIC bit 0: several controllers (hosts) may attach the namespace at once.
+                1, 0, IdentifyNamespace.DLFEAT_READ_ZEROES | IdentifyNamespace.DLFEAT_WRITE_ZEROES_DEALLOCATES,
+                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, nguid, eui64, List.of(LbaFormat.ofBlockSize(blockSize())));
+    }
+
+    List<NamespaceIdDescriptor> descriptors() {
+        ByteBuffer u = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
+        return List.of(new NamespaceIdDescriptor(NamespaceIdDescriptor.EUI64, eui64),
+                new NamespaceIdDescriptor(NamespaceIdDescriptor.NGUID, nguid),
+                new NamespaceIdDescriptor(NamespaceIdDescriptor.UUID, u.array()),
+                new NamespaceIdDescriptor(NamespaceIdDescriptor.CSI, new byte[] {(byte) commandSet()}));
+    }
+}

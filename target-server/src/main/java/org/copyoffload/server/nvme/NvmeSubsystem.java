@@ -1,0 +1,108 @@
+package org.copyoffload.server.nvme;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import org.copyoffload.server.config.NvmeVersion;
+
+/**
+ * An NVM subsystem (or the discovery subsystem): its identity, namespaces, which hosts may connect,
+ * and the controllers currently associated with hosts. Controller ids are allocated dynamically.
+ */
+public final class NvmeSubsystem {
+    /** Dynamic controller ids come from 1..FFEFh (NVMe-oF 1.1, 4.2: FFF0h-FFFFh are reserved). */
+    private static final int MAX_CNTLID = 0xFFEF;
+
+    private final String nqn;
+    private final String serial;
+    private final String model;
+    private final NvmeVersion version;
+    private final boolean discovery;
+    private final boolean allowAnyHost;
+    private final Set<String> allowedHosts;
+    private final TreeMap<Integer, NvmeNamespace> namespaces = new TreeMap<>();
+    private final Map<Integer, NvmeController> controllers = new ConcurrentHashMap<>();
+    private int nextCntlid = 1;
+
+    public NvmeSubsystem(String nqn, String serial, String model, NvmeVersion version, boolean discovery,
+                         boolean allowAnyHost, Collection<String> allowedHosts, List<NvmeNamespace> namespaces) {
+        this.nqn = nqn;
+        this.serial = serial;
+        this.model = model;
+        this.version = version;
+        this.discovery = discovery;
+        this.allowAnyHost = allowAnyHost;
+        this.allowedHosts = Set.copyOf(allowedHosts);
+        for (NvmeNamespace ns : namespaces) {
+            this.namespaces.put(ns.nsid(), ns);
+        }
+    }
+
+    public String nqn() {
+        return nqn;
+    }
+
+    public String serial() {
+        return serial;
+    }
+
+    public String model() {
+        return model;
+    }
+
+    public NvmeVersion version() {
+        return version;
+    }
+
+    public boolean isDiscovery() {
+        return discovery;
+    }
+
+    public boolean allows(String hostNqn) {
+        return discovery || allowAnyHost || allowedHosts.contains(hostNqn);
+    }
+
+    public NvmeNamespace namespace(int nsid) {
+        return namespaces.get(nsid);
+    }
+
+    public Collection<NvmeNamespace> namespaces() {
+        return Collections.unmodifiableCollection(namespaces.values());
+    }
+
+    /** The largest NSID that could be valid; NN in Identify Controller. */
+    public int maxNsid() {
+        return namespaces.isEmpty() ? 0 : Math.max(namespaces.lastKey(), 32);
+    }
+
+    synchronized int allocateCntlid() {
+        for (int i = 0; i < MAX_CNTLID; i++) {
+            int id = nextCntlid;
+            nextCntlid = nextCntlid == MAX_CNTLID ? 1 : nextCntlid + 1;
+            if (!controllers.containsKey(id)) {
+                return id;
+            }
+        }
+        return -1;
+    }
+
+    void register(NvmeController controller) {
+        controllers.put(controller.cntlid(), controller);
+    }
+
+    void unregister(NvmeController controller) {
+        controllers.remove(controller.cntlid(), controller);
+    }
+
+    public NvmeController controller(int cntlid) {
+        return controllers.get(cntlid);
+    }
+
+    public Collection<NvmeController> controllers() {
+        return Collections.unmodifiableCollection(controllers.values());
+    }
+}

@@ -1,0 +1,154 @@
+package org.copyoffload.server.nvme;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicLong;
+import org.copyoffload.server.config.ConfigLoader;
+import org.copyoffload.server.config.NvmeVersion;
+import org.copyoffload.server.config.ServerConfig;
+import org.copyoffload.server.volume.VolumeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The NVMe side of the server, independent of the transport: subsystems (plus the discovery subsystem),
+ * the listeners discovery advertises, the executor that runs I/O against the stores and the scheduler
+ * behind keep-alive timers.
+ */
+public final class NvmeTarget implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NvmeTarget.class);
+
+    private final TargetSettings settings;
+    private final Map<String, NvmeSubsystem> subsystems = new LinkedHashMap<>();
+    private final NvmeSubsystem discovery;
+    private volatile List<AdvertisedListener> listeners = List.of();
+    private final Map<NvmeSubsystem, HealthCounters> health = new ConcurrentHashMap<>();
+    private final ExecutorService ioExecutor = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("nvme-io-", 0).factory());
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("nvme-timers").daemon().factory());
+    private final AtomicLong discoveryGeneration = new AtomicLong(1);
+    private final AdminCommands admin;
+    private final NvmIoCommands io;
+    private final FabricsCommands fabrics;
+    private volatile CommandObserver observer = CommandObserver.NONE;
+
+    public NvmeTarget(TargetSettings settings, Collection<NvmeSubsystem> subsystems) {
+        this.settings = settings;
+        for (NvmeSubsystem s : subsystems) {
+            this.subsystems.put(s.nqn(), s);
+        }
+        this.discovery = new NvmeSubsystem(ConfigLoader.DISCOVERY_NQN, "copyoffload-disc", "copyoffload discovery",
+                NvmeVersion.V2_1, true, true, List.of(), List.of());
+        this.admin = new AdminCommands(this);
+        this.io = new NvmIoCommands(this);
+        this.fabrics = new FabricsCommands(this);
+    }
+
+    /** Builds the subsystems and namespaces of a configuration over already opened volumes. */
+    public static NvmeTarget fromConfig(ServerConfig config, VolumeSet volumes) {
+        ServerConfig.Nvme n = config.nvme();
+        TargetSettings settings = new TargetSettings(n.mdts(), n.maxQueueEntries(), n.maxIoQueues(),
+                n.inCapsuleDataSize(), n.maxH2cData());
+        List<NvmeSubsystem> subsystems = config.subsystems().stream().map(s -> new NvmeSubsystem(s.nqn(), s.serial(),
+                s.model(), s.version() != null ? s.version() : n.version(), false, s.allowAnyHost(), s.allowedHosts(),
+                s.namespaces().stream().map(ns -> new NvmeNamespace(s.nqn(), ns.nsid(), volumes.get(ns.volume()))).toList()))
+                .toList();
+        return new NvmeTarget(settings, subsystems);
+    }
+
+    public TargetSettings settings() {
+        return settings;
+    }
+
+    public NvmeSubsystem subsystem(String nqn) {
+        return ConfigLoader.DISCOVERY_NQN.equals(nqn) ? discovery : subsystems.get(nqn);
+    }
+
+    public Collection<NvmeSubsystem> subsystems() {
+        return subsystems.values();
+    }
+
+    public NvmeSubsystem discoverySubsystem() {
+        return discovery;
+    }
+
+    List<AdvertisedListener> listeners() {
+        return listeners;
+    }
+
+    /** Sets what the discovery log page reports; a change is a new discovery log generation. */
+    public void advertise(List<AdvertisedListener> value) {
+        listeners = List.copyOf(value);
+        discoveryGeneration.incrementAndGet();
+    }
+
+    long discoveryGeneration() {
+        return discoveryGeneration.get();
+    }
+
+    HealthCounters health(NvmeSubsystem subsystem) {
+        return health.computeIfAbsent(subsystem, s -> new HealthCounters());
+    }
+
+    public ExecutorService ioExecutor() {
+        return ioExecutor;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    public AdminCommands admin() {
+        return admin;
+    }
+
+    public NvmIoCommands io() {
+        return io;
+    }
+
+    public FabricsCommands fabrics() {
+        return fabrics;
+    }
+
+    public CommandObserver observer() {
+        return observer;
+    }
+
+    public void observer(CommandObserver value) {
+        this.observer = value;
+    }
+
+    /** Makes every namespace of the subsystem durable (controller shutdown, Flush to all namespaces). */
+    void flushAll(NvmeSubsystem subsystem) {
+        for (NvmeNamespace ns : subsystem.namespaces()) {
+            try {
+                ns.volume().store().flush();
+            } catch (IOException e) {
+                log.error("flush of namespace {} of {} failed: {}", ns.nsid(), subsystem.nqn(), e.toString());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        for (NvmeSubsystem s : subsystems.values()) {
+            for (NvmeController c : List.copyOf(s.controllers())) {
+                c.close("target shutting down");
+            }
+            flushAll(s);
+        }
+        for (NvmeController c : List.copyOf(discovery.controllers())) {
+            c.close("target shutting down");
+        }
+        scheduler.shutdownNow();
+        ioExecutor.shutdown();
+    }
+}

@@ -1,0 +1,538 @@
+package org.copyoffload.server.nvme.tcp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.copyoffload.protocol.nvme.CompletionQueueEntry;
+import org.copyoffload.protocol.nvme.DataDirection;
+import org.copyoffload.protocol.nvme.NvmeStatus;
+import org.copyoffload.protocol.nvme.ProtocolFieldException;
+import org.copyoffload.protocol.nvme.SglDescriptor;
+import org.copyoffload.protocol.nvme.StatusCode;
+import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
+import org.copyoffload.protocol.nvme.fabrics.ConnectCommand;
+import org.copyoffload.protocol.nvme.fabrics.ConnectData;
+import org.copyoffload.protocol.nvme.fabrics.FabricsCommandType;
+import org.copyoffload.protocol.nvme.fabrics.PropertyCommand;
+import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
+import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
+import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
+import org.copyoffload.server.nvme.CommandResult;
+import org.copyoffload.server.nvme.NvmeCommandException;
+import org.copyoffload.server.nvme.NvmeController;
+import org.copyoffload.server.nvme.NvmeRequest;
+import org.copyoffload.server.nvme.NvmeTarget;
+import org.copyoffload.server.nvme.QueueConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * One NVMe/TCP connection, which is one NVMe queue (NVMe/TCP Transport 1.1, 3.3): the ICReq/ICResp exchange,
+ * command capsules with in-capsule data or R2T-solicited H2CData, and the way back as C2HData and CapsuleResp.
+ * It keeps the queue's state (SQ head, command ids in flight, pending transfers) on the channel's event loop;
+ * commands run in the controller's layer and their completions come back to the event loop.
+ */
+public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter implements QueueConnection {
+    private static final Logger log = LoggerFactory.getLogger(NvmeTcpQueueHandler.class);
+    /** A connection must finish ICReq and Connect within this time, so idle sockets cannot pile up. */
+    private static final long SETUP_TIMEOUT_SECONDS = 15;
+    /** Above this, a C2HData PDU is split: hosts reassemble by DATAO, and smaller PDUs bound per-PDU latency. */
+    private static final int MAX_C2H_DATA = 1 << 20;
+
+    private enum State { AWAIT_IC_REQ, READY, CLOSING }
+
+    /** Data the host sends after an R2T, assembled by offset into one buffer. */
+    private static final class Transfer {
+        final int ttag;
+        final SubmissionQueueEntry sqe;
+        final ByteBuf buffer;
+        final int length;
+        int received;
+        boolean digestFailed;
+
+        Transfer(int ttag, SubmissionQueueEntry sqe, ByteBuf buffer, int length) {
+            this.ttag = ttag;
+            this.sqe = sqe;
+            this.buffer = buffer;
+            this.length = length;
+        }
+    }
+
+    private final NvmeTarget target;
+    private final NvmeTcpSettings settings;
+    private final NvmeTcpMetrics metrics;
+    private final Map<Integer, Long> inFlight = new HashMap<>();
+    private final Map<Integer, Transfer> transfers = new HashMap<>();
+    private ChannelHandlerContext ctx;
+    private State state = State.AWAIT_IC_REQ;
+    private ScheduledFuture<?> setupTimeout;
+    private String remote = "?";
+    private int nextTtag;
+
+    // Queue state once connected.
+    private NvmeController controller;
+    private int qid = -1;
+    private int sqsize;
+    private int sqHead;
+    private boolean sqFlowControlDisabled;
+
+    public NvmeTcpQueueHandler(NvmeTarget target, NvmeTcpSettings settings, NvmeTcpMetrics metrics) {
+        this.target = target;
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.remote = String.valueOf(ctx.channel().remoteAddress());
+        metrics.connectionOpened();
+        setupTimeout = ctx.executor().schedule(() -> {
+            if (controller == null) {
+                withMdc(() -> log.warn("closing connection from {}: no ICReq and Connect within {} s", remote, SETUP_TIMEOUT_SECONDS));
+                ctx.close();
+            }
+        }, SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        state = State.CLOSING;
+        if (setupTimeout != null) {
+            setupTimeout.cancel(false);
+        }
+        for (Transfer t : transfers.values()) {
+            t.buffer.release();
+        }
+        transfers.clear();
+        metrics.connectionClosed(inFlight.size());
+        inFlight.clear();
+        NvmeController c = controller;
+        if (c != null) {
+            if (qid == 0) {
+                c.close("admin queue connection from " + remote + " closed");
+            } else {
+                c.detachIoQueue(qid, this);
+            }
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        MDC.put("conn", remote);
+        if (controller != null) {
+            MDC.put("ctrl", controller.describe() + "q" + qid);
+        }
+        try {
+            if (state == State.CLOSING) {
+                return;
+            }
+            if (!(msg instanceof NvmeTcpPdu pdu)) {
+                throw new IllegalStateException("unexpected message " + msg);
+            }
+            switch (pdu) {
+                case NvmeTcpPdu.Malformed m -> fatal(m.fes(), m.fei(), m.data().retain(), m.reason());
+                case NvmeTcpPdu.IcReq r -> icReq(r);
+                case NvmeTcpPdu.CapsuleCmd c -> {
+                    if (state != State.READY) {
+                        sequenceError("CapsuleCmd before ICReq");
+                    } else {
+                        capsule(c);
+                    }
+                }
+                case NvmeTcpPdu.H2cData d -> {
+                    if (state != State.READY) {
+                        sequenceError("H2CData before ICReq");
+                    } else {
+                        h2cData(d);
+                    }
+                }
+                case NvmeTcpPdu.TermReq t -> {
+                    log.warn("host {} terminated the connection: {} (FEI 0x{})", remote, t.fes(), Integer.toHexString(t.fei()));
+                    state = State.CLOSING;
+                    ctx.close();
+                }
+                default -> sequenceError("unexpected " + pdu.type());
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+            MDC.remove("conn");
+            MDC.remove("ctrl");
+        }
+    }
+
+    // ---- connection setup ----
+
+    private void icReq(NvmeTcpPdu.IcReq r) {
+        if (state != State.AWAIT_IC_REQ) {
+            sequenceError("second ICReq");
+            return;
+        }
+        // We honour both digests when asked; CPDA 0 (no alignment), as the Linux host requires.
+        settings.negotiated(r.headerDigest(), r.dataDigest(), r.hpda());
+        settings.maxReceiveData(target.settings().maxH2cData());
+        ctx.writeAndFlush(new NvmeTcpPdu.IcResp(0, 0, r.headerDigest(), r.dataDigest(), target.settings().maxH2cData()));
+        state = State.READY;
+        log.debug("ICReq from {}: HPDA {}, header digest {}, data digest {}, MAXR2T {}", remote, r.hpda(),
+                r.headerDigest(), r.dataDigest(), r.maxr2t());
+    }
+
+    // ---- commands ----
+
+    private void capsule(NvmeTcpPdu.CapsuleCmd pdu) {
+        SubmissionQueueEntry sqe = pdu.sqe();
+        int cid = sqe.cid();
+        if (qid >= 0 && inFlight.size() > sqsize) {
+            fatal(FatalErrorStatus.PDU_SEQUENCE_ERROR, 0, null,
+                    "host submitted more than SQSIZE+1 = " + (sqsize + 1) + " commands");
+            return;
+        }
+        advanceSqHead();
+        if (inFlight.containsKey(cid)) {
+            // The CID names a command still in flight: answer without disturbing that command.
+            sendCompletion(cid, CommandResult.error(StatusCode.COMMAND_ID_CONFLICT), -1);
+            return;
+        }
+        inFlight.put(cid, System.nanoTime());
+        metrics.submitted(inFlight.size());
+        if (!pdu.dataDigestValid()) {
+            complete(sqe, CommandResult.error(StatusCode.TRANSIENT_TRANSPORT_ERROR.status()), null);
+            return;
+        }
+        try {
+            if (sqe.psdt() == 0) {
+                throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND, "PRPs (PSDT 0) cannot be used over fabrics");
+            }
+            SglDescriptor sgl = sqe.sgl();
+            DataDirection dir = sqe.dataDirection();
+            long length = sgl.lengthUnsigned();
+            switch (sgl.identifier()) {
+                case SglDescriptor.IN_CAPSULE -> {
+                    ByteBuf inCapsule = pdu.data();
+                    if (dir != DataDirection.HOST_TO_CONTROLLER && length > 0) {
+                        throw new NvmeCommandException(StatusCode.SGL_DESCRIPTOR_TYPE_INVALID,
+                                "in-capsule data for a command that reads");
+                    }
+                    if (Long.compareUnsigned(sgl.address(), inCapsule.readableBytes()) > 0) {
+                        throw new NvmeCommandException(StatusCode.SGL_OFFSET_INVALID,
+                                "SGL offset " + Long.toUnsignedString(sgl.address()) + " past " + inCapsule.readableBytes()
+                                        + " in-capsule bytes");
+                    }
+                    if (sgl.address() + length > inCapsule.readableBytes()) {
+                        throw new NvmeCommandException(StatusCode.DATA_SGL_LENGTH_INVALID,
+                                "SGL length " + length + " but the capsule carries " + inCapsule.readableBytes() + " bytes");
+                    }
+                    ByteBuf data = inCapsule.retainedSlice(inCapsule.readerIndex() + (int) sgl.address(), (int) length);
+                    dispatch(sqe, data, length);
+                }
+                case SglDescriptor.TRANSPORT_DATA_BLOCK -> {
+                    if (pdu.data().isReadable()) {
+                        throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                                "in-capsule data with a transport SGL descriptor");
+                    }
+                    if (dir == DataDirection.BIDIRECTIONAL) {
+                        throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND, "bidirectional commands are not supported");
+                    }
+                    if (dir == DataDirection.HOST_TO_CONTROLLER && length > 0) {
+                        solicit(sqe, length);
+                    } else {
+                        dispatch(sqe, null, length);
+                    }
+                }
+                default -> throw new NvmeCommandException(StatusCode.SGL_DESCRIPTOR_TYPE_INVALID,
+                        "SGL identifier 0x" + Integer.toHexString(sgl.identifier()));
+            }
+        } catch (NvmeCommandException e) {
+            log.debug("command {} rejected: {}", describe(sqe), e.getMessage());
+            complete(sqe, e.result(), null);
+        }
+    }
+
+    private void advanceSqHead() {
+        if (qid >= 0) {
+            sqHead = (sqHead + 1) % (sqsize + 1);
+        }
+    }
+
+    /** Asks the host for the command's data with one R2T covering all of it (MAXR2T 0 needs no more). */
+    private void solicit(SubmissionQueueEntry sqe, long length) {
+        long limit = Math.max(target.settings().maxTransferBytes(), 65536);
+        if (length > limit) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    "data length " + length + " exceeds MDTS (" + target.settings().maxTransferBytes() + " bytes)");
+        }
+        int ttag = nextTtag();
+        Transfer t = new Transfer(ttag, sqe, ctx.alloc().directBuffer((int) length), (int) length);
+        transfers.put(ttag, t);
+        ctx.writeAndFlush(new NvmeTcpPdu.R2t(sqe.cid(), ttag, 0, (int) length));
+    }
+
+    private int nextTtag() {
+        // TTAG FFFFh is reserved (NVMe/TCP 1.1, 3.6.2.10).
+        do {
+            nextTtag = (nextTtag + 1) & 0xFFFF;
+        } while (nextTtag == 0xFFFF || transfers.containsKey(nextTtag));
+        return nextTtag;
+    }
+
+    private void h2cData(NvmeTcpPdu.H2cData d) {
+        Transfer t = transfers.get(d.ttag());
+        if (t == null) {
+            fatal(FatalErrorStatus.INVALID_PDU_HEADER_FIELD, 10, null, "H2CData for unknown TTAG " + d.ttag());
+            return;
+        }
+        if (t.sqe.cid() != d.cccid()) {
+            fatal(FatalErrorStatus.INVALID_PDU_HEADER_FIELD, 8, null,
+                    "H2CData CCCID " + d.cccid() + " but TTAG " + d.ttag() + " belongs to CID " + t.sqe.cid());
+            return;
+        }
+        int len = d.data().readableBytes();
+        if (d.dataOffset() != t.received || (long) d.dataOffset() + len > t.length) {
+            fatal(FatalErrorStatus.DATA_TRANSFER_OUT_OF_RANGE, 12, null, "H2CData DATAO " + Integer.toUnsignedString(d.dataOffset())
+                    + " DATAL " + len + " outside the expected " + t.received + ".." + t.length);
+            return;
+        }
+        boolean complete = t.received + len == t.length;
+        if (complete != d.last()) {
+            fatal(FatalErrorStatus.INVALID_PDU_HEADER_FIELD, 1, null,
+                    "LAST_PDU " + d.last() + " but " + (t.length - t.received - len) + " bytes still due");
+            return;
+        }
+        t.buffer.writeBytes(d.data());
+        t.received += len;
+        t.digestFailed |= !d.dataDigestValid();
+        if (complete) {
+            transfers.remove(t.ttag);
+            if (t.digestFailed) {
+                t.buffer.release();
+                complete(t.sqe, CommandResult.error(StatusCode.TRANSIENT_TRANSPORT_ERROR.status()), null);
+            } else {
+                dispatch(t.sqe, t.buffer, t.length);
+            }
+        }
+    }
+
+    /** Runs the command in the right layer; {@code data} (may be null) is released when it completes. */
+    private void dispatch(SubmissionQueueEntry sqe, ByteBuf data, long transferLength) {
+        CompletableFuture<CommandResult> result;
+        try {
+            result = execute(new NvmeRequest(sqe, Math.max(qid, 0), data, transferLength));
+        } catch (NvmeCommandException e) {
+            result = CompletableFuture.completedFuture(e.result());
+        } catch (RuntimeException e) {
+            log.error("command {} failed inside the target", describe(sqe), e);
+            result = CompletableFuture.completedFuture(CommandResult.error(StatusCode.INTERNAL_ERROR.status()));
+        }
+        if (result.isDone() && ctx.executor().inEventLoop()) {
+            complete(sqe, result.getNow(null), data);
+            return;
+        }
+        result.whenComplete((r, error) -> ctx.executor().execute(() -> {
+            if (error != null) {
+                if (error instanceof java.util.concurrent.CancellationException) {
+                    ReferenceCountUtil.release(data);
+                    return;
+                }
+                log.error("command {} failed inside the target", describe(sqe), error);
+                complete(sqe, CommandResult.error(StatusCode.INTERNAL_ERROR.status()), data);
+            } else {
+                complete(sqe, r, data);
+            }
+        }));
+    }
+
+    private CompletableFuture<CommandResult> execute(NvmeRequest r) {
+        SubmissionQueueEntry sqe = r.sqe();
+        if (sqe.isFabrics()) {
+            return CompletableFuture.completedFuture(fabrics(r));
+        }
+        if (controller == null) {
+            throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR, "command before Connect");
+        }
+        return qid == 0 ? target.admin().execute(controller, r) : target.io().execute(controller, r);
+    }
+
+    private CommandResult fabrics(NvmeRequest r) {
+        SubmissionQueueEntry sqe = r.sqe();
+        FabricsCommandType type = FabricsCommandType.lookup(sqe.fabricsCommandType()).orElseThrow(() ->
+                new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, "fabrics command type 0x"
+                        + Integer.toHexString(sqe.fabricsCommandType())));
+        if (type == FabricsCommandType.CONNECT) {
+            return connect(r);
+        }
+        if (controller == null) {
+            throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR, type + " before Connect");
+        }
+        return switch (type) {
+            case PROPERTY_GET, PROPERTY_SET -> {
+                if (qid != 0) {
+                    throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, type + " on an I/O queue");
+                }
+                PropertyCommand p = PropertyCommand.from(sqe, type == FabricsCommandType.PROPERTY_SET);
+                if (p.set()) {
+                    controller.propertySet(p.offset(), p.sizeBytes(), p.value());
+                    yield CommandResult.SUCCESS;
+                }
+                long v = controller.propertyGet(p.offset(), p.sizeBytes());
+                yield new CommandResult(NvmeStatus.SUCCESS, (int) v, (int) (v >>> 32), null);
+            }
+            case DISCONNECT -> {
+                state = State.CLOSING;
+                yield CommandResult.SUCCESS;
+            }
+            // Authentication is not offered (Connect answers AUTHREQ 0), so these are not commands here.
+            default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, type + " is not supported");
+        };
+    }
+
+    private CommandResult connect(NvmeRequest r) {
+        if (controller != null) {
+            throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR, "second Connect on one queue");
+        }
+        ConnectCommand cmd = ConnectCommand.from(r.sqe());
+        if (r.data() == null || r.transferLength() != ConnectData.SIZE) {
+            throw new NvmeCommandException(StatusCode.DATA_SGL_LENGTH_INVALID,
+                    "Connect needs " + ConnectData.SIZE + " bytes of data, got " + r.transferLength());
+        }
+        ConnectData data;
+        try {
+            data = ConnectData.decode(r.data());
+        } catch (ProtocolFieldException e) {
+            int offset = e.field().equals("HOSTNQN") ? ConnectData.OFFSET_HOSTNQN : ConnectData.OFFSET_SUBNQN;
+            throw new NvmeCommandException(StatusCode.CONNECT_INVALID_PARAMETERS.dnr(), (offset << 16) | 1, e.getMessage());
+        }
+        NvmeController c = target.fabrics().connect(cmd, data, this);
+        controller = c;
+        qid = cmd.qid();
+        sqsize = cmd.sqsize();
+        sqHead = 1 % (sqsize + 1);
+        sqFlowControlDisabled = cmd.sqFlowControlDisabled();
+        setupTimeout.cancel(false);
+        int maxInCapsule = qid == 0 ? org.copyoffload.server.nvme.TargetSettings.ADMIN_IN_CAPSULE_DATA
+                : target.settings().inCapsuleDataSize();
+        settings.maxInCapsuleData(Math.max(maxInCapsule, ConnectData.SIZE));
+        // Dword 0: the controller id; AUTHREQ (bits 17:16) zero: no authentication needed.
+        return CommandResult.success(c.cntlid());
+    }
+
+    // ---- completions ----
+
+    private void complete(SubmissionQueueEntry sqe, CommandResult result, ByteBuf requestData) {
+        ReferenceCountUtil.release(requestData);
+        Long started = inFlight.remove(sqe.cid());
+        if (started != null) {
+            metrics.completed();
+        }
+        long nanos = started == null ? 0 : System.nanoTime() - started;
+        if (!result.status().isSuccess()) {
+            if (controller != null && !sqe.isFabrics()) {
+                long lba = Integer.toUnsignedLong(sqe.cdw10()) | ((long) sqe.cdw11() << 32);
+                controller.recordError(Math.max(qid, 0), sqe.cid(), result.status(), sqe.nsid(), qid > 0 ? lba : 0);
+            }
+            log.debug("command {} completed with {}", describe(sqe), result.status());
+        }
+        long dataBytes = result.data() == null ? 0 : result.data().readableBytes();
+        target.observer().completed(qid <= 0, sqe.isFabrics() ? 0x7F00 | sqe.fabricsCommandType() : sqe.opcode(),
+                result.status(), nanos, dataBytes);
+        if (!ctx.channel().isActive()) {
+            result.release();
+            return;
+        }
+        sendCompletion(sqe.cid(), result, sqe.sgl().lengthUnsigned());
+        if (state == State.CLOSING && inFlight.isEmpty()) {
+            // Disconnect: the response went out, now the queue goes away.
+            ctx.channel().eventLoop().execute(() -> ctx.close());
+        }
+    }
+
+    private void sendCompletion(int cid, CommandResult result, long hostBuffer) {
+        ByteBuf data = result.data();
+        boolean successFlag = false;
+        if (data != null) {
+            int length = data.readableBytes();
+            if (hostBuffer >= 0 && length > hostBuffer) {
+                length = (int) hostBuffer;
+            }
+            // SUCCESS in the last C2HData replaces the CapsuleResp, allowed only without SQ flow control.
+            successFlag = sqFlowControlDisabled && result.status().isSuccess();
+            int offset = 0;
+            do {
+                int chunk = Math.min(MAX_C2H_DATA, length - offset);
+                boolean last = offset + chunk == length;
+                ctx.write(new NvmeTcpPdu.C2hData(cid, offset, last, last && successFlag,
+                        data.retainedSlice(data.readerIndex() + offset, chunk), true));
+                offset += chunk;
+            } while (offset < length);
+            data.release();
+        }
+        if (!successFlag) {
+            ctx.write(new NvmeTcpPdu.CapsuleResp(new CompletionQueueEntry(result.dw0(), result.dw1(),
+                    sqFlowControlDisabled ? 0 : sqHead, Math.max(qid, 0), cid, result.status())));
+        }
+        ctx.flush();
+    }
+
+    // ---- errors ----
+
+    private void sequenceError(String reason) {
+        fatal(FatalErrorStatus.PDU_SEQUENCE_ERROR, 0, null, reason);
+    }
+
+    /** Fatal transport error (3.6.2.5): C2HTermReq with the offending header, then the connection closes. */
+    private void fatal(FatalErrorStatus fes, int fei, ByteBuf header, String reason) {
+        log.warn("terminating connection from {}: {} ({})", remote, reason, fes);
+        metrics.terminated(fes);
+        state = State.CLOSING;
+        ByteBuf data = header != null ? header : Unpooled.EMPTY_BUFFER;
+        ctx.writeAndFlush(new NvmeTcpPdu.TermReq(false, fes, fei, data)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        withMdc(() -> log.warn("connection from {} failed: {}", remote, cause.toString()));
+        ctx.close();
+    }
+
+    // ---- QueueConnection ----
+
+    @Override
+    public void close(String reason) {
+        if (ctx != null && ctx.channel().isActive()) {
+            ctx.executor().execute(() -> {
+                withMdc(() -> log.info("closing queue {} from {}: {}", qid, remote, reason));
+                state = State.CLOSING;
+                ctx.close();
+            });
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "tcp " + remote + (qid >= 0 ? " queue " + qid : "");
+    }
+
+    private String describe(SubmissionQueueEntry sqe) {
+        return String.format("opcode 0x%02x cid %d nsid %s on queue %d", sqe.opcode(), sqe.cid(),
+                Integer.toUnsignedString(sqe.nsid()), qid);
+    }
+
+    private void withMdc(Runnable r) {
+        MDC.put("conn", remote);
+        try {
+            r.run();
+        } finally {
+            MDC.remove("conn");
+        }
+    }
+}
