@@ -1,0 +1,67 @@
+package org.copyoffload.backends.store;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Optional;
+
+/**
+ * A byte-addressed store behind a volume. Offsets and lengths are in bytes; callers align them to the LBA size.
+ * Thread-safe: concurrent reads and writes to different ranges from many threads.
+ *
+ * <p>Every range-taking method throws {@link IllegalArgumentException} (naming offset, length and size) for a
+ * negative offset or length or a range past {@link #size()}: callers check ranges first and map them to protocol
+ * statuses, so this is a guard against programming errors. After {@link #close()} every data method throws
+ * {@link java.nio.channels.ClosedChannelException}.
+ */
+public interface BlockStore extends Closeable {
+
+    /** The size in bytes. */
+    long size();
+
+    /**
+     * Fills {@code dst.remaining()} bytes from {@code offset}. Holes and never-written ranges read as zeros.
+     */
+    void read(long offset, ByteBuffer dst) throws IOException;
+
+    /**
+     * Writes {@code src.remaining()} bytes at {@code offset}.
+     *
+     * @param durable FUA: on return the bytes are on stable storage (they survive kill -9 and power loss)
+     */
+    void write(long offset, ByteBuffer src, boolean durable) throws IOException;
+
+    /**
+     * Makes the range read as zeros, in bounded memory for any length.
+     *
+     * @param deallocate the store may deallocate (punch a hole) instead of writing zeros
+     * @param durable    on return the zeros are on stable storage
+     */
+    void writeZeroes(long offset, long length, boolean deallocate, boolean durable) throws IOException;
+
+    /** Deallocates the range (punches a hole where the store can); afterwards it reads as zeros. */
+    void deallocate(long offset, long length) throws IOException;
+
+    /** On return everything written before is on stable storage. */
+    void flush() throws IOException;
+
+    /** Bytes really allocated (for NVMe NUSE and thin provisioning). */
+    long allocatedBytes() throws IOException;
+
+    /**
+     * The file behind the store, for zero-copy sends (sendfile) and copy_file_range; empty for memory stores. Use
+     * positional calls only: the channel's position is shared. If a thread interrupt closes the channel, ask again
+     * for a fresh one.
+     */
+    Optional<FileChannel> fileChannel();
+
+    /**
+     * Copies {@code length} bytes inside or between stores, correct when the ranges overlap (as if through a
+     * temporary buffer). See {@link StoreCopier#copy}.
+     */
+    static void copy(BlockStore src, long srcOffset, BlockStore dst, long dstOffset, long length, boolean durable)
+            throws IOException {
+        StoreCopier.copy(src, srcOffset, dst, dstOffset, length, durable);
+    }
+}

@@ -1,0 +1,203 @@
+package org.copyoffload.backends.store;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * The few Linux libc calls the JDK does not expose (fallocate, fstat, ftruncate), bound once through FFM.
+ * Every call captures errno in the same downcall, because a later Java-side call could overwrite it.
+ */
+final class Libc {
+    static final int O_RDWR = 2;
+    static final int O_CLOEXEC = 0x80000; // same value on x86_64 and aarch64
+
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    static final int FALLOC_FL_ZERO_RANGE = 0x10;
+
+    static final int EINTR = 4;
+    static final int EINVAL = 22;
+    static final int ENOSYS = 38;
+    static final int EOPNOTSUPP = 95;
+
+    /**
+     * struct stat as glibc (and the kernel ABI) lays it out for 64-bit Linux. On x86_64 (st_dev, st_ino, st_nlink, st_mode,
+     * st_uid, st_gid, pad, st_rdev, st_size, st_blksize, st_blocks, ...) and on the generic layout used by
+     * aarch64 and riscv64 (st_dev, st_ino, st_mode, st_nlink, st_uid, st_gid, st_rdev, pad, st_size, st_blksize
+     * int + pad, st_blocks, ...) st_size is the 8-byte field at offset 48 and st_blocks (in 512-byte units,
+     * whatever the filesystem block size) the 8-byte field at offset 64. The struct is 144 bytes on x86_64 and
+     * 128 on the generic layout; we hand fstat a larger buffer to be safe.
+     */
+    static final long STAT_SIZE_OFFSET = 48;
+    static final long STAT_BLOCKS_OFFSET = 64;
+    static final long STAT_BUFFER_BYTES = 256;
+    private static final boolean STAT_LAYOUT_KNOWN =
+            Set.of("amd64", "x86_64", "aarch64", "riscv64").contains(System.getProperty("os.arch"));
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    private static final MethodHandle OPEN = bind("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
+    private static final MethodHandle FALLOCATE = bind("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), true);
+    private static final MethodHandle FTRUNCATE = bind("ftruncate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), true);
+    private static final MethodHandle FSTAT = bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), true);
+    private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
+
+    private Libc() {
+    }
+
+    @SuppressWarnings("restricted") // binding native code is the point of this class
+    private static MethodHandle bind(String name, FunctionDescriptor descriptor, boolean errno,
+            Linker.Option... extra) {
+        MemorySegment symbol = LIBC.find(name)
+                .orElseThrow(() -> new UnsupportedOperationException("libc has no " + name + " (Linux only)"));
+        Linker.Option[] options = extra;
+        if (errno) {
+            options = Arrays.copyOf(extra, extra.length + 1);
+            options[extra.length] = Linker.Option.captureCallState("errno");
+        }
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    /** open(2) an existing file; returns the fd. */
+    static int open(String path, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment cPath = arena.allocateFrom(path);
+            int fd;
+            do {
+                fd = (int) OPEN.invokeExact(state, cPath, flags, 0);
+            } while (fd < 0 && errno(state) == EINTR);
+            if (fd < 0) {
+                throw failure("open(" + path + ")", errno(state));
+            }
+            return fd;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static void close(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            // No retry on EINTR: on Linux the fd is released even then, and a retry could close a reused fd.
+            if ((int) CLOSE.invokeExact(state, fd) != 0 && errno(state) != EINTR) {
+                throw failure("close(" + fd + ")", errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static void fallocate(int fd, int mode, long offset, long length) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int rc;
+            do {
+                rc = (int) FALLOCATE.invokeExact(state, fd, mode, offset, length);
+            } while (rc != 0 && errno(state) == EINTR);
+            if (rc != 0) {
+                throw failure("fallocate(mode=0x" + Integer.toHexString(mode) + ", offset=" + offset
+                        + ", length=" + length + ")", errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    static void ftruncate(int fd, long length) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            int rc;
+            do {
+                rc = (int) FTRUNCATE.invokeExact(state, fd, length);
+            } while (rc != 0 && errno(state) == EINTR);
+            if (rc != 0) {
+                throw failure("ftruncate(length=" + length + ")", errno(state));
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** fstat(2): the two fields we need, st_size and st_blocks. */
+    static Stat fstat(int fd) throws ErrnoException {
+        if (!STAT_LAYOUT_KNOWN) {
+            throw new UnsupportedOperationException("struct stat layout unknown on " + System.getProperty("os.arch"));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment buf = arena.allocate(STAT_BUFFER_BYTES, 8);
+            if ((int) FSTAT.invokeExact(state, fd, buf) != 0) {
+                throw failure("fstat(" + fd + ")", errno(state));
+            }
+            return new Stat(buf.get(JAVA_LONG, STAT_SIZE_OFFSET), buf.get(JAVA_LONG, STAT_BLOCKS_OFFSET));
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /** The fields of struct stat we use; blocks are 512-byte units. */
+    record Stat(long size, long blocks) {
+        long allocatedBytes() {
+            return blocks * 512;
+        }
+    }
+
+    @SuppressWarnings("restricted") // strerror's result is a C string owned by libc
+    static String strerror(int errno) {
+        try {
+            MemorySegment message = (MemorySegment) STRERROR.invokeExact(errno);
+            // strerror returns a NUL-terminated string of unknown length; reading it needs a bounded view.
+            return message.equals(MemorySegment.NULL) ? "unknown error" : message.reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            return "unknown error";
+        }
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static ErrnoException failure(String call, int errno) {
+        return new ErrnoException(call, errno, strerror(errno));
+    }
+
+    /** invokeExact declares Throwable; anything but our own ErrnoException is a bug or a JVM error. */
+    private static RuntimeException unexpected(Throwable t) {
+        if (t instanceof Error e) {
+            throw e;
+        }
+        return t instanceof RuntimeException r ? r : new IllegalStateException("native call failed", t);
+    }
+}

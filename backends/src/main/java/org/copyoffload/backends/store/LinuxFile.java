@@ -1,0 +1,99 @@
+package org.copyoffload.backends.store;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Path;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A raw file descriptor for the operations FileChannel lacks: hole punching, zero ranges, st_blocks and growing.
+ * Calls hold a read lock and close takes the write lock, so a call never runs on a descriptor number that close
+ * has released (the kernel reuses numbers at once, so that would hit some other file).
+ */
+final class LinuxFile implements Closeable {
+    private final Path path;
+    private final int fd;
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private boolean closed; // guarded by lock
+
+    private LinuxFile(Path path, int fd) {
+        this.path = path;
+        this.fd = fd;
+    }
+
+    /** Opens an existing file read-write. */
+    static LinuxFile open(Path path) throws IOException {
+        return new LinuxFile(path, Libc.open(path.toString(), Libc.O_RDWR | Libc.O_CLOEXEC));
+    }
+
+    /**
+     * fallocate(2) with the given mode.
+     *
+     * @return false if this filesystem does not support the mode (EOPNOTSUPP, ENOSYS), so the caller can fall back
+     */
+    boolean fallocate(int mode, long offset, long length) throws IOException {
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            Libc.fallocate(fd, mode, offset, length);
+            return true;
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.EOPNOTSUPP || e.errno() == Libc.ENOSYS) {
+                return false;
+            }
+            throw withPath(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Sets the file length; growing this way leaves a hole, allocating nothing. */
+    void truncate(long length) throws IOException {
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            Libc.ftruncate(fd, length);
+        } catch (ErrnoException e) {
+            throw withPath(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    Libc.Stat stat() throws IOException {
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            return Libc.fstat(fd);
+        } catch (ErrnoException e) {
+            throw withPath(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        lock.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                Libc.close(fd);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    private void ensureOpen() throws ClosedChannelException {
+        if (closed) {
+            throw new ClosedChannelException();
+        }
+    }
+
+    private IOException withPath(ErrnoException e) {
+        return new IOException(path + ": " + e.getMessage(), e);
+    }
+}
