@@ -124,7 +124,8 @@ final class LogPages {
     private ByteBuf discoveryLog(NvmeController c) {
         List<DiscoveryLogEntry> entries = new ArrayList<>();
         int asqsz = target.settings().maxQueueEntries();
-        int treq = DiscoveryLogEntry.TREQ_NOT_REQUIRED | DiscoveryLogEntry.TREQ_DISABLE_SQ_FLOW_CONTROL;
+        // TREQ as nvmet sends it: secure channel not specified, SQ flow control may be disabled.
+        int treq = DiscoveryLogEntry.TREQ_DISABLE_SQ_FLOW_CONTROL;
         for (AdvertisedListener l : target.listeners()) {
             int adrfam = l.ipv6() ? DiscoveryLogEntry.ADRFAM_IPV6 : DiscoveryLogEntry.ADRFAM_IPV4;
             for (NvmeSubsystem s : target.subsystems()) {

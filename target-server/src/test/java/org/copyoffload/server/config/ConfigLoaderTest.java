@@ -1,0 +1,143 @@
+package org.copyoffload.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigLoaderTest {
+    private static final String VALID = """
+            data-dir: /tmp/x
+            nvme:
+              version: "2.0"
+              mdts: 5
+            listeners:
+              - address: 127.0.0.1
+                port: 4421
+                advertise-address: 10.0.2.2
+            metrics:
+              enabled: false
+            volumes:
+              - name: a
+                size: 1GiB
+                block-size: 512
+              - name: b
+                file: sub/b.raw
+                size: 8MiB
+            subsystems:
+              - nqn: nqn.2026-01.org.example:one
+                allow-any-host: false
+                allowed-hosts: [nqn.2014-08.org.nvmexpress:uuid:1]
+                nvme-version: "1.4"
+                namespaces:
+                  - nsid: 1
+                    volume: a
+                  - nsid: 7
+                    volume: b
+            """;
+
+    @Test
+    void embeddedDefaultMatchesTheDesign() {
+        ServerConfig c = ConfigLoader.loadDefault();
+        assertThat(c.listeners()).containsExactly(new ServerConfig.Listener("127.0.0.1", 4420, "127.0.0.1"));
+        assertThat(c.metrics()).isEqualTo(new ServerConfig.Metrics(true, "127.0.0.1", 9464));
+        assertThat(c.dataDir()).isEqualTo(Path.of("data").toAbsolutePath());
+        assertThat(c.nvme().version()).isEqualTo(NvmeVersion.V2_1);
+        assertThat(c.subsystems()).singleElement().satisfies(s -> {
+            assertThat(s.nqn()).isEqualTo("nqn.2026-01.org.copyoffload:default");
+            assertThat(s.namespaces()).extracting(ServerConfig.Namespace::nsid).containsExactly(1, 2);
+        });
+    }
+
+    @Test
+    void readsEveryKey() {
+        ServerConfig c = ConfigLoader.parse(VALID, "test");
+        assertThat(c.nvme().version()).isEqualTo(NvmeVersion.V2_0);
+        assertThat(c.nvme().mdts()).isEqualTo(5);
+        assertThat(c.listeners()).containsExactly(new ServerConfig.Listener("127.0.0.1", 4421, "10.0.2.2"));
+        assertThat(c.metrics().enabled()).isFalse();
+        assertThat(c.volumes()).containsExactly(
+                new ServerConfig.Volume("a", Path.of("/tmp/x/a.img"), 1L << 30, 512),
+                new ServerConfig.Volume("b", Path.of("/tmp/x/sub/b.raw"), 8L << 20, 4096));
+        ServerConfig.Subsystem s = c.subsystems().getFirst();
+        assertThat(s.allowAnyHost()).isFalse();
+        assertThat(s.allowedHosts()).containsExactly("nqn.2014-08.org.nvmexpress:uuid:1");
+        assertThat(s.version()).isEqualTo(NvmeVersion.V1_4);
+        assertThat(s.namespaces()).containsExactly(new ServerConfig.Namespace(1, "a"), new ServerConfig.Namespace(7, "b"));
+        assertThat(s.serial()).hasSizeLessThanOrEqualTo(20);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "unknown top key       | 'colour: red'                                               | colour: unknown key",
+            "bad version           | 'nvme: {version: \"1.3\"}'                                   | nvme.version: unsupported NVMe version '1.3'",
+            "mdts out of range     | 'nvme: {mdts: 11}'                                          | nvme.mdts: 11 is outside 1..10",
+            "in-capsule not x16    | 'nvme: {in-capsule-data-size: 100}'                         | nvme.in-capsule-data-size: 100 is not a multiple of 16",
+            "bad port              | 'listeners: [{port: 70000}]'                                | listeners[0].port: 70000 is outside 1..65535",
+            "bad address           | 'listeners: [{address: localhost}]'                         | listeners[0].address: 'localhost' is not an IP address",
+            "duplicate listener    | 'listeners: [{port: 1}, {port: 1}]'                         | listeners[1]: listener 127.0.0.1:1 is defined twice",
+            "typo in listener      | 'listeners: [{prot: 1}]'                                    | listeners[0].prot: unknown key",
+            "volume without size   | 'volumes: [{name: a}]'                                      | volumes[0].size: is required",
+            "bad size              | 'volumes: [{name: a, size: lots}]'                          | volumes[0].size: not a size: 'lots'",
+            "bad block size        | 'volumes: [{name: a, size: 1MiB, block-size: 1024}]'        | volumes[0].block-size: 1024 is not 512 or 4096",
+            "size not in blocks    | 'volumes: [{name: a, size: 1000, block-size: 512}]'         | volumes[0].size: 1000 bytes is not a multiple of the block size 512",
+            "duplicate volume      | 'volumes: [{name: a, size: 1MiB}, {name: a, size: 1MiB}]'   | volumes[1].name: volume 'a' is defined twice",
+            "bad volume name       | 'volumes: [{name: \"a/b\", size: 1MiB}]'                     | volumes[0].name: 'a/b' may use letters",
+            "subsystem without nqn | 'subsystems: [{model: x}]'                                  | subsystems[0].nqn: is required",
+            "not an nqn            | 'subsystems: [{nqn: foo}]'                                  | subsystems[0].nqn: 'foo' is not an NQN",
+            "discovery nqn         | 'subsystems: [{nqn: nqn.2014-08.org.nvmexpress.discovery}]' | subsystems[0].nqn: the discovery NQN is served by the server itself",
+            "unknown volume        | 'subsystems: [{nqn: nqn.2026-01.a:b, namespaces: [{volume: zz}]}]' | subsystems[0].namespaces[0].volume: no volume named 'zz'",
+            "nsid zero             | 'subsystems: [{nqn: nqn.2026-01.a:b, namespaces: [{nsid: 0, volume: zz}]}]' | subsystems[0].namespaces[0].nsid: 0 is outside 1..1024",
+            "no host may connect   | 'subsystems: [{nqn: nqn.2026-01.a:b, allow-any-host: false}]' | subsystems[0].allowed-hosts: is empty while allow-any-host is false",
+            "serial too long       | 'subsystems: [{nqn: nqn.2026-01.a:b, serial: 123456789012345678901}]' | subsystems[0].serial: '123456789012345678901' must be 1 to 20",
+            "boolean as string     | 'metrics: {enabled: yes please}'                            | metrics.enabled: expected true or false",
+    })
+    void badConfigurationNamesTheKey(String name, String yaml, String message) {
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test.yaml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("test.yaml: ")
+                .hasMessageContaining(message);
+    }
+
+    @Test
+    void duplicateNsidIsRefused() {
+        String yaml = """
+                volumes: [{name: a, size: 1MiB}, {name: b, size: 1MiB}]
+                subsystems:
+                  - nqn: nqn.2026-01.a:b
+                    namespaces: [{nsid: 3, volume: a}, {nsid: 3, volume: b}]
+                """;
+        assertThatThrownBy(() -> ConfigLoader.parse(yaml, "t"))
+                .hasMessageContaining("subsystems[0].namespaces[1].nsid: NSID 3 is used twice");
+    }
+
+    @Test
+    void invalidYamlSaysWhere() {
+        assertThatThrownBy(() -> ConfigLoader.parse("volumes: [\n  {name: a", "t.yaml"))
+                .isInstanceOf(ConfigException.class).hasMessageStartingWith("t.yaml: not valid YAML");
+    }
+
+    @Test
+    void missingFileIsReported(@TempDir Path dir) {
+        assertThatThrownBy(() -> ConfigLoader.load(dir.resolve("nope.yaml")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("nope.yaml");
+    }
+
+    @Test
+    void loadsAFile(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("c.yaml");
+        Files.writeString(f, VALID);
+        assertThat(ConfigLoader.load(f).subsystems()).hasSize(1);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"4096,4096", "1K,1024", "512MiB,536870912", "4GiB,4294967296", "1T,1099511627776", "2 KiB,2048"})
+    void sizes(String text, long bytes) {
+        assertThat(ByteSize.parse(text).bytes()).isEqualTo(bytes);
+    }
+}
