@@ -84,7 +84,7 @@ public final class ConfigLoader {
         for (ConfigNode l : root.list("listeners")) {
             String address = l.string("address", "127.0.0.1");
             checkAddress(l.path() + ".address", address);
-            int port = l.integer("port", 4420, 1, 65535);
+            int port = l.integer("port", 4420, 0, 65535);
             String advertise = l.string("advertise-address", address);
             checkAddress(l.path() + ".advertise-address", advertise);
             if (!endpoints.add(address + ":" + port)) {

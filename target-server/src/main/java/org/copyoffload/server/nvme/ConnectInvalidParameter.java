@@ -1,18 +1,19 @@
 package org.copyoffload.server.nvme;
 
 /**
- * Completion dword 0 of Connect Invalid Parameters (NVMe-oF 1.1, Figure 22): IATTR says whether the bad
- * field is in the command (0) or its data (1); IPO is the field's byte offset.
+ * Completion dword 0 of Connect Invalid Parameters (NVMe-oF 1.1, 3.3, Figure 21): IPO, the byte offset of the
+ * bad field, in bits 15:00 and IATTR in bits 23:16, whose bit 0 says the field is in the Connect data (1) or
+ * in the SQE (0). The Linux host decodes it this way and prints the field's name.
  */
-final class ConnectInvalidParameter {
+public final class ConnectInvalidParameter {
     private ConnectInvalidParameter() {
     }
 
-    static int inCommand(int offset) {
-        return offset << 16;
+    public static int inCommand(int offset) {
+        return offset;
     }
 
-    static int inData(int offset) {
-        return (offset << 16) | 1;
+    public static int inData(int offset) {
+        return (1 << 16) | offset;
     }
 }

@@ -78,7 +78,7 @@ class ConfigLoaderTest {
             "bad version           | 'nvme: {version: \"1.3\"}'                                   | nvme.version: unsupported NVMe version '1.3'",
             "mdts out of range     | 'nvme: {mdts: 11}'                                          | nvme.mdts: 11 is outside 1..10",
             "in-capsule not x16    | 'nvme: {in-capsule-data-size: 100}'                         | nvme.in-capsule-data-size: 100 is not a multiple of 16",
-            "bad port              | 'listeners: [{port: 70000}]'                                | listeners[0].port: 70000 is outside 1..65535",
+            "bad port              | 'listeners: [{port: 70000}]'                                | listeners[0].port: 70000 is outside 0..65535",
             "bad address           | 'listeners: [{address: localhost}]'                         | listeners[0].address: 'localhost' is not an IP address",
             "duplicate listener    | 'listeners: [{port: 1}, {port: 1}]'                         | listeners[1]: listener 127.0.0.1:1 is defined twice",
             "typo in listener      | 'listeners: [{prot: 1}]'                                    | listeners[0].prot: unknown key",

@@ -410,7 +410,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             data = ConnectData.decode(r.data());
         } catch (ProtocolFieldException e) {
             int offset = e.field().equals("HOSTNQN") ? ConnectData.OFFSET_HOSTNQN : ConnectData.OFFSET_SUBNQN;
-            throw new NvmeCommandException(StatusCode.CONNECT_INVALID_PARAMETERS.dnr(), (offset << 16) | 1, e.getMessage());
+            throw new NvmeCommandException(StatusCode.CONNECT_INVALID_PARAMETERS.dnr(), ConnectInvalidParameter.inData(offset), e.getMessage());
         }
         NvmeController c = target.fabrics().connect(cmd, data, this);
         controller = c;

@@ -1,0 +1,168 @@
+package org.copyoffload.it.nvme;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.copyoffload.it.guest.GuestRun;
+import org.copyoffload.it.guest.GuestStep;
+import org.copyoffload.it.guest.GuestVm;
+import org.copyoffload.server.CopyoffloadServer;
+import org.copyoffload.server.config.ConfigLoader;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The Linux kernel's nvme-tcp with nvme-cli against our target, once per kernel generation (6.1 and 6.12),
+ * in one guest boot each: discovery (following what it advertises), connect, list, identify, direct I/O
+ * on 4 KiB and 512-byte namespaces read back identical and checked in the volume files on this host, flush,
+ * the NVMe statuses the kernel passes through for bad commands, refused connects, disconnect.
+ */
+class NvmeKernelInitiatorTest {
+    private static final String NQN = "nqn.2026-01.org.copyoffload:it";
+    private static final String LOCKED_NQN = "nqn.2026-01.org.copyoffload:locked";
+
+    @TempDir
+    Path dataDir;
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(GuestVm.Dist.class)
+    void stockLinuxInitiator(GuestVm.Dist dist) throws Exception {
+        GuestVm.ensureAvailable();
+        String yaml = """
+                data-dir: %s
+                listeners:
+                  - address: 127.0.0.1
+                    port: 0
+                    advertise-address: %s
+                metrics: {enabled: true, address: 127.0.0.1, port: 0}
+                volumes:
+                  - {name: big, size: 256MiB, block-size: 4096}
+                  - {name: small, size: 64MiB, block-size: 512}
+                  - {name: other, size: 16MiB}
+                subsystems:
+                  - nqn: %s
+                    model: copyoffload it
+                    namespaces: [{nsid: 1, volume: big}, {nsid: 2, volume: small}]
+                  - nqn: %s
+                    allow-any-host: false
+                    allowed-hosts: [nqn.2026-01.org.copyoffload:someone-else]
+                    namespaces: [{nsid: 1, volume: other}]
+                """.formatted(dataDir, GuestVm.HOST_ADDRESS, NQN, LOCKED_NQN);
+        try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
+            int port = server.nvmeAddresses().getFirst().getPort();
+            String script = """
+                    export PORT=%d NQN=%s LOCKED=%s HOST=%s
+                    step no-default-route '! ip route | grep -q default'
+                    step discover 'nvme discover -t tcp -a $HOST -s $PORT'
+                    step connect-all 'nvme connect-all -t tcp -a $HOST -s $PORT; sleep 1; ls /sys/class/nvme'
+                    step list 'nvme list'
+                    step map '
+                      for c in /sys/class/nvme/nvme*; do [ "$(cat $c/subsysnqn)" = "$NQN" ] && echo "C=${c##*/}"; done > /tmp/map
+                      for b in /sys/block/nvme*n*; do n=${b##*/}; case $n in *c*) continue;; esac
+                        echo "N$(cat $b/nsid)=$n"; done | sort >> /tmp/map; cat /tmp/map'
+                    step id-ctrl '. /tmp/map; nvme id-ctrl /dev/$C'
+                    step id-ns '. /tmp/map; nvme id-ns /dev/$N1'
+                    step ns-descs '. /tmp/map; nvme ns-descs /dev/$N1'
+                    step dd-4k '
+                      . /tmp/map; D=/dev/$N1
+                      dd if=/dev/urandom of=/share/pattern-4k.bin bs=1M count=4 2>/dev/null
+                      dd if=/share/pattern-4k.bin of=$D bs=1M seek=3 oflag=direct 2>&1 | tail -1
+                      dd if=$D of=/tmp/back bs=1M skip=3 count=4 iflag=direct 2>/dev/null
+                      cmp /share/pattern-4k.bin /tmp/back && echo READBACK-OK'
+                    step dd-512 '
+                      . /tmp/map; D=/dev/$N2
+                      cat /sys/block/${D##*/}/queue/logical_block_size
+                      dd if=/dev/urandom of=/share/pattern-512.bin bs=512 count=37 2>/dev/null
+                      dd if=/share/pattern-512.bin of=$D bs=512 seek=101 oflag=direct 2>&1 | tail -1
+                      dd if=$D of=/tmp/back512 bs=512 skip=101 count=37 iflag=direct 2>/dev/null
+                      cmp /share/pattern-512.bin /tmp/back512 && echo READBACK-OK'
+                    step flush '. /tmp/map; nvme flush /dev/$N1 --namespace-id=1'
+                    step lba-out-of-range '. /tmp/map; nvme read /dev/$N1 --start-block=65536 --block-count=0 --data-size=4096 >/dev/null'
+                    step invalid-opcode '. /tmp/map; nvme io-passthru /dev/$N1 --opcode=0x7e --namespace-id=1'
+                    step smart-log '. /tmp/map; nvme smart-log /dev/$C'
+                    step error-log '. /tmp/map; nvme error-log /dev/$C --log-entries=2'
+                    step disconnect 'nvme disconnect -n $NQN; ls /sys/class/nvme | wc -l'
+                    step wrong-nqn 'nvme connect -t tcp -a $HOST -s $PORT -n nqn.2026-01.org.copyoffload:nope'
+                    step host-not-allowed 'nvme connect -t tcp -a $HOST -s $PORT -n $LOCKED'
+                    step dmesg 'dmesg | grep -i nvme | tail -30'
+                    """.formatted(port, NQN, LOCKED_NQN, GuestVm.HOST_ADDRESS);
+            GuestRun run = GuestVm.run(dist, script, Duration.ofMinutes(5)).requireDone();
+            String log = run.describe();
+
+            ok(run, "no-default-route");
+            GuestStep discover = ok(run, "discover");
+            assertThat(discover.output()).as(log).contains("subnqn:  " + NQN)
+                    .contains("traddr:  " + GuestVm.HOST_ADDRESS).contains("trsvcid: " + port)
+                    .contains("nqn.2014-08.org.nvmexpress.discovery")
+                    // The locked subsystem is not listed to a host it refuses.
+                    .doesNotContain(LOCKED_NQN);
+            ok(run, "connect-all");
+            assertThat(ok(run, "list").output()).as(log).contains("copyoffload it");
+            assertThat(ok(run, "map").lines()).as(log).hasSize(3).anyMatch(l -> l.startsWith("N1=")).anyMatch(l -> l.startsWith("N2="));
+            GuestStep idCtrl = ok(run, "id-ctrl");
+            assertThat(idCtrl.output()).as(log).containsPattern("mn\\s+: copyoffload it")
+                    .containsPattern("subnqn\\s+: " + NQN).containsPattern("mdts\\s+: 8")
+                    .containsPattern("ver\\s+: 0x20100").containsPattern("oncs\\s+: 0x8d")
+                    .containsPattern("ioccsz\\s+: 516");
+            assertThat(ok(run, "id-ns").output()).as(log).containsPattern("nsze\\s+: 0x10000")
+                    .contains("lbads:12");
+            assertThat(ok(run, "ns-descs").output()).as(log).containsPattern("uuid\\s+: [0-9a-f-]{36}");
+            assertThat(ok(run, "dd-4k").output()).as(log).contains("READBACK-OK");
+            assertThat(ok(run, "dd-512").lines()).as(log).contains("512", "READBACK-OK");
+            ok(run, "flush");
+            GuestStep outOfRange = run.step("lba-out-of-range");
+            assertThat(outOfRange.rc()).as(log).isNotZero();
+            assertThat(outOfRange.output().toUpperCase()).as(log).contains("LBA");
+            GuestStep badOpcode = run.step("invalid-opcode");
+            assertThat(badOpcode.rc()).as(log).isNotZero();
+            assertThat(badOpcode.output().toLowerCase()).as(log).contains("opcode");
+            assertThat(ok(run, "smart-log").output()).as(log).contains("host_write_commands");
+            assertThat(ok(run, "error-log").output()).as(log).containsPattern("error_count\\s+: [1-9]");
+            assertThat(ok(run, "disconnect").lines()).as(log).contains("0");
+            assertThat(run.step("wrong-nqn").rc()).as(log).isNotZero();
+            // The kernel decodes IATTR/IPO of Connect Invalid Parameters and names the field.
+            assertThat(ok(run, "dmesg").output()).as(log).contains("Connect Invalid Data Parameter, subsysnqn")
+                    .contains("is not allowed");
+            assertThat(run.step("host-not-allowed").rc()).as(log).isNotZero();
+
+            // What the guest wrote is in the volume files, at the offsets it wrote to.
+            assertThat(read(dataDir.resolve("big.img"), 3L << 20, 4 << 20))
+                    .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-4k.bin")));
+            assertThat(read(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
+                    .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-512.bin")));
+
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("copyoffload_nvme_commands_total{opcode=\"write\",queue=\"io\",status=\"success\"}")
+                    .contains("copyoffload_nvme_tcp_pdus_total{direction=\"in\",type=\"h2c_data\"}")
+                    .contains("status=\"lba_out_of_range\"");
+        }
+    }
+
+    private static GuestStep ok(GuestRun run, String name) {
+        GuestStep step = run.step(name);
+        assertThat(step.ok()).as("step %s failed:%n%s", name, run.describe()).isTrue();
+        return step;
+    }
+
+    private static byte[] read(Path file, long offset, int length) throws IOException {
+        try (FileChannel ch = FileChannel.open(file)) {
+            ByteBuffer b = ByteBuffer.allocate(length);
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
+                // read until full
+            }
+            return b.array();
+        }
+    }
+}
