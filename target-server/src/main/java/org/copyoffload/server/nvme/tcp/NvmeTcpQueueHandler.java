@@ -26,6 +26,7 @@ import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
 import org.copyoffload.server.nvme.CommandResult;
+import org.copyoffload.server.nvme.ConnectInvalidParameter;
 import org.copyoffload.server.nvme.NvmeCommandException;
 import org.copyoffload.server.nvme.NvmeController;
 import org.copyoffload.server.nvme.NvmeRequest;
