@@ -97,10 +97,18 @@ public final class NvmIoCommands {
 
     private CompletableFuture<CommandResult> read(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, true);
+        BlockStore store = ns.volume().store();
+        if (r.fileDataAllowed() && store.fileChannel().isPresent()) {
+            // Page-cache data goes out by sendfile when the transport sends it: no copy, no thread hop.
+            c.health().read(range.bytes);
+            return CompletableFuture.completedFuture(CommandResult.file(
+                    new FileData(store.fileChannel().get(), range.offset, (int) range.bytes)));
+        }
+        // Allocated here, on the connection's event loop, whose pooled-buffer cache is warm; a virtual
+        // thread would build a new cache for every command.
+        ByteBuf buf = alloc.directBuffer((int) range.bytes);
         return CompletableFuture.supplyAsync(() -> {
-            ByteBuf buf = alloc.directBuffer((int) range.bytes);
             try {
-                BlockStore store = ns.volume().store();
                 store.read(range.offset, buf.nioBuffer(0, (int) range.bytes));
                 buf.writerIndex((int) range.bytes);
                 c.health().read(range.bytes);
@@ -150,8 +158,8 @@ public final class NvmIoCommands {
     private CompletableFuture<CommandResult> compare(NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, true);
         ByteBuf expected = r.data();
+        ByteBuf actual = alloc.directBuffer((int) range.bytes);
         return CompletableFuture.supplyAsync(() -> {
-            ByteBuf actual = alloc.directBuffer((int) range.bytes);
             try {
                 ns.volume().store().read(range.offset, actual.nioBuffer(0, (int) range.bytes));
                 actual.writerIndex((int) range.bytes);

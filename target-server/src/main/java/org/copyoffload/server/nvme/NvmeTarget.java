@@ -30,8 +30,8 @@ public final class NvmeTarget implements AutoCloseable {
     private final NvmeSubsystem discovery;
     private volatile List<AdvertisedListener> listeners = List.of();
     private final Map<NvmeSubsystem, HealthCounters> health = new ConcurrentHashMap<>();
-    private final ExecutorService ioExecutor = Executors.newThreadPerTaskExecutor(
-            Thread.ofVirtual().name("nvme-io-", 0).factory());
+    /** Unnamed virtual threads: naming one per command costs more than the page-cache read it does. */
+    private final ExecutorService ioExecutor = Executors.newVirtualThreadPerTaskExecutor();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("nvme-timers").daemon().factory());
     private final AtomicLong discoveryGeneration = new AtomicLong(1);

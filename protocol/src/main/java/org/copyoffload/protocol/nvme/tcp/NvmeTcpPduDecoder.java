@@ -23,6 +23,9 @@ public final class NvmeTcpPduDecoder extends ByteToMessageDecoder {
 
     public NvmeTcpPduDecoder(NvmeTcpSettings settings) {
         this.settings = settings;
+        // Data PDUs are up to MDTS long and handed on as slices: a composite cumulation keeps the socket's
+        // buffers instead of copying every read into one growing buffer.
+        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override
@@ -91,9 +94,9 @@ public final class NvmeTcpPduDecoder extends ByteToMessageDecoder {
             dataOffset = (int) minimum;
             dataLength = 0;
         } else {
-            if (!type.mayCarryData()) {
+            if (!type.mayCarryData() || plen < minimum) {
                 return malformed(in, start, FatalErrorStatus.INVALID_PDU_HEADER_FIELD, 4,
-                        "PLEN " + plen + " for " + type + ", expected " + minimum);
+                        "PLEN " + plen + " for " + type + ", expected " + (type.mayCarryData() ? "at least " : "") + minimum);
             }
             if (pdo < minimum) {
                 return malformed(in, start, FatalErrorStatus.INVALID_PDU_HEADER_FIELD, 3,

@@ -37,8 +37,6 @@ public final class NvmeTcpPduEncoder extends MessageToMessageEncoder<NvmeTcpPdu>
         if (type == null) {
             throw new IllegalArgumentException("not a wire PDU: " + pdu);
         }
-        int hlen = type.headerLength();
-        boolean hdgst = type.digestable() && settings.headerDigest();
         ByteBuf data = pdu instanceof NvmeTcpPdu.WithData withData ? withData.data() : null;
         int dataLength = data == null ? 0 : data.readableBytes();
         if (type.isTermination()) {
@@ -46,15 +44,53 @@ public final class NvmeTcpPduEncoder extends MessageToMessageEncoder<NvmeTcpPdu>
             dataLength = Math.min(dataLength, NvmeTcpPdu.TermReq.MAX_DATA);
         }
         boolean ddgst = dataLength > 0 && type.digestable() && settings.dataDigest();
+        ByteBuf header = encodeHeader(alloc, pdu, dataLength, ddgst, settings);
+        if (dataLength == 0) {
+            return header;
+        }
+        CompositeByteBuf composite = alloc.compositeBuffer(3);
+        composite.addComponent(true, header);
+        composite.addComponent(true, data.retainedSlice(data.readerIndex(), dataLength));
+        if (ddgst) {
+            ByteBuf digest = alloc.buffer(Crc32cDigest.LENGTH);
+            digest.writeIntLE(Crc32cDigest.of(data, data.readerIndex(), dataLength));
+            composite.addComponent(true, digest);
+        }
+        return composite;
+    }
+
+    /**
+     * The header (with its digest and padding) of a C2HData PDU whose {@code dataLength} bytes the caller
+     * writes right after it from elsewhere, e.g. a file region sent with sendfile. Impossible with a
+     * negotiated data digest, which needs the data.
+     */
+    public static ByteBuf encodeC2hDataHeader(ByteBufAllocator alloc, int cccid, int dataOffset, int dataLength,
+                                              boolean last, boolean success, NvmeTcpSettings settings) {
+        if (settings.dataDigest()) {
+            throw new IllegalStateException("a data digest needs the data: send it as a buffer");
+        }
+        if (dataLength <= 0) {
+            throw new IllegalArgumentException("C2HData needs data, got " + dataLength + " bytes");
+        }
+        NvmeTcpPdu.C2hData pdu = new NvmeTcpPdu.C2hData(cccid, dataOffset, last, success, io.netty.buffer.Unpooled.EMPTY_BUFFER, true);
+        return encodeHeader(alloc, pdu, dataLength, false, settings);
+    }
+
+    /** Common header, PDU-specific header, header digest and padding up to PDO, for {@code dataLength} bytes of data. */
+    private static ByteBuf encodeHeader(ByteBufAllocator alloc, NvmeTcpPdu pdu, int dataLength, boolean ddgst,
+                                        NvmeTcpSettings settings) {
+        PduType type = pdu.type();
+        int hlen = type.headerLength();
+        boolean hdgst = type.digestable() && settings.headerDigest();
         int headerEnd = hlen + (hdgst ? Crc32cDigest.LENGTH : 0);
         int pdo = 0;
         int prefix = headerEnd;
-        if (dataLength > 0 && !type.isTermination()) {
+        if (type.isTermination()) {
+            prefix = hlen;
+        } else if (dataLength > 0) {
             int align = settings.sendDataAlignment();
             pdo = (headerEnd + align - 1) / align * align;
             prefix = pdo;
-        } else if (type.isTermination()) {
-            prefix = hlen;
         }
         long plen = (long) prefix + dataLength + (ddgst ? Crc32cDigest.LENGTH : 0);
 
@@ -69,18 +105,7 @@ public final class NvmeTcpPduEncoder extends MessageToMessageEncoder<NvmeTcpPdu>
         if (hdgst) {
             header.setIntLE(hlen, Crc32cDigest.of(header, 0, hlen));
         }
-        if (dataLength == 0) {
-            return header;
-        }
-        CompositeByteBuf composite = alloc.compositeBuffer(3);
-        composite.addComponent(true, header);
-        composite.addComponent(true, data.retainedSlice(data.readerIndex(), dataLength));
-        if (ddgst) {
-            ByteBuf digest = alloc.buffer(Crc32cDigest.LENGTH);
-            digest.writeIntLE(Crc32cDigest.of(data, data.readerIndex(), dataLength));
-            composite.addComponent(true, digest);
-        }
-        return composite;
+        return header;
     }
 
     private static int extraFlags(NvmeTcpPdu pdu) {

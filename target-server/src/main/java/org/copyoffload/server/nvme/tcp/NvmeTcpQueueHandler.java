@@ -25,7 +25,10 @@ import org.copyoffload.protocol.nvme.fabrics.PropertyCommand;
 import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
+import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduEncoder;
+import org.copyoffload.protocol.nvme.tcp.PduType;
 import org.copyoffload.server.nvme.CommandResult;
+import org.copyoffload.server.nvme.FileData;
 import org.copyoffload.server.nvme.ConnectInvalidParameter;
 import org.copyoffload.server.nvme.NvmeCommandException;
 import org.copyoffload.server.nvme.NvmeController;
@@ -328,7 +331,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private void dispatch(SubmissionQueueEntry sqe, ByteBuf data, long transferLength) {
         CompletableFuture<CommandResult> result;
         try {
-            result = execute(new NvmeRequest(sqe, Math.max(qid, 0), data, transferLength));
+            result = execute(new NvmeRequest(sqe, Math.max(qid, 0), data, transferLength, !settings.dataDigest()));
         } catch (NvmeCommandException e) {
             result = CompletableFuture.completedFuture(e.result());
         } catch (RuntimeException e) {
@@ -443,7 +446,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             }
             log.debug("command {} completed with {}", describe(sqe), result.status());
         }
-        long dataBytes = result.data() == null ? 0 : result.data().readableBytes();
+        long dataBytes = result.dataLength();
         target.observer().completed(qid <= 0, sqe.isFabrics() ? 0x7F00 | sqe.fabricsCommandType() : sqe.opcode(),
                 result.status(), nanos, dataBytes);
         if (!ctx.channel().isActive()) {
@@ -460,7 +463,10 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private void sendCompletion(int cid, CommandResult result, long hostBuffer) {
         ByteBuf data = result.data();
         boolean successFlag = false;
-        if (data != null) {
+        if (result.file() != null) {
+            successFlag = sqFlowControlDisabled && result.status().isSuccess();
+            sendFileData(cid, result.file(), successFlag);
+        } else if (data != null) {
             int length = data.readableBytes();
             if (hostBuffer >= 0 && length > hostBuffer) {
                 length = (int) hostBuffer;
@@ -482,6 +488,25 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                     sqFlowControlDisabled ? 0 : sqHead, Math.max(qid, 0), cid, result.status())));
         }
         ctx.flush();
+    }
+
+    /** C2HData PDUs whose data goes from the file to the socket by sendfile (DefaultFileRegion). */
+    private void sendFileData(int cid, FileData file, boolean successFlag) {
+        int offset = 0;
+        do {
+            int chunk = Math.min(MAX_C2H_DATA, file.length() - offset);
+            boolean last = offset + chunk == file.length();
+            ByteBuf header = NvmeTcpPduEncoder.encodeC2hDataHeader(ctx.alloc(), cid, offset, chunk, last,
+                    last && successFlag, settings);
+            metrics.sent(PduType.C2H_DATA, header.readableBytes() + (long) chunk);
+            ctx.write(header);
+            ctx.write(new SharedFileRegion(file.channel(), file.position() + offset, chunk)).addListener(f -> {
+                if (!f.isSuccess()) {
+                    withMdc(() -> log.error("sending read data from a file to {} failed", remote, f.cause()));
+                }
+            });
+            offset += chunk;
+        } while (offset < file.length());
     }
 
     // ---- errors ----

@@ -1,0 +1,123 @@
+package org.copyoffload.bench;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ThreadLocalRandom;
+import org.copyoffload.initiator.nvme.HostOptions;
+import org.copyoffload.initiator.nvme.NvmeTcpHost;
+import org.copyoffload.initiator.nvme.TrafficSnapshot;
+import org.copyoffload.server.CopyoffloadServer;
+import org.copyoffload.server.config.ConfigLoader;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code copyoffload bench}: NVMe/TCP read throughput and IOPS of the target measured with the Java host over
+ * loopback, beside the loopback TCP bandwidth of the same machine measured in the same run.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures, in one run on loopback: one TCP stream's bandwidth (the reference), the target's",
+                "128 KiB sequential read throughput with the Java host and its ratio to the reference, and",
+                "4 KiB random read IOPS at queue depth 32. The target runs in this process on a temporary volume."})
+public final class BenchCommand implements Callable<Integer> {
+    private static final String NQN = "nqn.2026-01.org.copyoffload:bench";
+
+    @Option(names = "--seconds", defaultValue = "5", description = "Length of each measurement (default: ${DEFAULT-VALUE}).")
+    int seconds;
+
+    @Option(names = "--region", defaultValue = "512", description = "MiB written first and then read (default: ${DEFAULT-VALUE}).")
+    int regionMiB;
+
+    @Option(names = "--seq-depth", defaultValue = "8", description = "Queue depth of the sequential reads (default: ${DEFAULT-VALUE}).")
+    int seqDepth;
+
+    @Option(names = "--random-depth", defaultValue = "32", description = "Queue depth of the random reads (default: ${DEFAULT-VALUE}).")
+    int randomDepth;
+
+    @Option(names = "--io-queues", defaultValue = "1", description = "I/O queues (TCP connections) of the host (default: ${DEFAULT-VALUE}).")
+    int ioQueues;
+
+    @Option(names = "--data-dir", description = "Where the volume file goes (default: a temporary folder).")
+    Path dataDir;
+
+    @Override
+    public Integer call() throws Exception {
+        Duration duration = Duration.ofSeconds(seconds);
+        Path dir = dataDir != null ? dataDir : Files.createTempDirectory("copyoffload-bench");
+        System.out.printf(Locale.ROOT, "copyoffload bench: %d s per measurement, %d MiB region, %d I/O queue(s), %d cores%n",
+                seconds, regionMiB, ioQueues, Runtime.getRuntime().availableProcessors());
+
+        double loopback = LoopbackBandwidth.measure(duration, 128 * 1024);
+        System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s%n", "loopback TCP, one stream, 128 KiB writes", loopback / 1e6);
+
+        String yaml = """
+                data-dir: %s
+                listeners: [{address: 127.0.0.1, port: 0}]
+                metrics: {enabled: false}
+                volumes: [{name: bench, size: %dMiB, block-size: 4096}]
+                subsystems: [{nqn: %s, namespaces: [{nsid: 1, volume: bench}]}]
+                """.formatted(dir, regionMiB, NQN);
+        try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "bench"));
+             NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(server.nvmeAddresses().getFirst(), NQN)
+                     .ioQueues(ioQueues).build())) {
+            int lba = 4096;
+            long region = (long) regionMiB << 20;
+            int chunk = 128 * 1024;
+            long chunks = region / chunk;
+
+            // Fill the region once, so reads come from the page cache rather than from holes.
+            long fillStart = System.nanoTime();
+            ClosedLoop.Result fill = ClosedLoop.run(seqDepth, chunks, Duration.ofHours(1), seq -> {
+                ByteBuf data = ByteBufAllocator.DEFAULT.directBuffer(chunk);
+                data.writeLong(seq).writeZero(chunk - 16).writeLong(~seq);
+                return host.write(queue(seq), 1, seq * chunk / lba, data, lba, false).thenApply(v -> (long) chunk);
+            });
+            double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
+            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s%n", "NVMe/TCP 128 KiB sequential write (fill)",
+                    fill.bytes() / fillSeconds / 1e6);
+
+            TrafficSnapshot before = host.traffic().snapshot();
+            ClosedLoop.Result seqRead = ClosedLoop.run(seqDepth, duration, seq ->
+                    host.read(queue(seq), 1, (seq % chunks) * chunk / lba, chunk / lba, lba).thenApply(b -> {
+                        long n = b.readableBytes();
+                        b.release();
+                        return n;
+                    }));
+            TrafficSnapshot after = host.traffic().snapshot();
+            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (QD %d, %d reads, %.1f MB received on the wire)%n",
+                    "NVMe/TCP 128 KiB sequential read", seqRead.bytesPerSecond() / 1e6, seqDepth, seqRead.operations(),
+                    (after.bytesReceived() - before.bytesReceived()) / 1e6);
+            double ratio = seqRead.bytesPerSecond() / loopback;
+            System.out.printf(Locale.ROOT, "%-44s %10.2f   (aim: at least 0.5)%n", "ratio read / loopback", ratio);
+
+            long blocks = region / lba;
+            ClosedLoop.Result random = ClosedLoop.run(randomDepth, duration, seq ->
+                    host.read(queue(seq), 1, ThreadLocalRandom.current().nextLong(blocks), 1, lba).thenApply(b -> {
+                        b.release();
+                        return (long) lba;
+                    }));
+            System.out.printf(Locale.ROOT, "%-44s %10.0f IOPS (QD %d, %.0f MB/s)%n", "NVMe/TCP 4 KiB random read",
+                    random.iops(), randomDepth, random.bytesPerSecond() / 1e6);
+        } finally {
+            if (dataDir == null) {
+                Files.deleteIfExists(dir.resolve("bench.img"));
+                Files.deleteIfExists(dir);
+            }
+        }
+        return 0;
+    }
+
+    private int queue(long seq) {
+        return (int) (seq % ioQueues);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new BenchCommand()).execute(args));
+    }
+}
