@@ -1,0 +1,108 @@
+package org.copyoffload.initiator.nvme;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.BinaryOperator;
+import org.copyoffload.protocol.nvme.tcp.PduType;
+
+/**
+ * Traffic counted up to one moment, by PDU type and direction. Every PDU type is present (with zeros when
+ * unused). {@link #minus} gives the traffic of an interval, e.g. one copy.
+ */
+public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> received, Tally sentUnknown,
+                              Tally receivedUnknown) {
+
+    /** PDUs and their bytes on the wire. */
+    public record Tally(long pdus, long bytes) {
+        public static final Tally ZERO = new Tally(0, 0);
+
+        public Tally plus(Tally o) {
+            return new Tally(pdus + o.pdus, bytes + o.bytes);
+        }
+
+        public Tally minus(Tally o) {
+            return new Tally(pdus - o.pdus, bytes - o.bytes);
+        }
+    }
+
+    public TrafficSnapshot {
+        sent = complete(sent);
+        received = complete(received);
+    }
+
+    private static Map<PduType, Tally> complete(Map<PduType, Tally> m) {
+        Map<PduType, Tally> copy = new EnumMap<>(PduType.class);
+        for (PduType t : PduType.values()) {
+            copy.put(t, m.getOrDefault(t, Tally.ZERO));
+        }
+        return Collections.unmodifiableMap(copy);
+    }
+
+    public static TrafficSnapshot empty() {
+        return new TrafficSnapshot(Map.of(), Map.of(), Tally.ZERO, Tally.ZERO);
+    }
+
+    public Tally sent(PduType type) {
+        return sent.get(type);
+    }
+
+    public Tally received(PduType type) {
+        return received.get(type);
+    }
+
+    public long bytesSent() {
+        return total(sent, sentUnknown).bytes();
+    }
+
+    public long bytesReceived() {
+        return total(received, receivedUnknown).bytes();
+    }
+
+    public long pdusSent() {
+        return total(sent, sentUnknown).pdus();
+    }
+
+    public long pdusReceived() {
+        return total(received, receivedUnknown).pdus();
+    }
+
+    private static Tally total(Map<PduType, Tally> m, Tally unknown) {
+        return m.values().stream().reduce(unknown, Tally::plus);
+    }
+
+    public TrafficSnapshot plus(TrafficSnapshot o) {
+        return combine(o, Tally::plus);
+    }
+
+    /** This snapshot less an earlier one of the same counters. */
+    public TrafficSnapshot minus(TrafficSnapshot earlier) {
+        return combine(earlier, Tally::minus);
+    }
+
+    private TrafficSnapshot combine(TrafficSnapshot o, BinaryOperator<Tally> op) {
+        Map<PduType, Tally> s = new EnumMap<>(PduType.class);
+        Map<PduType, Tally> r = new EnumMap<>(PduType.class);
+        for (PduType t : PduType.values()) {
+            s.put(t, op.apply(sent.get(t), o.sent.get(t)));
+            r.put(t, op.apply(received.get(t), o.received.get(t)));
+        }
+        return new TrafficSnapshot(s, r, op.apply(sentUnknown, o.sentUnknown), op.apply(receivedUnknown, o.receivedUnknown));
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("TrafficSnapshot[sent ").append(bytesSent()).append(" B/")
+                .append(pdusSent()).append(" PDUs, received ").append(bytesReceived()).append(" B/")
+                .append(pdusReceived()).append(" PDUs");
+        for (PduType t : PduType.values()) {
+            Tally tx = sent.get(t);
+            Tally rx = received.get(t);
+            if (tx.pdus() != 0 || rx.pdus() != 0) {
+                b.append(", ").append(t).append(" tx=").append(tx.pdus()).append('/').append(tx.bytes())
+                        .append(" rx=").append(rx.pdus()).append('/').append(rx.bytes());
+            }
+        }
+        return b.append(']').toString();
+    }
+}

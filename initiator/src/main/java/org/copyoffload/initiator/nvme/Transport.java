@@ -1,0 +1,53 @@
+package org.copyoffload.initiator.nvme;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The host's event loops and socket type: native epoll where Netty can load it, NIO otherwise. */
+final class Transport implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Transport.class);
+    private final EventLoopGroup group;
+    private final Class<? extends SocketChannel> channelClass;
+
+    Transport(int threads) {
+        boolean epoll = Epoll.isAvailable();
+        IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("nvme-tcp-host", true), factory);
+        this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
+        log.debug("{} event loop(s) on {}", threads, epoll ? "epoll" : "NIO");
+    }
+
+    /** A client bootstrap: no Nagle delay, since commands are small and latency bound. */
+    Bootstrap bootstrap(Duration connectTimeout) {
+        return new Bootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    /** Stops the event loops, waiting a bounded time: closing must never hang. */
+    @Override
+    public void close() {
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}
