@@ -18,6 +18,8 @@ public record ConnectData(byte[] hostId, int cntlid, String subsystemNqn, String
     public static final int OFFSET_HOSTNQN = 512;
     public static final int NQN_FIELD = 256;
     public static final int DYNAMIC_CONTROLLER = 0xFFFF;
+    /** NVMe Base 2.1, 4.7: an NQN is at most 223 bytes, leaving room for the terminating NUL in its field. */
+    public static final int MAX_NQN_BYTES = 223;
 
     public ConnectData {
         if (hostId.length != 16) {
@@ -74,8 +76,8 @@ public record ConnectData(byte[] hostId, int cntlid, String subsystemNqn, String
         out.setShortLE(base + OFFSET_CNTLID, cntlid);
         byte[] sub = subsystemNqn.getBytes(StandardCharsets.UTF_8);
         byte[] host = hostNqn.getBytes(StandardCharsets.UTF_8);
-        if (sub.length >= NQN_FIELD || host.length >= NQN_FIELD) {
-            throw new IllegalArgumentException("an NQN is at most 223 bytes");
+        if (sub.length > MAX_NQN_BYTES || host.length > MAX_NQN_BYTES) {
+            throw new IllegalArgumentException("an NQN is at most " + MAX_NQN_BYTES + " bytes");
         }
         out.setBytes(base + OFFSET_SUBNQN, sub);
         out.setBytes(base + OFFSET_HOSTNQN, host);
