@@ -34,20 +34,24 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--region", defaultValue = "512", description = "MiB written first and then read (default: ${DEFAULT-VALUE}).")
     int regionMiB;
 
-    @Option(names = "--seq-depth", defaultValue = "8", description = "Queue depth of the sequential reads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-depth", defaultValue = "16", description = "Queue depth of the sequential reads (default: ${DEFAULT-VALUE}).")
     int seqDepth;
 
     @Option(names = "--random-depth", defaultValue = "32", description = "Queue depth of the random reads (default: ${DEFAULT-VALUE}).")
     int randomDepth;
 
-    @Option(names = "--io-queues", defaultValue = "1", description = "I/O queues (TCP connections) of the host (default: ${DEFAULT-VALUE}).")
-    int ioQueues;
+    @Option(names = "--io-queues", description = "I/O queues (TCP connections) of the host; like Linux, one per CPU "
+            + "by default. The sequential read is also measured with one queue for comparison.")
+    Integer ioQueues;
 
     @Option(names = "--data-dir", description = "Where the volume file goes (default: a temporary folder).")
     Path dataDir;
 
     @Override
     public Integer call() throws Exception {
+        if (ioQueues == null) {
+            ioQueues = Runtime.getRuntime().availableProcessors();
+        }
         Duration duration = Duration.ofSeconds(seconds);
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("copyoffload-bench");
         System.out.printf(Locale.ROOT, "copyoffload bench: %d s per measurement, %d MiB region, %d I/O queue(s), %d cores%n",
@@ -82,17 +86,21 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s%n", "NVMe/TCP 128 KiB sequential write (fill)",
                     fill.bytes() / fillSeconds / 1e6);
 
+            if (ioQueues > 1) {
+                try (NvmeTcpHost single = NvmeTcpHost.connect(HostOptions.builder(server.nvmeAddresses().getFirst(), NQN)
+                        .ioQueues(1).build())) {
+                    ClosedLoop.Result one = sequentialRead(single, 1, duration, chunks, chunk, lba);
+                    System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (QD %d, ratio to loopback %.2f)%n",
+                            "NVMe/TCP 128 KiB sequential read, 1 queue", one.bytesPerSecond() / 1e6, seqDepth,
+                            one.bytesPerSecond() / loopback);
+                }
+            }
             TrafficSnapshot before = host.traffic().snapshot();
-            ClosedLoop.Result seqRead = ClosedLoop.run(seqDepth, duration, seq ->
-                    host.read(queue(seq), 1, (seq % chunks) * chunk / lba, chunk / lba, lba).thenApply(b -> {
-                        long n = b.readableBytes();
-                        b.release();
-                        return n;
-                    }));
+            ClosedLoop.Result seqRead = sequentialRead(host, ioQueues, duration, chunks, chunk, lba);
             TrafficSnapshot after = host.traffic().snapshot();
-            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (QD %d, %d reads, %.1f MB received on the wire)%n",
-                    "NVMe/TCP 128 KiB sequential read", seqRead.bytesPerSecond() / 1e6, seqDepth, seqRead.operations(),
-                    (after.bytesReceived() - before.bytesReceived()) / 1e6);
+            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (QD %d over %d queue(s), %d reads, %.1f MB received on the wire)%n",
+                    "NVMe/TCP 128 KiB sequential read", seqRead.bytesPerSecond() / 1e6, seqDepth, ioQueues,
+                    seqRead.operations(), (after.bytesReceived() - before.bytesReceived()) / 1e6);
             double ratio = seqRead.bytesPerSecond() / loopback;
             System.out.printf(Locale.ROOT, "%-44s %10.2f   (aim: at least 0.5)%n", "ratio read / loopback", ratio);
 
@@ -115,6 +123,17 @@ public final class BenchCommand implements Callable<Integer> {
 
     private int queue(long seq) {
         return (int) (seq % ioQueues);
+    }
+
+    /** 128 KiB reads walking the region in order, {@code seqDepth} in flight spread over {@code queues} queues. */
+    private ClosedLoop.Result sequentialRead(NvmeTcpHost host, int queues, Duration duration, long chunks, int chunk,
+                                             int lba) throws InterruptedException {
+        return ClosedLoop.run(seqDepth, duration, seq ->
+                host.read((int) (seq % queues), 1, (seq % chunks) * chunk / lba, chunk / lba, lba).thenApply(b -> {
+                    long n = b.readableBytes();
+                    b.release();
+                    return n;
+                }));
     }
 
     public static void main(String[] args) {
