@@ -57,6 +57,8 @@ public enum StatusCode {
     COMMAND_SIZE_LIMIT_EXCEEDED(1, 0x83),
     CONNECT_INVALID_HOST(1, 0x84),
     INCOMPATIBLE_NAMESPACE_OR_FORMAT(1, 0x85),
+    /** Copy (formats 2h/3h) within one namespace whose source overlaps the destination. */
+    OVERLAPPING_IO_RANGE(1, 0x87),
     INVALID_QUEUE_TYPE(1, 0x85),
     ZONE_BOUNDARY_ERROR(1, 0xB8),
     ZONE_IS_FULL(1, 0xB9),

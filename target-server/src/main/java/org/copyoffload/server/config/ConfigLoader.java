@@ -167,14 +167,36 @@ public final class ConfigLoader {
                 if (!volumeNames.contains(volume)) {
                     throw new ConfigException(n.path() + ".volume", "no volume named '" + volume + "'");
                 }
-                namespaces.add(new ServerConfig.Namespace(nsid, volume));
+                ServerConfig.CopyLimits d = ServerConfig.CopyLimits.DEFAULT;
+                int mssrl = n.integer("mssrl", d.mssrl(), 1, 0xFFFF);
+                long mcl = n.parsed("mcl", d.mcl(), ConfigLoader::parseMcl);
+                int msrc = n.integer("msrc", d.msrc(), 0, 0xFF);
+                if (mcl < mssrl) {
+                    throw new ConfigException(n.path() + ".mcl", mcl + " blocks is less than MSSRL " + mssrl);
+                }
+                namespaces.add(new ServerConfig.Namespace(nsid, volume, new ServerConfig.CopyLimits(mssrl, mcl, msrc)));
                 n.rejectUnknownKeys();
             }
-            subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, namespaces));
+            boolean crossCopy = s.bool("cross-namespace-copy-at-connect", false);
+            subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, crossCopy, namespaces));
             s.rejectUnknownKeys();
         }
         root.rejectUnknownKeys();
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), listeners, metrics, nvme, volumes, subsystems);
+    }
+
+    /** MCL is a 32-bit count of logical blocks, at least 1. */
+    private static long parseMcl(String text) {
+        long v;
+        try {
+            v = Long.parseLong(text.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected a whole number of logical blocks, got '" + text + "'");
+        }
+        if (v < 1 || v > 0xFFFF_FFFFL) {
+            throw new IllegalArgumentException(v + " is outside 1..4294967295");
+        }
+        return v;
     }
 
     /** A stable serial number per NQN, so a host sees the same subsystem across restarts. */

@@ -35,15 +35,38 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
     public record Volume(String name, Path file, long size, int blockSize) {
     }
 
-    /** An NVM subsystem; an empty {@code allowedHosts} with {@code allowAnyHost} lets every host in. */
+    /**
+     * An NVM subsystem; an empty {@code allowedHosts} with {@code allowAnyHost} lets every host in.
+     * {@code crossNamespaceCopyAtConnect} enables Copy descriptor formats 2h/3h in Host Behavior Support
+     * when a controller is created, for hosts that cannot set that feature themselves (Linux 6.12).
+     */
     public record Subsystem(String nqn, String serial, String model, NvmeVersion version, boolean allowAnyHost,
-                            List<String> allowedHosts, List<Namespace> namespaces) {
+                            List<String> allowedHosts, boolean crossNamespaceCopyAtConnect, List<Namespace> namespaces) {
         public Subsystem {
             allowedHosts = List.copyOf(allowedHosts);
             namespaces = List.copyOf(namespaces);
         }
     }
 
-    public record Namespace(int nsid, String volume) {
+    /** A namespace: a volume under an NSID, with its Copy limits (NVM Command Set: MSSRL, MCL, MSRC). */
+    public record Namespace(int nsid, String volume, CopyLimits copyLimits) {
+        public Namespace(int nsid, String volume) {
+            this(nsid, volume, CopyLimits.DEFAULT);
+        }
+    }
+
+    /**
+     * Copy limits of a namespace: MSSRL, the most logical blocks in one source range; MCL, the most logical
+     * blocks in one Copy command; MSRC, the most source ranges (0's based, as Identify Namespace reports it).
+     */
+    public record CopyLimits(int mssrl, long mcl, int msrc) {
+        /** Large enough for a 1 GiB copy of 4 KiB blocks in few ranges; fields at their widths' limits. */
+        public static final CopyLimits DEFAULT = new CopyLimits(65535, 1L << 24, 255);
+
+        public CopyLimits {
+            if (mssrl < 1 || mssrl > 0xFFFF || mcl < 1 || mcl > 0xFFFF_FFFFL || msrc < 0 || msrc > 0xFF) {
+                throw new IllegalArgumentException("copy limits out of range: " + mssrl + "/" + mcl + "/" + msrc);
+            }
+        }
     }
 }

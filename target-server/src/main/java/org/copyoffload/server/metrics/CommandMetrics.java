@@ -1,6 +1,8 @@
 package org.copyoffload.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import org.copyoffload.backends.copy.CopyEngine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.util.Locale;
@@ -24,16 +26,20 @@ public final class CommandMetrics implements CommandObserver {
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
     private final Map<String, Counter> bytes = new ConcurrentHashMap<>();
 
+    private final Map<String, Counter> copiedBytes = new ConcurrentHashMap<>();
+    private final DistributionSummary rangesPerCopy;
+
     public CommandMetrics(MeterRegistry registry) {
         this.registry = registry;
+        this.rangesPerCopy = DistributionSummary.builder("copyoffload.nvme.copy.ranges")
+                .description("source ranges per Copy command").register(registry);
     }
 
     @Override
     public void completed(boolean admin, int opcode, NvmeStatus status, long nanos, long dataBytes) {
         String queue = admin ? "admin" : "io";
         String op = opcodeName(admin, opcode);
-        String st = StatusCode.lookup(status.sct(), status.sc()).map(c -> c.name().toLowerCase(Locale.ROOT))
-                .orElse(String.format("sct%x_sc%02x", status.sct(), status.sc()));
+        String st = statusName(status);
         counters.computeIfAbsent(queue + op + st, k -> Counter.builder("copyoffload.nvme.commands")
                 .description("NVMe commands completed").tag("queue", queue).tag("opcode", op).tag("status", st)
                 .register(registry)).increment();
@@ -45,6 +51,27 @@ public final class CommandMetrics implements CommandObserver {
                     .description("data returned to hosts").tag("queue", queue).tag("opcode", op)
                     .register(registry)).increment(dataBytes);
         }
+    }
+
+    /** Copy commands by format and result, source ranges per command, bytes copied inside the target. */
+    @Override
+    public void copied(int format, NvmeStatus status, int ranges, long bytes, CopyEngine.Plan plan) {
+        String f = format < 0 ? "invalid" : Integer.toString(format);
+        String result = status.isSuccess() ? "success" : statusName(status);
+        counters.computeIfAbsent("copy" + f + result, k -> Counter.builder("copyoffload.nvme.copy.commands")
+                .description("Copy commands by descriptor format and result").tag("format", f).tag("result", result)
+                .register(registry)).increment();
+        rangesPerCopy.record(ranges);
+        if (bytes > 0) {
+            copiedBytes.computeIfAbsent(plan == null ? "none" : plan.name(), p -> Counter.builder("copyoffload.nvme.copy.bytes")
+                    .baseUnit("bytes").description("bytes copied inside the target, without crossing the network")
+                    .tag("plan", p.toLowerCase(Locale.ROOT)).register(registry)).increment(bytes);
+        }
+    }
+
+    private static String statusName(NvmeStatus status) {
+        return StatusCode.lookup(status.sct(), status.sc()).map(c -> c.name().toLowerCase(Locale.ROOT))
+                .orElse(String.format("sct%x_sc%02x", status.sct(), status.sc()));
     }
 
     static String opcodeName(boolean admin, int opcode) {

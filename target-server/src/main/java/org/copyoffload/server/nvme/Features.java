@@ -23,6 +23,7 @@ final class Features {
     static final int HOST_BEHAVIOR_SUPPORT = 0x16;
     static final int IO_COMMAND_SET_PROFILE = 0x19;
     static final int HOST_BEHAVIOR_SIZE = 512;
+    static final int CDFE_OFFSET = 4;
 
     /** Over-temperature threshold default: 343 K (70 °C), equal to WCTEMP. */
     static final int DEFAULT_OVER_TEMPERATURE = 343;
@@ -45,6 +46,21 @@ final class Features {
     Features(NvmeController controller, int maxIoQueues) {
         this.controller = controller;
         this.maxIoQueues = maxIoQueues;
+        this.hostBehavior = defaultHostBehavior();
+    }
+
+    /** Host Behavior Support as a new controller has it: CDFE preset where the subsystem says so. */
+    private byte[] defaultHostBehavior() {
+        byte[] b = new byte[HOST_BEHAVIOR_SIZE];
+        int cdfe = controller.subsystem().copyFormatsEnabledAtConnect();
+        b[CDFE_OFFSET] = (byte) cdfe;
+        b[CDFE_OFFSET + 1] = (byte) (cdfe >>> 8);
+        return b;
+    }
+
+    /** CDFE, Copy Descriptor Formats Enable (Host Behavior Support bytes 5:4): bit n enables format n (2h, 3h). */
+    synchronized int copyFormatsEnabled() {
+        return (hostBehavior[CDFE_OFFSET] & 0xFF) | ((hostBehavior[CDFE_OFFSET + 1] & 0xFF) << 8);
     }
 
     synchronized void reset() {
@@ -57,7 +73,7 @@ final class Features {
         asyncEventConfig = 0;
         ioCommandSetProfile = 0;
         temperatureThresholds.clear();
-        hostBehavior = new byte[HOST_BEHAVIOR_SIZE];
+        hostBehavior = defaultHostBehavior();
     }
 
     synchronized boolean volatileWriteCacheEnabled() {
@@ -152,6 +168,13 @@ final class Features {
                 throw invalid("Host Behavior Support byte " + i + " = " + (bytes[i] & 0xFF) + " (0 or 1)");
             }
         }
+        // CDFE may enable only the formats that need enabling (2h, 3h) and that OCFS advertises.
+        int cdfe = (bytes[CDFE_OFFSET] & 0xFF) | ((bytes[CDFE_OFFSET + 1] & 0xFF) << 8);
+        int enablable = controller.subsystem().copyFormatsSupported() & 0xC;
+        if ((cdfe & ~enablable) != 0) {
+            throw invalid("CDFE 0x" + Integer.toHexString(cdfe) + " enables formats not supported (may enable 0x"
+                    + Integer.toHexString(enablable) + ")");
+        }
         hostBehavior = bytes;
     }
 
@@ -192,7 +215,7 @@ final class Features {
         boolean current = sel == 0;
         if (fid == HOST_BEHAVIOR_SUPPORT) {
             r.requireTransferLength(HOST_BEHAVIOR_SIZE);
-            return CommandResult.data(Unpooled.wrappedBuffer(current ? hostBehavior() : new byte[HOST_BEHAVIOR_SIZE]));
+            return CommandResult.data(Unpooled.wrappedBuffer(current ? hostBehavior() : defaultHostBehavior()));
         }
         synchronized (this) {
             int v = switch (fid) {

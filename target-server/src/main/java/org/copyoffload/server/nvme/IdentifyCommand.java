@@ -64,7 +64,8 @@ final class IdentifyCommand {
         TargetSettings t = target.settings();
         boolean discovery = s.isDiscovery();
         int oncs = discovery ? 0 : IdentifyController.ONCS_COMPARE | IdentifyController.ONCS_DATASET_MANAGEMENT
-                | IdentifyController.ONCS_WRITE_ZEROES | IdentifyController.ONCS_VERIFY;
+                | IdentifyController.ONCS_WRITE_ZEROES | IdentifyController.ONCS_VERIFY
+                | (s.copySupported() ? IdentifyController.ONCS_COPY : 0);
         int lpa = IdentifyController.LPA_COMMANDS_SUPPORTED_AND_EFFECTS | IdentifyController.LPA_EXTENDED_DATA;
         // SGLS: bit 0 SGLs without alignment, bit 20 offsets in SGL data blocks (in-capsule data),
         // bit 21 transport SGL data blocks (data moved by C2HData/H2CData).
@@ -75,7 +76,7 @@ final class IdentifyCommand {
                         : IdentifyController.CNTRLTYPE_IO,
                 0, 3, NvmeController.AERL, 0x3, lpa, ErrorLog.ENTRIES - 1, 0, 343, 373, 1,
                 0x66, 0x44, t.maxQueueEntries(), s.maxNsid(), oncs, 0, 0, discovery ? 0 : 0x7, 0, 0,
-                0, sgls, 0, s.nqn(), t.ioccsz(), 1, 0, 0, 1, 1);
+                s.copyFormatsSupported(), sgls, 0, s.nqn(), t.ioccsz(), 1, 0, 0, 1, 1);
     }
 
     private ByteBuf namespace(NvmeSubsystem s, int nsid) {
@@ -87,7 +88,7 @@ final class IdentifyCommand {
         if (ns == null) {
             return zeroed();
         }
-        return ns.identify(used(ns)).encode();
+        return ns.identify(used(ns), s.copySupported()).encode();
     }
 
     private static long used(NvmeNamespace ns) {

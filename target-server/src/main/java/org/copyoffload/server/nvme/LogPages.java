@@ -58,7 +58,7 @@ final class LogPages {
                 }
                 case LogPageId.FIRMWARE_SLOT -> firmwareSlots();
                 case LogPageId.CHANGED_NAMESPACE_LIST -> zeroed(CHANGED_NAMESPACE_LIST_SIZE);
-                case LogPageId.COMMANDS_SUPPORTED_AND_EFFECTS -> commandEffects(cmd.csi());
+                case LogPageId.COMMANDS_SUPPORTED_AND_EFFECTS -> commandEffects(cmd.csi(), c.subsystem().copySupported());
                 default -> throw new NvmeCommandException(StatusCode.INVALID_LOG_PAGE,
                         "log page 0x" + Integer.toHexString(cmd.lid()) + " not supported");
             };
@@ -98,7 +98,7 @@ final class LogPages {
     }
 
     /** Commands Supported and Effects, for the admin set and the I/O command set named by CSI. */
-    static ByteBuf commandEffects(int csi) {
+    static ByteBuf commandEffects(int csi, boolean copy) {
         Map<Integer, Integer> admin = new LinkedHashMap<>();
         for (AdminOpcode op : AdminOpcode.values()) {
             admin.put(op.code(), CommandEffects.CSUPP);
@@ -113,6 +113,9 @@ final class LogPages {
             io.put(NvmOpcode.WRITE_ZEROES.code(), change);
             io.put(NvmOpcode.DATASET_MANAGEMENT.code(), change);
             io.put(NvmOpcode.VERIFY.code(), CommandEffects.CSUPP);
+            if (copy) {
+                io.put(NvmOpcode.COPY.code(), change);
+            }
         }
         return CommandEffects.encode(admin, io);
     }

@@ -27,8 +27,11 @@ public final class NvmIoCommands {
     private final NvmeTarget target;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
 
+    private final CopyCommandHandler copy;
+
     NvmIoCommands(NvmeTarget target) {
         this.target = target;
+        this.copy = new CopyCommandHandler(target);
     }
 
     public CompletableFuture<CommandResult> execute(NvmeController c, NvmeRequest r) {
@@ -40,6 +43,10 @@ public final class NvmIoCommands {
             if (op == null) {
                 throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
                         "I/O opcode 0x" + Integer.toHexString(r.sqe().opcode()));
+            }
+            if (op == NvmOpcode.COPY && !c.subsystem().copySupported()) {
+                throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
+                        "Copy needs NVMe 2.0; this subsystem advertises " + c.subsystem().version());
             }
             if (op == NvmOpcode.FLUSH) {
                 return flush(c, r);
@@ -56,6 +63,7 @@ public final class NvmIoCommands {
                 case WRITE_ZEROES -> writeZeroes(c, ns, r);
                 case DATASET_MANAGEMENT -> datasetManagement(ns, r);
                 case VERIFY -> verify(ns, r);
+                case COPY -> copy.execute(c, ns, r, fua(r) || !c.features().volatileWriteCacheEnabled());
                 default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
                         op + " is not supported on this namespace");
             };

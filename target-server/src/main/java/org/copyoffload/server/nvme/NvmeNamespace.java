@@ -8,6 +8,7 @@ import org.copyoffload.protocol.nvme.identify.Cns;
 import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
 import org.copyoffload.protocol.nvme.identify.LbaFormat;
 import org.copyoffload.protocol.nvme.identify.NamespaceIdDescriptor;
+import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.volume.Volume;
 
 /**
@@ -20,10 +21,16 @@ public final class NvmeNamespace {
     private final UUID uuid;
     private final byte[] nguid;
     private final byte[] eui64;
+    private final ServerConfig.CopyLimits copyLimits;
 
     public NvmeNamespace(String subsystemNqn, int nsid, Volume volume) {
+        this(subsystemNqn, nsid, volume, ServerConfig.CopyLimits.DEFAULT);
+    }
+
+    public NvmeNamespace(String subsystemNqn, int nsid, Volume volume, ServerConfig.CopyLimits copyLimits) {
         this.nsid = nsid;
         this.volume = volume;
+        this.copyLimits = copyLimits;
         this.uuid = UUID.nameUUIDFromBytes((subsystemNqn + "/" + nsid).getBytes(StandardCharsets.UTF_8));
         ByteBuffer b = ByteBuffer.allocate(16).putLong(uuid.getMostSignificantBits()).putLong(uuid.getLeastSignificantBits());
         this.nguid = b.array();
@@ -51,17 +58,29 @@ public final class NvmeNamespace {
         return uuid;
     }
 
+    public ServerConfig.CopyLimits copyLimits() {
+        return copyLimits;
+    }
+
+    /** Protection information format: none here (Identify Namespace DPS 0), so Copy takes formats 0h and 2h. */
+    public boolean hasProtectionInformation() {
+        return false;
+    }
+
     public int commandSet() {
         return Cns.CSI_NVM;
     }
 
-    IdentifyNamespace identify(long usedBytes) {
+    /** Identify Namespace; the Copy limits are reported only where the controller supports Copy. */
+    IdentifyNamespace identify(long usedBytes, boolean copySupported) {
         long nsze = blockCount();
         long nuse = Math.min(nsze, (usedBytes + blockSize() - 1) / blockSize());
         return new IdentifyNamespace(nsze, nsze, nuse, IdentifyNamespace.NSFEAT_THIN_PROVISIONING, 0, 0, 0, 0,
                 // NMIC bit 0: several controllers (hosts) may attach the namespace at once.
                 1, 0, IdentifyNamespace.DLFEAT_READ_ZEROES | IdentifyNamespace.DLFEAT_WRITE_ZEROES_DEALLOCATES,
-                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, nguid, eui64, List.of(LbaFormat.ofBlockSize(blockSize())));
+                0, 0, 0, 0, 0, 0, 0, 0,
+                copySupported ? copyLimits.mssrl() : 0, copySupported ? copyLimits.mcl() : 0, copySupported ? copyLimits.msrc() : 0,
+                0, 0, 0, nguid, eui64, List.of(LbaFormat.ofBlockSize(blockSize())));
     }
 
     List<NamespaceIdDescriptor> descriptors() {

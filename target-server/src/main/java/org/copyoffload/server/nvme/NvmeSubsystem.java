@@ -24,12 +24,14 @@ public final class NvmeSubsystem {
     private final boolean discovery;
     private final boolean allowAnyHost;
     private final Set<String> allowedHosts;
+    private final boolean crossNamespaceCopyAtConnect;
     private final TreeMap<Integer, NvmeNamespace> namespaces = new TreeMap<>();
     private final Map<Integer, NvmeController> controllers = new ConcurrentHashMap<>();
     private int nextCntlid = 1;
 
     public NvmeSubsystem(String nqn, String serial, String model, NvmeVersion version, boolean discovery,
-                         boolean allowAnyHost, Collection<String> allowedHosts, List<NvmeNamespace> namespaces) {
+                         boolean allowAnyHost, Collection<String> allowedHosts, boolean crossNamespaceCopyAtConnect,
+                         List<NvmeNamespace> namespaces) {
         this.nqn = nqn;
         this.serial = serial;
         this.model = model;
@@ -37,6 +39,7 @@ public final class NvmeSubsystem {
         this.discovery = discovery;
         this.allowAnyHost = allowAnyHost;
         this.allowedHosts = Set.copyOf(allowedHosts);
+        this.crossNamespaceCopyAtConnect = crossNamespaceCopyAtConnect;
         for (NvmeNamespace ns : namespaces) {
             this.namespaces.put(ns.nsid(), ns);
         }
@@ -60,6 +63,26 @@ public final class NvmeSubsystem {
 
     public boolean isDiscovery() {
         return discovery;
+    }
+
+    /** Copy (ONCS bit 8) came with NVMe 2.0 (TP4065); a 1.4 controller does not know the opcode. */
+    public boolean copySupported() {
+        return !discovery && version.atLeast(NvmeVersion.V2_0);
+    }
+
+    /**
+     * OCFS: descriptor formats 0h/1h from NVMe 2.0, 2h/3h (cross-namespace, TP4130) from 2.1. Bit n is format n.
+     */
+    public int copyFormatsSupported() {
+        if (!copySupported()) {
+            return 0;
+        }
+        return version.atLeast(NvmeVersion.V2_1) ? 0xF : 0x3;
+    }
+
+    /** The CDFE bits a new controller starts with (Host Behavior Support bytes 5:4). */
+    public int copyFormatsEnabledAtConnect() {
+        return crossNamespaceCopyAtConnect ? copyFormatsSupported() & 0xC : 0;
     }
 
     public boolean allows(String hostNqn) {

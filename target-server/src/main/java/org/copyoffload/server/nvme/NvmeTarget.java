@@ -1,6 +1,10 @@
 package org.copyoffload.server.nvme;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.copyoffload.backends.copy.CopyEngine;
+import org.copyoffload.backends.store.FileBlockStore;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,6 +43,7 @@ public final class NvmeTarget implements AutoCloseable {
     private final NvmIoCommands io;
     private final FabricsCommands fabrics;
     private volatile CommandObserver observer = CommandObserver.NONE;
+    private volatile CopyEngine copyEngine = new CopyEngine(scratchStores(Path.of(System.getProperty("java.io.tmpdir"))));
 
     public NvmeTarget(TargetSettings settings, Collection<NvmeSubsystem> subsystems) {
         this.settings = settings;
@@ -46,7 +51,7 @@ public final class NvmeTarget implements AutoCloseable {
             this.subsystems.put(s.nqn(), s);
         }
         this.discovery = new NvmeSubsystem(ConfigLoader.DISCOVERY_NQN, "copyoffload-disc", "copyoffload discovery",
-                NvmeVersion.V2_1, true, true, List.of(), List.of());
+                NvmeVersion.V2_1, true, true, List.of(), false, List.of());
         this.admin = new AdminCommands(this);
         this.io = new NvmIoCommands(this);
         this.fabrics = new FabricsCommands(this);
@@ -59,9 +64,35 @@ public final class NvmeTarget implements AutoCloseable {
                 n.inCapsuleDataSize(), n.maxH2cData());
         List<NvmeSubsystem> subsystems = config.subsystems().stream().map(s -> new NvmeSubsystem(s.nqn(), s.serial(),
                 s.model(), s.version() != null ? s.version() : n.version(), false, s.allowAnyHost(), s.allowedHosts(),
-                s.namespaces().stream().map(ns -> new NvmeNamespace(s.nqn(), ns.nsid(), volumes.get(ns.volume()))).toList()))
+                s.crossNamespaceCopyAtConnect(), s.namespaces().stream().map(ns -> new NvmeNamespace(s.nqn(), ns.nsid(),
+                        volumes.get(ns.volume()), ns.copyLimits())).toList()))
                 .toList();
-        return new NvmeTarget(settings, subsystems);
+        NvmeTarget target = new NvmeTarget(settings, subsystems);
+        target.scratchDirectory(config.dataDir());
+        return target;
+    }
+
+    /**
+     * Scratch space for copies whose sources overlap what they write: sparse files in {@code dir}, on the
+     * volumes' filesystem so copy_file_range can serve them, unlinked at once so a crash leaves nothing behind.
+     */
+    public static CopyEngine.TemporaryStores scratchStores(Path dir) {
+        return size -> {
+            Path file = Files.createTempFile(dir, ".copy-", ".scratch");
+            try {
+                return FileBlockStore.open(file, size, true);
+            } finally {
+                Files.deleteIfExists(file);
+            }
+        };
+    }
+
+    public CopyEngine copyEngine() {
+        return copyEngine;
+    }
+
+    public void scratchDirectory(Path dir) {
+        this.copyEngine = new CopyEngine(scratchStores(dir));
     }
 
     public TargetSettings settings() {

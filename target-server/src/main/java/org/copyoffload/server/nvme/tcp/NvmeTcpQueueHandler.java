@@ -246,7 +246,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                                 "in-capsule data with a transport SGL descriptor");
                     }
                     if (dir == DataDirection.BIDIRECTIONAL) {
-                        throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND, "bidirectional commands are not supported");
+                        // No command this target implements moves data both ways: the opcode is the problem.
+                        throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, "bidirectional commands are not supported");
                     }
                     if (dir == DataDirection.HOST_TO_CONTROLLER && length > 0) {
                         solicit(sqe, length);
@@ -393,6 +394,13 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             }
             case DISCONNECT -> {
                 state = State.CLOSING;
+                // PDUs after Disconnect are ignored, so writes still waiting for H2CData would never complete
+                // and the queue would never close: abort them as a deleted queue's commands.
+                for (Transfer t : java.util.List.copyOf(transfers.values())) {
+                    transfers.remove(t.ttag);
+                    t.buffer.release();
+                    complete(t.sqe, CommandResult.error(StatusCode.COMMAND_ABORTED_SQ_DELETION.status()), null);
+                }
                 yield CommandResult.SUCCESS;
             }
             // Authentication is not offered (Connect answers AUTHREQ 0), so these are not commands here.
