@@ -169,6 +169,7 @@ public final class NvmeController {
         if (reset) {
             resetQueues("controller reset (CC.EN cleared)");
             features.reset();
+            abortAsyncEventRequests();
         }
         if (shutdown) {
             // A shutdown makes the volatile write cache durable before reporting completion (3.6.1).
@@ -314,6 +315,19 @@ public final class NvmeController {
         }
         found.complete(CommandResult.error(StatusCode.COMMAND_ABORT_REQUESTED.status()));
         return true;
+    }
+
+    /** A controller reset ends outstanding Asynchronous Event Requests, so they no longer count against AERL. */
+    private void abortAsyncEventRequests() {
+        List<CompletableFuture<CommandResult>> aers;
+        synchronized (this) {
+            aers = new ArrayList<>(pendingAers);
+            pendingAers.clear();
+            aerCids.clear();
+        }
+        for (CompletableFuture<CommandResult> f : aers) {
+            f.complete(CommandResult.error(StatusCode.COMMAND_ABORTED_SQ_DELETION.status()));
+        }
     }
 
     // ---- lifetime ----
