@@ -44,14 +44,43 @@ public final class BenchCommand implements Callable<Integer> {
             + "by default. The sequential read is also measured with one queue for comparison.")
     Integer ioQueues;
 
-    @Option(names = "--data-dir", description = "Where the volume file goes (default: a temporary folder).")
+    @Option(names = "--data-dir", description = "Where the volume files go (default: a temporary folder).")
     Path dataDir;
+
+    @Option(names = "--copy-size", defaultValue = "1024", description = "MiB copied by the copy measurements (default: ${DEFAULT-VALUE}).")
+    int copySizeMiB;
+
+    @Option(names = "--only", description = "Run only these measurements: read, copy (default: both).")
+    String only;
 
     @Override
     public Integer call() throws Exception {
         if (ioQueues == null) {
             ioQueues = Runtime.getRuntime().availableProcessors();
         }
+        if (only == null || only.equals("read")) {
+            readBenchmark();
+        }
+        if (only == null || only.equals("copy")) {
+            Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
+                    "copyoffload-bench-copy");
+            try {
+                System.out.printf(Locale.ROOT, "copy: %d MiB, %d I/O queue(s), host-driven copy at QD %d%n",
+                        copySizeMiB, ioQueues, seqDepth);
+                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth).run();
+            } finally {
+                try (var files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+                Files.deleteIfExists(dir);
+            }
+        }
+        return 0;
+    }
+
+    private void readBenchmark() throws Exception {
         Duration duration = Duration.ofSeconds(seconds);
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("copyoffload-bench");
         System.out.printf(Locale.ROOT, "copyoffload bench: %d s per measurement, %d MiB region, %d I/O queue(s), %d cores%n",
@@ -113,12 +142,11 @@ public final class BenchCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%-44s %10.0f IOPS (QD %d, %.0f MB/s)%n", "NVMe/TCP 4 KiB random read",
                     random.iops(), randomDepth, random.bytesPerSecond() / 1e6);
         } finally {
+            Files.deleteIfExists(dir.resolve("bench.img"));
             if (dataDir == null) {
-                Files.deleteIfExists(dir.resolve("bench.img"));
                 Files.deleteIfExists(dir);
             }
         }
-        return 0;
     }
 
     private int queue(long seq) {
