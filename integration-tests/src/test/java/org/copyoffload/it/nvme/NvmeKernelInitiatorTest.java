@@ -112,7 +112,7 @@ class NvmeKernelInitiatorTest {
             GuestStep idCtrl = ok(run, "id-ctrl");
             assertThat(idCtrl.output()).as(log).containsPattern("mn\\s+: copyoffload it")
                     .containsPattern("subnqn\\s+: " + NQN).containsPattern("mdts\\s+: 8")
-                    .containsPattern("ver\\s+: 0x20100").containsPattern("oncs\\s+: 0x8d")
+                    .containsPattern("ver\\s+: 0x20100").containsPattern("oncs\\s+: 0x18d").containsPattern("ocfs\\s+: 0xf")
                     .containsPattern("ioccsz\\s+: 516");
             assertThat(ok(run, "id-ns").output()).as(log).containsPattern("nsze\\s+: 0x10000")
                     .contains("lbads:12");
