@@ -191,7 +191,7 @@ public final class FileBlockStore implements BlockStore {
         src.ensureOpen();
         // copy_file_range writes at the target descriptor's file position. A channel of our own per copy keeps
         // that position private, so concurrent copies into this store need no lock.
-        try (FileChannel target = FileChannel.open(path, StandardOpenOption.WRITE)) {
+        try (FileChannel target = linux.reopen(StandardOpenOption.WRITE)) {
             long done = 0;
             while (done < length) {
                 long from = srcOffset + done;

@@ -2,6 +2,8 @@ package org.copyoffload.backends.store;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.file.OpenOption;
+import java.nio.channels.FileChannel;
 import java.nio.channels.ClosedChannelException;
 import java.nio.file.Path;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -84,6 +86,20 @@ final class LinuxFile implements Closeable {
             }
         } finally {
             lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Opens this file anew through /proc/self/fd, so it works when the path no longer names the file (a
+     * scratch file unlinked at once); the read lock keeps close from releasing the descriptor number meanwhile.
+     */
+    FileChannel reopen(OpenOption... options) throws IOException {
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            return FileChannel.open(Path.of("/proc/self/fd/" + fd), options);
+        } finally {
+            lock.readLock().unlock();
         }
     }
 

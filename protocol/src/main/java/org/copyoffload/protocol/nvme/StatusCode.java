@@ -110,4 +110,23 @@ public enum StatusCode {
     public static Optional<StatusCode> lookup(int sct, int sc) {
         return Optional.ofNullable(FIRST_BY_CODE.get((sct << 8) | sc));
     }
+
+    /**
+     * The name a code has for a Fabrics command (Connect's codes) or for any other command: command-specific
+     * codes mean different things for each (183h is Connect Restart Discovery or Command Size Limit Exceeded).
+     */
+    public static Optional<StatusCode> lookup(int sct, int sc, boolean fabricsCommand) {
+        int code = (sct << 8) | sc;
+        for (StatusCode s : values()) {
+            if (s.code() == code && (sct != 1 || s.fabricsOnly() == fabricsCommand)) {
+                return Optional.of(s);
+            }
+        }
+        return lookup(sct, sc);
+    }
+
+    /** Command-specific codes that only Fabrics commands return. */
+    public boolean fabricsOnly() {
+        return name().startsWith("CONNECT_") || this == INVALID_QUEUE_TYPE;
+    }
 }

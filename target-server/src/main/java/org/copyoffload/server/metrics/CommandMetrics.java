@@ -39,7 +39,7 @@ public final class CommandMetrics implements CommandObserver {
     public void completed(boolean admin, int opcode, NvmeStatus status, long nanos, long dataBytes) {
         String queue = admin ? "admin" : "io";
         String op = opcodeName(admin, opcode);
-        String st = statusName(status);
+        String st = statusName(status, (opcode & 0x7F00) == 0x7F00);
         counters.computeIfAbsent(queue + op + st, k -> Counter.builder("copyoffload.nvme.commands")
                 .description("NVMe commands completed").tag("queue", queue).tag("opcode", op).tag("status", st)
                 .register(registry)).increment();
@@ -57,7 +57,7 @@ public final class CommandMetrics implements CommandObserver {
     @Override
     public void copied(int format, NvmeStatus status, int ranges, long bytes, CopyEngine.Plan plan) {
         String f = format < 0 ? "invalid" : Integer.toString(format);
-        String result = status.isSuccess() ? "success" : statusName(status);
+        String result = status.isSuccess() ? "success" : statusName(status, false);
         counters.computeIfAbsent("copy" + f + result, k -> Counter.builder("copyoffload.nvme.copy.commands")
                 .description("Copy commands by descriptor format and result").tag("format", f).tag("result", result)
                 .register(registry)).increment();
@@ -69,8 +69,8 @@ public final class CommandMetrics implements CommandObserver {
         }
     }
 
-    private static String statusName(NvmeStatus status) {
-        return StatusCode.lookup(status.sct(), status.sc()).map(c -> c.name().toLowerCase(Locale.ROOT))
+    private static String statusName(NvmeStatus status, boolean fabrics) {
+        return StatusCode.lookup(status.sct(), status.sc(), fabrics).map(c -> c.name().toLowerCase(Locale.ROOT))
                 .orElse(String.format("sct%x_sc%02x", status.sct(), status.sc()));
     }
 
