@@ -1,5 +1,6 @@
 package org.copyoffload.server;
 
+import org.copyoffload.testsupport.LeakDetectionExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.copyoffload.server.Nvme.assertStatus;
 import static org.copyoffload.server.Nvme.assertSuccess;

@@ -1,5 +1,6 @@
 package org.copyoffload.server;
 
+import org.copyoffload.testsupport.LeakDetectionExtension;
 import ch.qos.logback.classic.Level;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -21,7 +21,7 @@ import org.copyoffload.protocol.nvme.NvmeStatus;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.copy.CopySourceRange;
 import org.copyoffload.protocol.nvme.tcp.PduType;
-import org.copyoffload.server.LeakDetectionExtension;
+import org.copyoffload.testsupport.LeakDetectionExtension;
 import org.copyoffload.server.Nvme;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.server.copy.CopyFixture.Model;

@@ -23,7 +23,7 @@ import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
 import org.copyoffload.protocol.nvme.copy.CopyDescriptorFormat;
 import org.copyoffload.protocol.nvme.copy.CopySourceRange;
-import org.copyoffload.server.LeakDetectionExtension;
+import org.copyoffload.testsupport.LeakDetectionExtension;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.server.copy.CopyFixture.Model;
 import org.copyoffload.server.copy.CopyFixture.Region;

@@ -28,7 +28,7 @@ import org.copyoffload.protocol.nvme.fabrics.ControllerRegisters;
 import org.copyoffload.protocol.nvme.identify.IdentifyController;
 import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
 import org.copyoffload.protocol.nvme.log.CommandEffects;
-import org.copyoffload.server.LeakDetectionExtension;
+import org.copyoffload.testsupport.LeakDetectionExtension;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.server.copy.CopyFixture.Region;
 import org.junit.jupiter.api.AfterAll;

@@ -15,7 +15,7 @@ import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.NvmeStatus;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.copy.CopySourceRange;
-import org.copyoffload.server.LeakDetectionExtension;
+import org.copyoffload.testsupport.LeakDetectionExtension;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.server.copy.CopyFixture.Model;
 import org.copyoffload.server.copy.CopyFixture.Region;

@@ -1,4 +1,4 @@
-package org.copyoffload.initiator;
+package org.copyoffload.testsupport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -7,16 +7,19 @@ import io.netty.util.ResourceLeakDetector;
 import io.netty.util.ResourceLeakDetectorFactory;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * Fails a test when Netty reports a leaked buffer. Registered for every test through
- * META-INF/services (autodetection), so its detector factory is in place before the first buffer exists.
- * After each test it collects garbage and allocates, which makes the detectors report what was lost;
- * a leak from an earlier test may surface one test late, but it still fails the run.
+ * Fails a test when Netty reports a leaked buffer, for the tests of every module. Test classes register it
+ * with {@code @ExtendWith} (or JUnit autodetection), and fixtures call {@link #install()} before they
+ * start anything, so its detector factory is in place before the first buffer exists. After each test
+ * (and after each class, for what its shared server leaked on close) it collects garbage and allocates,
+ * which makes the detectors report what was lost; a leak from an earlier test may surface one test late,
+ * but it still fails the run.
  */
-public final class LeakDetectionExtension implements AfterEachCallback {
+public final class LeakDetectionExtension implements AfterEachCallback, AfterAllCallback {
     private static final List<String> LEAKS = new ArrayList<>();
 
     static {
@@ -24,9 +27,26 @@ public final class LeakDetectionExtension implements AfterEachCallback {
         ResourceLeakDetectorFactory.setResourceLeakDetectorFactory(new RecordingFactory());
     }
 
+    /** Loads the class, which installs the recording detector factory. */
+    public static void install() {
+        // the static initializer did the work
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) throws InterruptedException {
+        // The class's shared server has closed by now: look harder, since nothing runs after this.
+        sweep(context, 3);
+    }
+
     @Override
     public void afterEach(ExtensionContext context) throws InterruptedException {
-        for (int round = 0; round < 3; round++) {
+        // One round finds a test's leaks in that test (checked with a deliberately leaking test); the modules
+        // run hundreds of tests each, and three rounds per test would cost half a minute in the target's.
+        sweep(context, 1);
+    }
+
+    private static void sweep(ExtensionContext context, int rounds) throws InterruptedException {
+        for (int round = 0; round < rounds; round++) {
             System.gc();
             Thread.sleep(10);
             // Detectors look for collected, unreleased buffers when the next buffer is tracked.
