@@ -18,10 +18,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * NVMe Copy (NVM Command Set, Copy command; TP4065, TP4130 for formats 2h/3h) carried out inside the target:
- * the data never crosses the network. Fields are checked in the order QEMU's emulation checks them, so the
- * first error found gives the same status; every range is checked before any byte moves, so a rejected Copy
- * changes nothing and completes with Dword 0 = 0 (no source range was copied). Only an I/O failure stops a
- * copy part-way; Dword 0 then holds the number of the lowest source range not copied.
+ * the data never crosses the network. Fields are checked in the order QEMU's emulation checks them (command
+ * fields first, then range by range: source namespace, MSSRL, source bounds, that range's destination
+ * bounds), so where a command has several errors the first found gives QEMU's status. Unlike QEMU, every
+ * range is checked before any byte moves, so a rejected Copy changes nothing and completes with Dword 0 = 0
+ * (no source range was copied). Only an I/O failure stops a copy part-way; Dword 0 then holds the number
+ * of the lowest source range not copied.
  */
 final class CopyCommandHandler {
     private static final Logger log = LoggerFactory.getLogger(CopyCommandHandler.class);
@@ -86,11 +88,12 @@ final class CopyCommandHandler {
         }
     }
 
-    /** Per source range, in order: source namespace, compatibility, MSSRL, bounds; then the destination bounds. */
+    /** Per source range, in order: source namespace, compatibility, MSSRL, source bounds, destination bounds. */
     private static List<CopySegment> plan(NvmeController c, CopyCommand cmd, CopyDescriptorFormat format,
                                           NvmeNamespace destination, List<CopySourceRange> list, long total) {
         List<CopySegment> segments = new ArrayList<>(list.size());
         long sdlba = cmd.sdlba();
+        long destinationLba = sdlba;
         for (int i = 0; i < list.size(); i++) {
             CopySourceRange range = list.get(i);
             NvmeNamespace source = destination;
@@ -115,12 +118,14 @@ final class CopyCommandHandler {
                         + "+" + range.blockCount() + ") beyond namespace " + source.nsid() + " of " + source.blockCount()
                         + " blocks");
             }
+            if (outOfRange(destinationLba, range.blockCount(), destination)) {
+                throw reject(cmd, StatusCode.LBA_OUT_OF_RANGE, "range " + i + ": destination LBAs "
+                        + Long.toUnsignedString(destinationLba) + "+" + range.blockCount() + " beyond namespace "
+                        + destination.nsid() + " of " + destination.blockCount() + " blocks");
+            }
             segments.add(new CopySegment(source.volume().store(), range.slba() * source.blockSize(),
                     (long) range.blockCount() * source.blockSize()));
-        }
-        if (outOfRange(sdlba, total, destination)) {
-            throw reject(cmd, StatusCode.LBA_OUT_OF_RANGE, "destination LBAs " + Long.toUnsignedString(sdlba) + "+"
-                    + total + " beyond namespace " + destination.nsid() + " of " + destination.blockCount() + " blocks");
+            destinationLba += range.blockCount();
         }
         return segments;
     }
