@@ -53,6 +53,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--only", description = "Run only these measurements: read, copy (default: both).")
     String only;
 
+    @Option(names = "--copy-rounds", defaultValue = "5", description = "Rounds of the copy measurements; medians are reported (default: ${DEFAULT-VALUE}).")
+    int copyRounds;
+
     @Override
     public Integer call() throws Exception {
         if (ioQueues == null) {
@@ -67,7 +70,7 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 System.out.printf(Locale.ROOT, "copy: %d MiB, %d I/O queue(s), host-driven copy at QD %d%n",
                         copySizeMiB, ioQueues, seqDepth);
-                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth).run();
+                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth, copyRounds).run();
             } finally {
                 try (var files = Files.list(dir)) {
                     for (Path f : files.toList()) {
