@@ -74,7 +74,7 @@ public final class ServeCommand implements Callable<Integer> {
             Path newDir = data;
             volumes = volumes.stream().map(v -> new ServerConfig.Volume(v.name(),
                     v.file().startsWith(oldDir) ? newDir.resolve(oldDir.relativize(v.file())) : v.file(),
-                    v.size(), v.blockSize())).toList();
+                    v.size(), v.blockSize(), v.zoned())).toList();
         }
         List<ServerConfig.Listener> listeners = c.listeners();
         if (listen != null) {

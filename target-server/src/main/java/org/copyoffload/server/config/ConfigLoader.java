@@ -128,7 +128,8 @@ public final class ConfigLoader {
             if (size % blockSize != 0) {
                 throw new ConfigException(v.path() + ".size", size + " bytes is not a multiple of the block size " + blockSize);
             }
-            volumes.add(new ServerConfig.Volume(name, resolved, size, blockSize));
+            ServerConfig.Zoned zoned = zoned(v.get("zoned"), size, blockSize);
+            volumes.add(new ServerConfig.Volume(name, resolved, size, blockSize, zoned));
             v.rejectUnknownKeys();
         }
 
@@ -183,6 +184,42 @@ public final class ConfigLoader {
         }
         root.rejectUnknownKeys();
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), listeners, metrics, nvme, volumes, subsystems);
+    }
+
+    /**
+     * The {@code zoned} mapping of a volume: zone-size (default 64 MiB, or the volume size if smaller; a power of
+     * two number of blocks dividing the volume size), zone-capacity (default the zone size), max-active and
+     * max-open (default 0: no limit; max-open at most max-active). Missing: a conventional volume.
+     */
+    private static ServerConfig.Zoned zoned(ConfigNode z, long size, int blockSize) {
+        if (z.isMissing()) {
+            return null;
+        }
+        long zoneBytes = z.parsed("zone-size", null, ByteSize::parse) instanceof ByteSize s ? s.bytes()
+                : Math.min(64L << 20, Long.highestOneBit(size));
+        String key = z.path() + ".zone-size";
+        if (zoneBytes <= 0 || zoneBytes % blockSize != 0 || Long.bitCount(zoneBytes / blockSize) != 1) {
+            throw new ConfigException(key, zoneBytes + " bytes is not a power of two number of " + blockSize
+                    + "-byte blocks");
+        }
+        if (size % zoneBytes != 0) {
+            throw new ConfigException(key, zoneBytes + " bytes does not divide the volume size " + size);
+        }
+        long capBytes = z.parsed("zone-capacity", null, ByteSize::parse) instanceof ByteSize c ? c.bytes() : zoneBytes;
+        if (capBytes <= 0 || capBytes % blockSize != 0 || capBytes > zoneBytes) {
+            throw new ConfigException(z.path() + ".zone-capacity", capBytes + " bytes must be a positive multiple of "
+                    + blockSize + " bytes and at most the zone size " + zoneBytes);
+        }
+        int maxActive = z.integer("max-active", 0, 0, Integer.MAX_VALUE);
+        int maxOpen = z.integer("max-open", 0, 0, Integer.MAX_VALUE);
+        long active = maxActive == 0 ? org.copyoffload.backends.zone.ZoneLimits.UNLIMITED : maxActive;
+        long open = maxOpen == 0 ? org.copyoffload.backends.zone.ZoneLimits.UNLIMITED : maxOpen;
+        if (open > active) {
+            throw new ConfigException(z.path() + ".max-open", (maxOpen == 0 ? "no limit" : maxOpen)
+                    + " exceeds max-active " + maxActive);
+        }
+        z.rejectUnknownKeys();
+        return new ServerConfig.Zoned(zoneBytes / blockSize, capBytes / blockSize, active, open);
     }
 
     /** MCL is a 32-bit count of logical blocks, at least 1. */

@@ -31,8 +31,26 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
                        int maxH2cData) {
     }
 
-    /** A file-backed volume; {@code blockSize} is the LBA size it is exported with (512 or 4096). */
-    public record Volume(String name, Path file, long size, int blockSize) {
+    /**
+     * A file-backed volume; {@code blockSize} is the LBA size it is exported with (512 or 4096); {@code zoned}
+     * makes it a zoned namespace (null: conventional).
+     */
+    public record Volume(String name, Path file, long size, int blockSize, Zoned zoned) {
+        public Volume(String name, Path file, long size, int blockSize) {
+            this(name, file, size, blockSize, null);
+        }
+
+        /** The zone metadata file: NAME.zones next to the volume file. */
+        public Path zonesFile() {
+            return file.resolveSibling(name + ".zones");
+        }
+    }
+
+    /**
+     * The zone layout of a zoned volume: zone size and capacity in logical blocks (the size a power of two),
+     * maximum active and open zones as counts ({@code ZoneLimits.UNLIMITED}: no limit).
+     */
+    public record Zoned(long zoneSizeBlocks, long zoneCapacityBlocks, long maxActive, long maxOpen) {
     }
 
     /**

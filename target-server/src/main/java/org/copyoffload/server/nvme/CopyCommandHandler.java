@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import org.copyoffload.backends.copy.CopyEngine;
 import org.copyoffload.backends.copy.CopyFailedException;
 import org.copyoffload.backends.copy.CopySegment;
+import org.copyoffload.backends.zone.ZoneModel;
 import org.copyoffload.protocol.nvme.NvmeStatus;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.copy.CopyCommand;
@@ -66,8 +67,23 @@ final class CopyCommandHandler {
             }
             List<CopySegment> segments = plan(c, cmd, format, destination, list, total);
             long bytes = total * destination.blockSize();
-            return CompletableFuture.supplyAsync(() -> run(cmd, format, destination, segments, bytes, durable),
-                    target.ioExecutor());
+            // A zoned destination is written at its write pointer like a Write of all the blocks (ZNS 1.1, 3.4.1).
+            ZoneModel.WriteReservation zoned = destination.isZoned()
+                    ? NvmIoCommands.reserve(destination, () -> destination.zones().reserveWrite(cmd.sdlba(), total))
+                    : null;
+            return CompletableFuture.supplyAsync(() -> {
+                CommandResult result = run(cmd, format, destination, segments, bytes, durable);
+                if (zoned != null) {
+                    try {
+                        destination.zones().complete(zoned, durable && result.status().isSuccess());
+                    } catch (java.io.IOException | RuntimeException e) {
+                        log.error("Copy into zoned namespace {}: zone metadata update failed: {}", destination.nsid(),
+                                e.toString());
+                        return result.status().isSuccess() ? CommandResult.error(StatusCode.WRITE_FAULT) : result;
+                    }
+                }
+                return result;
+            }, target.ioExecutor());
         } catch (NvmeCommandException e) {
             target.observer().copied(format == null ? -1 : format.code(), e.status(), cmd.numberOfRanges(), 0, null);
             return CompletableFuture.completedFuture(e.result());

@@ -34,26 +34,36 @@ final class IdentifyCommand {
             case Cns.ACTIVE_NAMESPACE_LIST -> activeList(s, nsid, -1);
             case Cns.NAMESPACE_ID_DESCRIPTORS -> NamespaceIdDescriptor.encodeList(activeNamespace(s, nsid).descriptors());
             case Cns.IO_COMMAND_SET_NAMESPACE -> {
+                // As QEMU: the NVM command set structure for any namespace (a zoned one supports the NVM
+                // commands too), the ZNS structure for a zoned namespace only.
                 NvmeNamespace ns = activeNamespace(s, nsid);
-                if (csi != ns.commandSet()) {
+                if (csi == Cns.CSI_NVM) {
+                    yield zeroed();
+                }
+                if (csi != Cns.CSI_ZONED || !ns.isZoned()) {
                     throw invalid("CSI " + csi + " for namespace " + nsid + " of command set " + ns.commandSet());
                 }
-                yield zeroed();
+                yield ns.identifyZoned();
             }
-            case Cns.IO_COMMAND_SET_CONTROLLER -> {
-                if (csi != Cns.CSI_NVM) {
-                    throw invalid("CSI " + csi + " not supported");
+            case Cns.IO_COMMAND_SET_CONTROLLER -> switch (csi) {
+                case Cns.CSI_NVM -> nvmController();
+                case Cns.CSI_ZONED -> {
+                    if (!s.zonedSupported()) {
+                        throw invalid("CSI " + csi + ": no zoned namespace in this subsystem");
+                    }
+                    yield zonedController();
                 }
-                yield nvmController();
-            }
+                default -> throw invalid("CSI " + csi + " not supported");
+            };
             case Cns.IO_COMMAND_SET_ACTIVE_NAMESPACE_LIST -> {
-                if (csi != Cns.CSI_NVM) {
+                if (csi != Cns.CSI_NVM && !(csi == Cns.CSI_ZONED && s.zonedSupported())) {
                     throw invalid("CSI " + csi + " not supported");
                 }
-                yield activeList(s, nsid, csi);
+                // CSI NVM: every namespace (zoned ones support the NVM commands too, as QEMU lists them).
+                yield activeList(s, nsid, csi == Cns.CSI_NVM ? -1 : csi);
             }
             case Cns.IO_COMMAND_SET_INDEPENDENT_NAMESPACE -> independentNamespace(s, nsid);
-            case Cns.IO_COMMAND_SET_DATA_STRUCTURE -> commandSetCombinations();
+            case Cns.IO_COMMAND_SET_DATA_STRUCTURE -> commandSetCombinations(s.zonedSupported());
             default -> throw invalid("CNS 0x" + Integer.toHexString(cns) + " not supported");
         };
         return CommandResult.data(data);
@@ -131,6 +141,16 @@ final class IdentifyCommand {
         return b;
     }
 
+    /**
+     * The Zoned Namespace Command Set's Identify Controller (ZNS 1.1, Figure 49): ZASL 0, so Zone Append is
+     * limited by MDTS only.
+     */
+    private static ByteBuf zonedController() {
+        ByteBuf b = zeroed();
+        b.setByte(0, 0); // ZASL
+        return b;
+    }
+
     /** I/O Command Set Independent Identify Namespace (5.1.13.2.x, Figure 319). */
     private ByteBuf independentNamespace(NvmeSubsystem s, int nsid) {
         if (nsid == 0 || nsid == NSID_BROADCAST || Integer.compareUnsigned(nsid, s.maxNsid()) > 0) {
@@ -147,10 +167,13 @@ final class IdentifyCommand {
         return b;
     }
 
-    /** I/O Command Set data structure (5.1.13.2.x): one combination, index 0, with the NVM command set. */
-    private static ByteBuf commandSetCombinations() {
+    /**
+     * I/O Command Set data structure (5.1.13.2.x): one combination, index 0, with the NVM command set, and the
+     * Zoned Namespace command set (bit 2) when the subsystem has a zoned namespace.
+     */
+    private static ByteBuf commandSetCombinations(boolean zoned) {
         ByteBuf b = zeroed();
-        b.setLongLE(0, 1L << Cns.CSI_NVM);
+        b.setLongLE(0, (1L << Cns.CSI_NVM) | (zoned ? 1L << Cns.CSI_ZONED : 0));
         return b;
     }
 

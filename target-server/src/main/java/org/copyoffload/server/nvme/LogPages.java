@@ -58,7 +58,8 @@ final class LogPages {
                 }
                 case LogPageId.FIRMWARE_SLOT -> firmwareSlots();
                 case LogPageId.CHANGED_NAMESPACE_LIST -> zeroed(CHANGED_NAMESPACE_LIST_SIZE);
-                case LogPageId.COMMANDS_SUPPORTED_AND_EFFECTS -> commandEffects(cmd.csi(), c.subsystem().copySupported());
+                case LogPageId.COMMANDS_SUPPORTED_AND_EFFECTS -> commandEffects(cmd.csi(), c.subsystem().copySupported(),
+                        c.subsystem().zonedSupported());
                 default -> throw new NvmeCommandException(StatusCode.INVALID_LOG_PAGE,
                         "log page 0x" + Integer.toHexString(cmd.lid()) + " not supported");
             };
@@ -98,13 +99,13 @@ final class LogPages {
     }
 
     /** Commands Supported and Effects, for the admin set and the I/O command set named by CSI. */
-    static ByteBuf commandEffects(int csi, boolean copy) {
+    static ByteBuf commandEffects(int csi, boolean copy, boolean zoned) {
         Map<Integer, Integer> admin = new LinkedHashMap<>();
         for (AdminOpcode op : AdminOpcode.values()) {
             admin.put(op.code(), CommandEffects.CSUPP);
         }
         Map<Integer, Integer> io = new LinkedHashMap<>();
-        if (csi == Cns.CSI_NVM) {
+        if (csi == Cns.CSI_NVM || (csi == Cns.CSI_ZONED && zoned)) {
             int change = CommandEffects.CSUPP | CommandEffects.LBCC;
             io.put(NvmOpcode.FLUSH.code(), CommandEffects.CSUPP);
             io.put(NvmOpcode.WRITE.code(), change);
@@ -115,6 +116,11 @@ final class LogPages {
             io.put(NvmOpcode.VERIFY.code(), CommandEffects.CSUPP);
             if (copy) {
                 io.put(NvmOpcode.COPY.code(), change);
+            }
+            if (csi == Cns.CSI_ZONED) {
+                io.put(NvmOpcode.ZONE_MANAGEMENT_SEND.code(), change);
+                io.put(NvmOpcode.ZONE_MANAGEMENT_RECEIVE.code(), CommandEffects.CSUPP);
+                io.put(NvmOpcode.ZONE_APPEND.code(), change);
             }
         }
         return CommandEffects.encode(admin, io);

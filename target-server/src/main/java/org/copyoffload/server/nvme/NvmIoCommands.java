@@ -3,12 +3,20 @@ package org.copyoffload.server.nvme;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import org.copyoffload.backends.store.BlockStore;
+import org.copyoffload.backends.zone.ReportFilter;
+import org.copyoffload.backends.zone.Zone;
+import org.copyoffload.backends.zone.ZoneError;
+import org.copyoffload.backends.zone.ZoneException;
+import org.copyoffload.backends.zone.ZoneModel;
+import org.copyoffload.backends.zone.ZoneReport;
 import org.copyoffload.protocol.nvme.NvmOpcode;
 import org.copyoffload.protocol.nvme.StatusCode;
+import org.copyoffload.server.volume.ZonedVolume;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +63,20 @@ public final class NvmIoCommands {
             if (ns == null) {
                 throw new NvmeCommandException(StatusCode.INVALID_NAMESPACE_OR_FORMAT,
                         "NSID " + Integer.toUnsignedString(r.nsid()) + " is not an active namespace");
+            }
+            if (ns.isZoned()) {
+                switch (op) {
+                    case ZONE_APPEND -> {
+                        return zoneAppend(c, ns, r);
+                    }
+                    case ZONE_MANAGEMENT_SEND -> {
+                        return zoneSend(ns, r);
+                    }
+                    case ZONE_MANAGEMENT_RECEIVE -> {
+                        return zoneReceive(ns, r);
+                    }
+                    default -> { }
+                }
             }
             return switch (op) {
                 case READ -> read(c, ns, r);
@@ -105,6 +127,7 @@ public final class NvmIoCommands {
 
     private CompletableFuture<CommandResult> read(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, true);
+        checkZonedRead(ns, range);
         BlockStore store = ns.volume().store();
         if (r.fileDataAllowed() && store.fileChannel().isPresent()) {
             // Page-cache data goes out by sendfile when the transport sends it: no copy, no thread hop.
@@ -135,6 +158,10 @@ public final class NvmIoCommands {
         LbaRange range = range(ns, r, true);
         boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
         ByteBuf data = r.data();
+        if (ns.isZoned()) {
+            ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveWrite(range.slba, range.blocks));
+            return zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false));
+        }
         return CompletableFuture.supplyAsync(() -> {
             try {
                 BlockStore store = ns.volume().store();
@@ -165,6 +192,7 @@ public final class NvmIoCommands {
 
     private CompletableFuture<CommandResult> compare(NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, true);
+        checkZonedRead(ns, range);
         ByteBuf expected = r.data();
         ByteBuf actual = alloc.directBuffer((int) range.bytes);
         return CompletableFuture.supplyAsync(() -> {
@@ -188,6 +216,11 @@ public final class NvmIoCommands {
         LbaRange range = range(ns, r, false);
         boolean deallocate = (r.sqe().cdw12() & (1 << 25)) != 0;
         boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        if (ns.isZoned()) {
+            ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveWrite(range.slba, range.blocks));
+            return zonedWrite(c, ns, range, w, durable,
+                    store -> store.writeZeroes(range.offset, range.bytes, deallocate, false));
+        }
         return CompletableFuture.supplyAsync(() -> {
             try {
                 ns.volume().store().writeZeroes(range.offset, range.bytes, deallocate, durable);
@@ -234,6 +267,7 @@ public final class NvmIoCommands {
     /** Verify (3.2.9): reads the range back without moving data; without PI that checks readability. */
     private CompletableFuture<CommandResult> verify(NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, false);
+        checkZonedRead(ns, range);
         return CompletableFuture.supplyAsync(() -> {
             ByteBuffer chunk = ByteBuffer.allocateDirect((int) Math.min(VERIFY_CHUNK, range.bytes));
             try {
@@ -263,8 +297,14 @@ public final class NvmIoCommands {
             try {
                 if (ns == null) {
                     for (NvmeNamespace each : c.subsystem().namespaces()) {
-                        each.volume().store().flush();
+                        if (each.isZoned()) {
+                            each.zones().sync();
+                        } else {
+                            each.volume().store().flush();
+                        }
                     }
+                } else if (ns.isZoned()) {
+                    ns.zones().sync();
                 } else {
                     ns.volume().store().flush();
                 }
@@ -274,6 +314,170 @@ public final class NvmIoCommands {
                 return CommandResult.error(StatusCode.WRITE_FAULT);
             }
         }, target.ioExecutor());
+    }
+
+    // ---------------------------------------------------------------- zoned namespaces (ZNS Command Set 1.1)
+
+    interface ZoneCall<T> {
+        T call() throws ZoneException;
+    }
+
+    private interface DataWrite {
+        void write(BlockStore store) throws IOException;
+    }
+
+    /** The NVMe status of a refusal of the zone model (see {@link ZoneError}). */
+    static StatusCode status(ZoneError e) {
+        return switch (e) {
+            case ZONE_BOUNDARY_ERROR -> StatusCode.ZONE_BOUNDARY_ERROR;
+            case ZONE_IS_FULL -> StatusCode.ZONE_IS_FULL;
+            case ZONE_IS_READ_ONLY -> StatusCode.ZONE_IS_READ_ONLY;
+            case ZONE_IS_OFFLINE -> StatusCode.ZONE_IS_OFFLINE;
+            case ZONE_INVALID_WRITE -> StatusCode.ZONE_INVALID_WRITE;
+            case TOO_MANY_ACTIVE_ZONES -> StatusCode.TOO_MANY_ACTIVE_ZONES;
+            case TOO_MANY_OPEN_ZONES -> StatusCode.TOO_MANY_OPEN_ZONES;
+            case INVALID_ZONE_STATE_TRANSITION -> StatusCode.INVALID_ZONE_STATE_TRANSITION;
+            case INVALID_FIELD -> StatusCode.INVALID_FIELD_IN_COMMAND;
+            case LBA_OUT_OF_RANGE -> StatusCode.LBA_OUT_OF_RANGE;
+        };
+    }
+
+    static <T> T reserve(NvmeNamespace ns, ZoneCall<T> call) {
+        try {
+            return call.call();
+        } catch (ZoneException e) {
+            throw new NvmeCommandException(status(e.error()), "namespace " + ns.nsid() + ": " + e.getMessage());
+        }
+    }
+
+    private static void checkZonedRead(NvmeNamespace ns, LbaRange range) {
+        if (ns.isZoned()) {
+            reserve(ns, () -> {
+                ns.zones().checkRead(range.slba, range.blocks);
+                return null;
+            });
+        }
+    }
+
+    /** The data write of a reservation, then its completion in the zone model (durable with FUA). */
+    private CompletableFuture<CommandResult> zonedWrite(NvmeController c, NvmeNamespace ns, LbaRange range,
+                                                        ZoneModel.WriteReservation w, boolean durable, DataWrite write) {
+        return CompletableFuture.supplyAsync(() -> {
+            IOException failure = null;
+            try {
+                write.write(ns.volume().store());
+            } catch (IOException e) {
+                failure = e;
+            }
+            try {
+                ns.zones().complete(w, durable && failure == null);
+            } catch (IOException | RuntimeException e) {
+                failure = failure != null ? failure : e instanceof IOException io ? io : new IOException(e);
+            }
+            if (failure != null) {
+                return mediaError(c, StatusCode.WRITE_FAULT, "zoned write", ns, range, failure);
+            }
+            c.health().written(range.bytes);
+            return CommandResult.SUCCESS;
+        }, target.ioExecutor());
+    }
+
+    /**
+     * Zone Append (ZNS 1.1, 4.5): ZSLBA in CDW10-11, NLB in CDW12; the data goes to the write pointer, whose LBA
+     * completion Dwords 0-1 return. ZASL is 0, so MDTS is the limit (Invalid Field beyond it).
+     */
+    private CompletableFuture<CommandResult> zoneAppend(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
+        LbaRange requested = range(ns, r, true);
+        boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveAppend(requested.slba, requested.blocks));
+        LbaRange range = new LbaRange(w.lba(), w.blocks(), w.lba() * ns.blockSize(), requested.bytes);
+        ByteBuf data = r.data();
+        return zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false))
+                .thenApply(result -> result.status().isSuccess()
+                        ? new CommandResult(result.status(), (int) w.lba(), (int) (w.lba() >>> 32), null)
+                        : result);
+    }
+
+    /**
+     * Zone Management Send (ZNS 1.1, 4.3): SLBA in CDW10-11, Zone Send Action in CDW13 bits 7:0, Select All in
+     * bit 8. Set Zone Descriptor Extension (10h) and unknown actions: Invalid Field (no extensions advertised).
+     */
+    private CompletableFuture<CommandResult> zoneSend(NvmeNamespace ns, NvmeRequest r) {
+        long slba = Integer.toUnsignedLong(r.sqe().cdw10()) | ((long) r.sqe().cdw11() << 32);
+        int action = r.sqe().cdw13() & 0xFF;
+        boolean selectAll = (r.sqe().cdw13() & 0x100) != 0;
+        if (action < ZonedVolume.CLOSE || action > ZonedVolume.OFFLINE) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    "zone send action 0x" + Integer.toHexString(action) + " not supported");
+        }
+        if (!selectAll) {
+            checkLbas(ns, slba, 1);
+        }
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                ns.zones().manage(action, slba, selectAll);
+                return CommandResult.SUCCESS;
+            } catch (ZoneException e) {
+                log.debug("zone management send on namespace {} refused: {}", ns.nsid(), e.getMessage());
+                return CommandResult.error(status(e.error()));
+            } catch (IOException e) {
+                log.error("zone management send on namespace {} failed: {}", ns.nsid(), e.toString());
+                return CommandResult.error(StatusCode.WRITE_FAULT);
+            }
+        }, target.ioExecutor());
+    }
+
+    private static final int ZONE_REPORT_HEADER = 64;
+    private static final int ZONE_DESCRIPTOR = 64;
+    /** Zone Type: Sequential Write Required. */
+    private static final int ZONE_TYPE_SWR = 0x2;
+
+    /**
+     * Zone Management Receive (ZNS 1.1, 4.4): SLBA in CDW10-11, NUMD (0's based dwords) in CDW12, Zone Receive
+     * Action in CDW13 bits 7:0 (0h Report Zones; 1h Extended Report Zones is Invalid Field: no zone descriptor
+     * extensions), Reporting Options in bits 15:8, Partial Report in bit 16.
+     */
+    private CompletableFuture<CommandResult> zoneReceive(NvmeNamespace ns, NvmeRequest r) {
+        long slba = Integer.toUnsignedLong(r.sqe().cdw10()) | ((long) r.sqe().cdw11() << 32);
+        long bytes = (Integer.toUnsignedLong(r.sqe().cdw12()) + 1) * 4;
+        int cdw13 = r.sqe().cdw13();
+        int action = cdw13 & 0xFF;
+        if (action != 0) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    "zone receive action 0x" + Integer.toHexString(action) + " not supported");
+        }
+        ReportFilter filter = ReportFilter.fromCode((cdw13 >>> 8) & 0xFF);
+        if (filter == null) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    "zone receive action specific field 0x" + Integer.toHexString((cdw13 >>> 8) & 0xFF));
+        }
+        boolean partial = (cdw13 & 0x1_0000) != 0;
+        if (bytes > target.settings().maxTransferBytes()) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    bytes + "-byte report exceeds MDTS (" + target.settings().maxTransferBytes() + " bytes)");
+        }
+        if (bytes < ZONE_REPORT_HEADER) {
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                    bytes + "-byte report cannot hold the 64-byte header");
+        }
+        checkLbas(ns, slba, 1);
+        r.requireTransferLength(bytes);
+        int max = (int) ((bytes - ZONE_REPORT_HEADER) / ZONE_DESCRIPTOR);
+        ZoneReport report = reserve(ns, () -> ns.zones().report(slba, filter, partial, max));
+        ByteBuf out = Unpooled.buffer((int) bytes);
+        out.writeZero((int) bytes);
+        out.setLongLE(0, report.numberOfZones());
+        int at = ZONE_REPORT_HEADER;
+        for (Zone z : report.zones()) {
+            out.setByte(at, ZONE_TYPE_SWR);
+            out.setByte(at + 1, z.state().code() << 4);
+            out.setByte(at + 2, 0);
+            out.setLongLE(at + 8, z.capacity());
+            out.setLongLE(at + 16, z.startLba());
+            out.setLongLE(at + 24, z.writePointer());
+            at += ZONE_DESCRIPTOR;
+        }
+        return CompletableFuture.completedFuture(CommandResult.data(out));
     }
 
     private static CommandResult mediaError(NvmeController c, StatusCode code, String what, NvmeNamespace ns,

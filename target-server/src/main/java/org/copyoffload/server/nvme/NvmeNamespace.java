@@ -68,8 +68,38 @@ public final class NvmeNamespace {
     }
 
     public int commandSet() {
-        return Cns.CSI_NVM;
+        return isZoned() ? Cns.CSI_ZONED : Cns.CSI_NVM;
     }
+
+    public boolean isZoned() {
+        return volume.zoned() != null;
+    }
+
+    /** The zones of a zoned namespace; null for a conventional one. */
+    public org.copyoffload.server.volume.ZonedVolume zones() {
+        return volume.zoned();
+    }
+
+    /**
+     * The Zoned Namespace Command Set's I/O Command Set specific Identify Namespace (ZNS 1.1, Figure 48): no zone
+     * operation characteristics (ZOC 0), no reads across zone boundaries (OZCS 0), MAR/MOR 0's based, and for the
+     * one LBA format ZSZE in logical blocks with no zone descriptor extension (ZDES 0).
+     */
+    io.netty.buffer.ByteBuf identifyZoned() {
+        io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer(Cns.STRUCTURE_SIZE);
+        b.writeZero(Cns.STRUCTURE_SIZE);
+        var zones = volume.zoned();
+        b.setShortLE(0, 0);                                   // ZOC
+        b.setShortLE(2, 0);                                   // OZCS
+        b.setIntLE(4, (int) zones.limits().mar());            // MAR
+        b.setIntLE(8, (int) zones.limits().mor());            // MOR
+        b.setLongLE(ZNS_LBAFE_OFFSET, zones.geometry().zoneSize()); // LBAFE[0].ZSZE
+        b.setByte(ZNS_LBAFE_OFFSET + 8, 0);                   // LBAFE[0].ZDES
+        return b;
+    }
+
+    /** Byte offset of the LBA Format Extension list in the ZNS Identify Namespace. */
+    static final int ZNS_LBAFE_OFFSET = 2816;
 
     /** Identify Namespace; the Copy limits are reported only where the controller supports Copy. */
     IdentifyNamespace identify(long usedBytes, boolean copySupported) {

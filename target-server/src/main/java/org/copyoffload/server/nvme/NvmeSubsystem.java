@@ -80,6 +80,14 @@ public final class NvmeSubsystem {
         return version.atLeast(NvmeVersion.V2_1) ? 0xF : 0x3;
     }
 
+    /**
+     * Whether the subsystem has a zoned namespace: only then does it advertise the Zoned Namespace Command Set
+     * (Identify CNS 1Ch, CNS 06h/07h with CSI 02h, Commands Supported and Effects for CSI 02h).
+     */
+    public boolean zonedSupported() {
+        return namespaces.values().stream().anyMatch(NvmeNamespace::isZoned);
+    }
+
     /** The CDFE bits a new controller starts with (Host Behavior Support bytes 5:4). */
     public int copyFormatsEnabledAtConnect() {
         return crossNamespaceCopyAtConnect ? copyFormatsSupported() & 0xC : 0;

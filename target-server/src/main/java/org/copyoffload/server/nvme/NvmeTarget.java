@@ -161,7 +161,11 @@ public final class NvmeTarget implements AutoCloseable {
     void flushAll(NvmeSubsystem subsystem) {
         for (NvmeNamespace ns : subsystem.namespaces()) {
             try {
-                ns.volume().store().flush();
+                if (ns.isZoned()) {
+                    ns.zones().sync();
+                } else {
+                    ns.volume().store().flush();
+                }
             } catch (IOException e) {
                 log.error("flush of namespace {} of {} failed: {}", ns.nsid(), subsystem.nqn(), e.toString());
             }

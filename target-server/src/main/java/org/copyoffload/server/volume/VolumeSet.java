@@ -19,10 +19,21 @@ public final class VolumeSet implements AutoCloseable {
             Files.createDirectories(config.dataDir());
             for (ServerConfig.Volume v : config.volumes()) {
                 Files.createDirectories(v.file().getParent());
+                FileBlockStore store = null;
                 try {
-                    set.volumes.put(v.name(), new Volume(v.name(), FileBlockStore.open(v.file(), v.size(), true), v.blockSize()));
+                    store = FileBlockStore.open(v.file(), v.size(), true);
+                    ZonedVolume zoned = v.zoned() == null ? null : ZonedVolume.open(v, store);
+                    set.volumes.put(v.name(), new Volume(v.name(), store, v.blockSize(), zoned));
                 } catch (IOException | IllegalArgumentException e) {
-                    throw new ConfigException("volumes." + v.name(), "cannot open " + v.file() + ": " + e.getMessage());
+                    if (store != null) {
+                        try {
+                            store.close();
+                        } catch (IOException ignored) {
+                            // the volume is not in use yet
+                        }
+                    }
+                    throw new ConfigException("volumes." + v.name(), "cannot open " + (v.zoned() == null ? v.file()
+                            : v.file() + " with its zone metadata " + v.zonesFile()) + ": " + e.getMessage());
                 }
             }
             return set;
@@ -46,6 +57,14 @@ public final class VolumeSet implements AutoCloseable {
     @Override
     public void close() {
         for (Volume v : volumes.values()) {
+            if (v.zoned() != null) {
+                try {
+                    v.zoned().close();
+                } catch (IOException e) {
+                    org.slf4j.LoggerFactory.getLogger(VolumeSet.class).error("closing the zone metadata of {} failed: {}",
+                            v.name(), e.toString());
+                }
+            }
             try {
                 v.store().close();
             } catch (IOException ignored) {

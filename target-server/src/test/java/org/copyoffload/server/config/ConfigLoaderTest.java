@@ -50,8 +50,10 @@ class ConfigLoaderTest {
         assertThat(c.nvme().version()).isEqualTo(NvmeVersion.V2_1);
         assertThat(c.subsystems()).singleElement().satisfies(s -> {
             assertThat(s.nqn()).isEqualTo("nqn.2026-01.org.copyoffload:default");
-            assertThat(s.namespaces()).extracting(ServerConfig.Namespace::nsid).containsExactly(1, 2);
+            assertThat(s.namespaces()).extracting(ServerConfig.Namespace::nsid).containsExactly(1, 2, 3);
         });
+        // NSID 3 is zoned: 1 GiB of 64 MiB zones, 4 KiB blocks.
+        assertThat(c.volumes().get(2).zoned()).isEqualTo(new ServerConfig.Zoned(16384, 16384, 14, 14));
     }
 
     @Test

@@ -1,0 +1,206 @@
+package org.copyoffload.server.volume;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+import org.copyoffload.backends.store.BlockStore;
+import org.copyoffload.backends.zone.ReportFilter;
+import org.copyoffload.backends.zone.Zone;
+import org.copyoffload.backends.zone.ZoneChange;
+import org.copyoffload.backends.zone.ZoneError;
+import org.copyoffload.backends.zone.ZoneException;
+import org.copyoffload.backends.zone.ZoneGeometry;
+import org.copyoffload.backends.zone.ZoneLimits;
+import org.copyoffload.backends.zone.ZoneMetadataStore;
+import org.copyoffload.backends.zone.ZoneModel;
+import org.copyoffload.backends.zone.ZoneReport;
+import org.copyoffload.backends.zone.ZoneState;
+import org.copyoffload.server.config.ServerConfig;
+
+/**
+ * The zones of a zoned volume: its {@link ZoneModel} and {@link ZoneMetadataStore}, used as their comments say.
+ *
+ * <p>Every model operation and the metadata record of its changes happen under one lock, so records of one zone
+ * reach the store in the order of the changes. Records are kept in memory ({@code record(zone, false)}); the only
+ * way they reach the disk is {@link #sync()}, which, under the same lock, first makes the data store durable and
+ * then flushes the metadata: so the metadata on disk never claims a write pointer above durable data. FUA writes,
+ * Flush, zone management actions and controller shutdown call it.
+ *
+ * <p>At open, the blocks of every Empty or Closed zone from its write pointer to the zone end are deallocated
+ * (they read as zeros): data of writes whose metadata was lost in a crash never reappears.
+ */
+public final class ZonedVolume implements Closeable {
+    private final BlockStore store;
+    private final ZoneModel model;
+    private final ZoneMetadataStore metadata;
+    private final Object lock = new Object();
+
+    private ZonedVolume(BlockStore store, ZoneModel model, ZoneMetadataStore metadata) {
+        this.store = store;
+        this.model = model;
+        this.metadata = metadata;
+    }
+
+    /** Opens (or creates) the metadata next to the volume file and restores the zones. */
+    public static ZonedVolume open(ServerConfig.Volume config, BlockStore store) throws IOException {
+        ServerConfig.Zoned z = config.zoned();
+        long zoneBytes = z.zoneSizeBlocks() * config.blockSize();
+        ZoneGeometry geometry = new ZoneGeometry(config.blockSize(), z.zoneSizeBlocks(), z.zoneCapacityBlocks(),
+                Math.toIntExact(config.size() / zoneBytes));
+        ZoneLimits limits = new ZoneLimits(z.maxActive(), z.maxOpen());
+        ZoneMetadataStore metadata = ZoneMetadataStore.openOrCreate(config.zonesFile(), geometry);
+        try {
+            ZoneModel model = ZoneModel.restore(geometry, limits, metadata.loadedZones());
+            for (Zone zone : model.zones()) {
+                if (zone.state() == ZoneState.EMPTY || zone.state() == ZoneState.CLOSED) {
+                    long end = zone.startLba() + geometry.zoneSize();
+                    store.deallocate(zone.writePointer() * geometry.blockSize(),
+                            (end - zone.writePointer()) * geometry.blockSize());
+                }
+            }
+            store.flush();
+            return new ZonedVolume(store, model, metadata);
+        } catch (IOException | RuntimeException e) {
+            metadata.close();
+            throw e;
+        }
+    }
+
+    public ZoneModel model() {
+        return model;
+    }
+
+    public ZoneGeometry geometry() {
+        return model.geometry();
+    }
+
+    public ZoneLimits limits() {
+        return model.limits();
+    }
+
+    /** Reserves a write (Write, Write Zeroes, Copy destination) at the write pointer; see {@link ZoneModel}. */
+    public ZoneModel.WriteReservation reserveWrite(long slba, long blocks) throws ZoneException {
+        synchronized (lock) {
+            ZoneModel.WriteReservation r = model.reserveWrite(slba, blocks);
+            record(r.changes());
+            return r;
+        }
+    }
+
+    /** Reserves a Zone Append to the zone starting at {@code zslba}. */
+    public ZoneModel.WriteReservation reserveAppend(long zslba, long blocks) throws ZoneException {
+        synchronized (lock) {
+            ZoneModel.WriteReservation r = model.reserveAppend(zslba, blocks);
+            record(r.changes());
+            return r;
+        }
+    }
+
+    /**
+     * After the data write of a reservation (also when it failed): advances the committed write pointer, records
+     * it, and with {@code durable} makes data and metadata durable before returning.
+     */
+    public void complete(ZoneModel.WriteReservation r, boolean durable) throws IOException {
+        synchronized (lock) {
+            var snapshot = model.completeWrite(r);
+            if (snapshot.isPresent()) {
+                metadata.record(snapshot.get(), false);
+            }
+        }
+        if (durable) {
+            sync();
+        }
+    }
+
+    /** Zone Send Action codes (ZNS 1.1, Figure 39). */
+    public static final int CLOSE = 0x1;
+    public static final int FINISH = 0x2;
+    public static final int OPEN = 0x3;
+    public static final int RESET = 0x4;
+    public static final int OFFLINE = 0x5;
+
+    /**
+     * A Zone Management Send action; a Reset deallocates the blocks that held data. The changes are durable
+     * before this returns.
+     *
+     * @throws IllegalArgumentException for an unknown action
+     */
+    public List<ZoneChange> manage(int action, long slba, boolean selectAll) throws ZoneException, IOException {
+        List<ZoneChange> changes;
+        synchronized (lock) {
+            changes = switch (action) {
+                case CLOSE -> model.close(slba, selectAll);
+                case FINISH -> model.finish(slba, selectAll);
+                case OPEN -> model.open(slba, selectAll);
+                case RESET -> model.reset(slba, selectAll);
+                case OFFLINE -> model.offline(slba, selectAll);
+                default -> throw new IllegalArgumentException("zone send action 0x" + Integer.toHexString(action));
+            };
+            record(changes);
+            if (action == RESET) {
+                int bs = geometry().blockSize();
+                for (ZoneChange c : changes) {
+                    if (c.zeroBlocks() > 0) {
+                        store.deallocate(c.zeroStartLba() * bs, c.zeroBlocks() * bs);
+                    }
+                }
+            }
+        }
+        if (!changes.isEmpty()) {
+            sync();
+        }
+        return changes;
+    }
+
+    /** Makes zone {@code index} Read Only (a media fault; for tests and fault injection), durably. */
+    public void setReadOnly(int index) throws IOException {
+        synchronized (lock) {
+            record(model.setReadOnly(index));
+        }
+        sync();
+    }
+
+    public ZoneReport report(long startLba, ReportFilter filter, boolean partial, int maxZones) throws ZoneException {
+        return model.report(startLba, filter, partial, maxZones);
+    }
+
+    /**
+     * Checks a read of {@code blocks} blocks at {@code slba} (in range): no zone boundary crossed (reads across
+     * zones are not advertised) and no offline zone.
+     */
+    public void checkRead(long slba, long blocks) throws ZoneException {
+        ZoneGeometry g = geometry();
+        int first = g.zoneIndex(slba);
+        if (g.zoneIndex(slba + blocks - 1) != first) {
+            throw new ZoneException(ZoneError.ZONE_BOUNDARY_ERROR, "read of LBAs " + slba + "+" + blocks
+                    + " crosses the end of zone " + first);
+        }
+        if (model.zone(first).state() == ZoneState.OFFLINE) {
+            throw new ZoneException(ZoneError.ZONE_IS_OFFLINE, "zone " + first + " is offline");
+        }
+    }
+
+    /** Makes the data store durable, then every recorded zone change. */
+    public void sync() throws IOException {
+        synchronized (lock) {
+            store.flush();
+            metadata.flush();
+        }
+    }
+
+    /** Keeps the snapshots in memory (no I/O happens for a non-durable record). */
+    private void record(List<ZoneChange> changes) {
+        try {
+            metadata.recordAll(changes, false);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        try (metadata) {
+            store.flush();
+        }
+    }
+}
