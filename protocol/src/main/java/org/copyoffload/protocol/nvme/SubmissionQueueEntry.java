@@ -30,6 +30,11 @@ public record SubmissionQueueEntry(
         return (flags >>> 6) & 0x3;
     }
 
+    /** CDW11:CDW10 as one 64-bit value: the starting LBA of NVM commands (SLBA, SDLBA, ZSLBA). */
+    public long cdw10And11() {
+        return Integer.toUnsignedLong(cdw10) | ((long) cdw11 << 32);
+    }
+
     public boolean isFabrics() {
         return opcode == FABRICS_OPCODE;
     }

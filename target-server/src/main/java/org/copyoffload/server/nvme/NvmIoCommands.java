@@ -85,7 +85,7 @@ public final class NvmIoCommands {
                 case WRITE_ZEROES -> writeZeroes(c, ns, r);
                 case DATASET_MANAGEMENT -> datasetManagement(ns, r);
                 case VERIFY -> verify(ns, r);
-                case COPY -> copy.execute(c, ns, r, fua(r) || !c.features().volatileWriteCacheEnabled());
+                case COPY -> copy.execute(c, ns, r, durable(c, r));
                 default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
                         op + " is not supported on this namespace");
             };
@@ -99,7 +99,7 @@ public final class NvmIoCommands {
     }
 
     private LbaRange range(NvmeNamespace ns, NvmeRequest r, boolean transfersData) {
-        long slba = Integer.toUnsignedLong(r.sqe().cdw10()) | ((long) r.sqe().cdw11() << 32);
+        long slba = r.sqe().cdw10And11();
         long blocks = (r.sqe().cdw12() & 0xFFFF) + 1L;
         long bytes = blocks * ns.blockSize();
         if (transfersData && bytes > target.settings().maxTransferBytes()) {
@@ -121,8 +121,9 @@ public final class NvmIoCommands {
         }
     }
 
-    private static boolean fua(NvmeRequest r) {
-        return (r.sqe().cdw12() & 0x4000_0000) != 0;
+    /** A write must reach stable storage before it completes: FUA (CDW12 bit 30), or the host turned the cache off. */
+    private static boolean durable(NvmeController c, NvmeRequest r) {
+        return (r.sqe().cdw12() & 0x4000_0000) != 0 || !c.features().volatileWriteCacheEnabled();
     }
 
     private CompletableFuture<CommandResult> read(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
@@ -156,7 +157,7 @@ public final class NvmIoCommands {
 
     private CompletableFuture<CommandResult> write(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, true);
-        boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        boolean durable = durable(c, r);
         ByteBuf data = r.data();
         if (ns.isZoned()) {
             ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveWrite(range.slba, range.blocks));
@@ -215,7 +216,7 @@ public final class NvmIoCommands {
     private CompletableFuture<CommandResult> writeZeroes(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, false);
         boolean deallocate = (r.sqe().cdw12() & (1 << 25)) != 0;
-        boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        boolean durable = durable(c, r);
         if (ns.isZoned()) {
             ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveWrite(range.slba, range.blocks));
             return zonedWrite(c, ns, range, w, durable,
@@ -388,7 +389,7 @@ public final class NvmIoCommands {
      */
     private CompletableFuture<CommandResult> zoneAppend(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange requested = range(ns, r, true);
-        boolean durable = fua(r) || !c.features().volatileWriteCacheEnabled();
+        boolean durable = durable(c, r);
         ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveAppend(requested.slba, requested.blocks));
         LbaRange range = new LbaRange(w.lba(), w.blocks(), w.lba() * ns.blockSize(), requested.bytes);
         ByteBuf data = r.data();
@@ -403,7 +404,7 @@ public final class NvmIoCommands {
      * bit 8. Set Zone Descriptor Extension (10h) and unknown actions: Invalid Field (no extensions advertised).
      */
     private CompletableFuture<CommandResult> zoneSend(NvmeNamespace ns, NvmeRequest r) {
-        long slba = Integer.toUnsignedLong(r.sqe().cdw10()) | ((long) r.sqe().cdw11() << 32);
+        long slba = r.sqe().cdw10And11();
         int action = r.sqe().cdw13() & 0xFF;
         boolean selectAll = (r.sqe().cdw13() & 0x100) != 0;
         if (action < ZonedVolume.CLOSE || action > ZonedVolume.OFFLINE) {
@@ -438,7 +439,7 @@ public final class NvmIoCommands {
      * extensions), Reporting Options in bits 15:8, Partial Report in bit 16.
      */
     private CompletableFuture<CommandResult> zoneReceive(NvmeNamespace ns, NvmeRequest r) {
-        long slba = Integer.toUnsignedLong(r.sqe().cdw10()) | ((long) r.sqe().cdw11() << 32);
+        long slba = r.sqe().cdw10And11();
         long bytes = (Integer.toUnsignedLong(r.sqe().cdw12()) + 1) * 4;
         int cdw13 = r.sqe().cdw13();
         int action = cdw13 & 0xFF;

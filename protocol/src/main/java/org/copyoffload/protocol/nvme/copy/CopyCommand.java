@@ -165,7 +165,7 @@ public record CopyCommand(
         int c12 = sqe.cdw12();
         int c13 = sqe.cdw13();
         int c15 = sqe.cdw15();
-        long sdlba = Integer.toUnsignedLong(sqe.cdw10()) | (long) sqe.cdw11() << 32;
+        long sdlba = sqe.cdw10And11();
         return new CopyCommand(sqe.nsid(), sqe.cdw2(), sqe.cdw3(), sdlba,
                 Field.NR.get(c12), Field.DESFMT.get(c12), Field.PRINFOR.get(c12), Field.CETYPE.get(c12),
                 Field.DTYPE.get(c12), Field.STCW.get(c12) != 0, Field.STCR.get(c12) != 0, Field.PRINFOW.get(c12),

@@ -449,7 +449,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         long nanos = started == null ? 0 : System.nanoTime() - started;
         if (!result.status().isSuccess()) {
             if (controller != null && !sqe.isFabrics()) {
-                long lba = Integer.toUnsignedLong(sqe.cdw10()) | ((long) sqe.cdw11() << 32);
+                long lba = sqe.cdw10And11();
                 controller.recordError(Math.max(qid, 0), sqe.cid(), result.status(), sqe.nsid(), qid > 0 ? lba : 0);
             }
             log.debug("command {} completed with {}", describe(sqe), result.status());
