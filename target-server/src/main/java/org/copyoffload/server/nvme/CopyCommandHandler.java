@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import org.copyoffload.backends.copy.CopyEngine;
 import org.copyoffload.backends.copy.CopyFailedException;
 import org.copyoffload.backends.copy.CopySegment;
+import org.copyoffload.backends.zone.ZoneException;
 import org.copyoffload.backends.zone.ZoneModel;
 import org.copyoffload.protocol.nvme.NvmeStatus;
 import org.copyoffload.protocol.nvme.StatusCode;
@@ -20,8 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * NVMe Copy (NVM Command Set, Copy command; TP4065, TP4130 for formats 2h/3h) carried out inside the target:
  * the data never crosses the network. Fields are checked in the order QEMU's emulation checks them (command
- * fields first, then range by range: source namespace, MSSRL, source bounds, that range's destination
- * bounds), so where a command has several errors the first found gives QEMU's status. Unlike QEMU, every
+ * fields first, then range by range: source namespace, MSSRL, source bounds, the zone rules for a read
+ * when the source is zoned, that range's destination bounds), so where a command has several errors the first found gives QEMU's status. Unlike QEMU, every
  * range is checked before any byte moves, so a rejected Copy changes nothing and completes with Dword 0 = 0
  * (no source range was copied). Only an I/O failure stops a copy part-way; Dword 0 then holds the number
  * of the lowest source range not copied.
@@ -134,6 +135,10 @@ final class CopyCommandHandler {
                         + "+" + range.blockCount() + ") beyond namespace " + source.nsid() + " of " + source.blockCount()
                         + " blocks");
             }
+            if (source.isZoned()) {
+                // A source on a zoned namespace is read like a Read: within one zone, not offline (QEMU does the same).
+                checkZonedSource(cmd, source, range, i);
+            }
             if (outOfRange(destinationLba, range.blockCount(), destination)) {
                 throw reject(cmd, StatusCode.LBA_OUT_OF_RANGE, "range " + i + ": destination LBAs "
                         + Long.toUnsignedString(destinationLba) + "+" + range.blockCount() + " beyond namespace "
@@ -144,6 +149,15 @@ final class CopyCommandHandler {
             destinationLba += range.blockCount();
         }
         return segments;
+    }
+
+    private static void checkZonedSource(CopyCommand cmd, NvmeNamespace source, CopySourceRange range, int index) {
+        try {
+            source.zones().checkRead(range.slba(), range.blockCount());
+        } catch (ZoneException e) {
+            throw reject(cmd, NvmIoCommands.status(e.error()), "range " + index + " in namespace " + source.nsid()
+                    + ": " + e.getMessage());
+        }
     }
 
     private static NvmeNamespace sourceNamespace(NvmeController c, CopyCommand cmd, int snsid, int index) {

@@ -11,6 +11,7 @@ import org.copyoffload.initiator.nvme.Completion;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.NvmOpcode;
 import org.copyoffload.protocol.nvme.StatusCode;
+import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
 import org.copyoffload.protocol.nvme.identify.Cns;
 import org.copyoffload.protocol.nvme.log.GetLogPageCommand;
 import org.copyoffload.protocol.nvme.log.LogPageId;
@@ -303,13 +304,8 @@ class ZnsCommandsTest {
         Nvme.write(host, NS, zslba(20), a, false);
         Nvme.write(host, NS, zslba(21), data(2), false);
         // Format 0: one range, zone 20's six blocks to zone 21's write pointer.
-        ByteBuf ranges = io.netty.buffer.Unpooled.buffer(32);
-        ranges.writeZero(8);
-        ranges.writeLongLE(zslba(20));
-        ranges.writeShortLE(5);
-        ranges.writeZero(14);
-        var copy = org.copyoffload.protocol.nvme.SubmissionQueueEntry.builder(0x19).nsid(NS)
-                .cdw10((int) (zslba(21) + 2)).cdw11(0).cdw12(0).build();
+        ByteBuf ranges = ranges(zslba(20), 6);
+        SubmissionQueueEntry copy = copyFormat0(zslba(21) + 2);
         ByteBuf again = ranges.copy(0, 32);
         try (Completion c = Nvme.io(host, copy, ranges, 0)) {
             Nvme.assertSuccess(c);
@@ -321,5 +317,45 @@ class ZnsCommandsTest {
             Nvme.assertStatus(c, StatusCode.ZONE_INVALID_WRITE, true);
         }
         assertThat(zone(host, 21).writePointer()).isEqualTo(zslba(21) + 8);
+    }
+    @Test
+    void copySourcesOnAZonedNamespaceAreReadLikeReads() throws Exception {
+        Nvme.write(host, NS, zslba(22), data(8), false);
+        Nvme.write(host, NS, zslba(23), data(4), false);
+        // A source range across the end of zone 22: Zone Boundary Error, nothing copied, zone 24 untouched.
+        try (Completion c = Nvme.io(host, copyFormat0(zslba(24)), ranges(zslba(23) - 2, 4), 0)) {
+            Nvme.assertStatus(c, StatusCode.ZONE_BOUNDARY_ERROR, true);
+            assertThat(c.dw0()).isZero();
+        }
+        assertThat(zone(host, 24).writePointer()).isEqualTo(zslba(24));
+        // A source range in an offline zone: Zone Is Offline (only a Read Only zone may be taken offline).
+        ZnsFixture.zones(server).setReadOnly(22);
+        try (Completion c = send(host, zslba(22), OFFLINE, false)) {
+            Nvme.assertSuccess(c);
+        }
+        try (Completion c = Nvme.io(host, copyFormat0(zslba(24)), ranges(zslba(22), 2), 0)) {
+            Nvme.assertStatus(c, StatusCode.ZONE_IS_OFFLINE, true);
+        }
+        assertThat(zone(host, 24).writePointer()).isEqualTo(zslba(24));
+        // Within one zone, the blocks past the write pointer included (they read as zeros): copied.
+        try (Completion c = Nvme.io(host, copyFormat0(zslba(24)), ranges(zslba(23) + 2, 4), 0)) {
+            Nvme.assertSuccess(c);
+        }
+        assertThat(zone(host, 24).writePointer()).isEqualTo(zslba(24) + 4);
+        assertThat(Nvme.read(host, 0, NS, zslba(24) + 2, 2)).isEqualTo(new byte[2 * BLOCK]);
+    }
+
+    private static SubmissionQueueEntry copyFormat0(long sdlba) {
+        return SubmissionQueueEntry.builder(0x19).nsid(NS).cdw10((int) sdlba).cdw11((int) (sdlba >>> 32)).cdw12(0).build();
+    }
+
+    /** One format 0h source range descriptor (NVM Command Set 2.1, Figure 44). */
+    private static ByteBuf ranges(long slba, int blocks) {
+        ByteBuf b = io.netty.buffer.Unpooled.buffer(32);
+        b.writeZero(8);
+        b.writeLongLE(slba);
+        b.writeShortLE(blocks - 1);
+        b.writeZero(14);
+        return b;
     }
 }
