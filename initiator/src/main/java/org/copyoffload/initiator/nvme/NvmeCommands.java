@@ -94,6 +94,11 @@ public final class NvmeCommands {
         return rw(NvmOpcode.WRITE, nsid, slba, blocks, fua ? FUA : 0);
     }
 
+    /** Zone Append (ZNS Command Set 1.1, 4.5): ZSLBA in CDW11:10, NLB 0's based in CDW12 15:0, FUA bit 30. */
+    public static SubmissionQueueEntry zoneAppend(int nsid, long zslba, int blocks, boolean fua) {
+        return rw(NvmOpcode.ZONE_APPEND, nsid, zslba, blocks, fua ? FUA : 0);
+    }
+
     public static SubmissionQueueEntry flush(int nsid) {
         return SubmissionQueueEntry.builder(NvmOpcode.FLUSH.code()).nsid(nsid).build();
     }

@@ -18,6 +18,9 @@ import org.copyoffload.protocol.nvme.identify.Cns;
 import org.copyoffload.protocol.nvme.identify.IdentifyController;
 import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
 import org.copyoffload.protocol.nvme.log.DiscoveryLogPage;
+import org.copyoffload.protocol.nvme.zns.ZoneManagementReceive;
+import org.copyoffload.protocol.nvme.zns.ZoneManagementSend;
+import org.copyoffload.protocol.nvme.zns.ZoneReport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -355,6 +358,44 @@ public final class NvmeTcpHost implements AutoCloseable {
         }
         return submitIo(queueIndex, NvmeCommands.write(nsid, slba, length / lbaSize, fua), data, 0)
                 .thenApply(c -> statusOrThrow("Write", c));
+    }
+
+    /**
+     * Appends {@code data} (taken; whole blocks) to the zone starting at {@code zslba}; the future holds the LBA
+     * the controller wrote it at (completion Dwords 0-1).
+     */
+    public CompletableFuture<Long> zoneAppend(int queueIndex, int nsid, long zslba, ByteBuf data, int lbaSize,
+                                              boolean fua) {
+        int length = data.readableBytes();
+        if (length == 0 || length % lbaSize != 0) {
+            data.release();
+            return CompletableFuture.failedFuture(new IllegalArgumentException(
+                    length + " bytes is not a whole number of " + lbaSize + "-byte blocks"));
+        }
+        return submitIo(queueIndex, NvmeCommands.zoneAppend(nsid, zslba, length / lbaSize, fua), data, 0)
+                .thenApply(c -> {
+                    statusOrThrow("Zone Append", c);
+                    return Integer.toUnsignedLong(c.dw0()) | (long) c.dw1() << 32;
+                });
+    }
+
+    /** A Zone Management Send action (Open, Close, Finish, Reset, Offline). */
+    public CompletableFuture<Void> zoneSend(int queueIndex, ZoneManagementSend command) {
+        return submitIo(queueIndex, command.toSqe(0), null, 0).thenApply(c -> statusOrThrow("Zone Management Send", c));
+    }
+
+    /** Report Zones from {@code slba} into a {@code bytes}-byte buffer, decoded. */
+    public CompletableFuture<ZoneReport> reportZones(int queueIndex, int nsid, long slba, int bytes,
+                                                     int reportingOptions, boolean partial) {
+        ZoneManagementReceive command = ZoneManagementReceive.reportZones(nsid, slba, bytes, reportingOptions, partial);
+        return submitIo(queueIndex, command.toSqe(0), null, bytes).thenApply(c -> {
+            ByteBuf data = dataOrThrow("Report Zones", c);
+            try {
+                return ZoneReport.decode(data, bytes);
+            } finally {
+                data.release();
+            }
+        });
     }
 
     public CompletableFuture<Void> flush(int queueIndex, int nsid) {

@@ -6,6 +6,8 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.zone.ReportFilter;
@@ -13,10 +15,13 @@ import org.copyoffload.backends.zone.Zone;
 import org.copyoffload.backends.zone.ZoneError;
 import org.copyoffload.backends.zone.ZoneException;
 import org.copyoffload.backends.zone.ZoneModel;
-import org.copyoffload.backends.zone.ZoneReport;
 import org.copyoffload.protocol.nvme.NvmOpcode;
 import org.copyoffload.protocol.nvme.StatusCode;
-import org.copyoffload.server.volume.ZonedVolume;
+import org.copyoffload.protocol.nvme.zns.ZoneDescriptor;
+import org.copyoffload.protocol.nvme.zns.ZoneManagementReceive;
+import org.copyoffload.protocol.nvme.zns.ZoneManagementSend;
+import org.copyoffload.protocol.nvme.zns.ZoneReport;
+import org.copyoffload.protocol.nvme.zns.ZoneSendAction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -400,23 +405,21 @@ public final class NvmIoCommands {
     }
 
     /**
-     * Zone Management Send (ZNS 1.1, 4.3): SLBA in CDW10-11, Zone Send Action in CDW13 bits 7:0, Select All in
-     * bit 8. Set Zone Descriptor Extension (10h) and unknown actions: Invalid Field (no extensions advertised).
+     * Zone Management Send (ZNS 1.1, 4.3). Set Zone Descriptor Extension (10h) and reserved actions: Invalid Field
+     * (no zone descriptor extensions are advertised).
      */
     private CompletableFuture<CommandResult> zoneSend(NvmeNamespace ns, NvmeRequest r) {
-        long slba = r.sqe().cdw10And11();
-        int action = r.sqe().cdw13() & 0xFF;
-        boolean selectAll = (r.sqe().cdw13() & 0x100) != 0;
-        if (action < ZonedVolume.CLOSE || action > ZonedVolume.OFFLINE) {
-            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
-                    "zone send action 0x" + Integer.toHexString(action) + " not supported");
-        }
-        if (!selectAll) {
-            checkLbas(ns, slba, 1);
+        ZoneManagementSend cmd = ZoneManagementSend.from(r.sqe());
+        ZoneSendAction action = ZoneSendAction.lookup(cmd.action())
+                .filter(a -> a != ZoneSendAction.SET_ZONE_DESCRIPTOR_EXTENSION)
+                .orElseThrow(() -> new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
+                        "zone send action 0x" + Integer.toHexString(cmd.action()) + " not supported"));
+        if (!cmd.selectAll()) {
+            checkLbas(ns, cmd.slba(), 1);
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
-                ns.zones().manage(action, slba, selectAll);
+                ns.zones().manage(action, cmd.slba(), cmd.selectAll());
                 return CommandResult.SUCCESS;
             } catch (ZoneException e) {
                 log.debug("zone management send on namespace {} refused: {}", ns.nsid(), e.getMessage());
@@ -428,56 +431,40 @@ public final class NvmIoCommands {
         }, target.ioExecutor());
     }
 
-    private static final int ZONE_REPORT_HEADER = 64;
-    private static final int ZONE_DESCRIPTOR = 64;
-    /** Zone Type: Sequential Write Required. */
-    private static final int ZONE_TYPE_SWR = 0x2;
-
     /**
-     * Zone Management Receive (ZNS 1.1, 4.4): SLBA in CDW10-11, NUMD (0's based dwords) in CDW12, Zone Receive
-     * Action in CDW13 bits 7:0 (0h Report Zones; 1h Extended Report Zones is Invalid Field: no zone descriptor
-     * extensions), Reporting Options in bits 15:8, Partial Report in bit 16.
+     * Zone Management Receive (ZNS 1.1, 4.4): Report Zones with its Reporting Options and Partial Report;
+     * Extended Report Zones (1h) is Invalid Field, as there are no zone descriptor extensions.
      */
     private CompletableFuture<CommandResult> zoneReceive(NvmeNamespace ns, NvmeRequest r) {
-        long slba = r.sqe().cdw10And11();
-        long bytes = (Integer.toUnsignedLong(r.sqe().cdw12()) + 1) * 4;
-        int cdw13 = r.sqe().cdw13();
-        int action = cdw13 & 0xFF;
-        if (action != 0) {
+        ZoneManagementReceive cmd = ZoneManagementReceive.from(r.sqe());
+        if (cmd.action() != ZoneManagementReceive.REPORT_ZONES) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
-                    "zone receive action 0x" + Integer.toHexString(action) + " not supported");
+                    "zone receive action 0x" + Integer.toHexString(cmd.action()) + " not supported");
         }
-        ReportFilter filter = ReportFilter.fromCode((cdw13 >>> 8) & 0xFF);
+        ReportFilter filter = ReportFilter.fromCode(cmd.reportingOptions());
         if (filter == null) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
-                    "zone receive action specific field 0x" + Integer.toHexString((cdw13 >>> 8) & 0xFF));
+                    "zone receive action specific field 0x" + Integer.toHexString(cmd.reportingOptions()));
         }
-        boolean partial = (cdw13 & 0x1_0000) != 0;
+        long bytes = cmd.bufferBytes();
         if (bytes > target.settings().maxTransferBytes()) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
                     bytes + "-byte report exceeds MDTS (" + target.settings().maxTransferBytes() + " bytes)");
         }
-        if (bytes < ZONE_REPORT_HEADER) {
+        if (bytes < ZoneReport.HEADER) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
                     bytes + "-byte report cannot hold the 64-byte header");
         }
-        checkLbas(ns, slba, 1);
+        checkLbas(ns, cmd.slba(), 1);
         r.requireTransferLength(bytes);
-        int max = (int) ((bytes - ZONE_REPORT_HEADER) / ZONE_DESCRIPTOR);
-        ZoneReport report = reserve(ns, () -> ns.zones().report(slba, filter, partial, max));
-        ByteBuf out = Unpooled.buffer((int) bytes);
-        out.writeZero((int) bytes);
-        out.setLongLE(0, report.numberOfZones());
-        int at = ZONE_REPORT_HEADER;
+        org.copyoffload.backends.zone.ZoneReport report = reserve(ns, () -> ns.zones().report(cmd.slba(), filter,
+                cmd.partial(), ZoneReport.capacity(bytes)));
+        List<ZoneDescriptor> descriptors = new ArrayList<>(report.zones().size());
         for (Zone z : report.zones()) {
-            out.setByte(at, ZONE_TYPE_SWR);
-            out.setByte(at + 1, z.state().code() << 4);
-            out.setByte(at + 2, 0);
-            out.setLongLE(at + 8, z.capacity());
-            out.setLongLE(at + 16, z.startLba());
-            out.setLongLE(at + 24, z.writePointer());
-            at += ZONE_DESCRIPTOR;
+            descriptors.add(ZoneDescriptor.sequential(z.state().code(), z.capacity(), z.startLba(), z.writePointer()));
         }
+        ByteBuf out = Unpooled.buffer((int) bytes);
+        new ZoneReport(report.numberOfZones(), descriptors).encode(out, (int) bytes);
         return CompletableFuture.completedFuture(CommandResult.data(out));
     }
 

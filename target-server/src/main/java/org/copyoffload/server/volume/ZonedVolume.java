@@ -15,6 +15,7 @@ import org.copyoffload.backends.zone.ZoneMetadataStore;
 import org.copyoffload.backends.zone.ZoneModel;
 import org.copyoffload.backends.zone.ZoneReport;
 import org.copyoffload.backends.zone.ZoneState;
+import org.copyoffload.protocol.nvme.zns.ZoneSendAction;
 import org.copyoffload.server.config.ServerConfig;
 
 /**
@@ -112,20 +113,13 @@ public final class ZonedVolume implements Closeable {
         }
     }
 
-    /** Zone Send Action codes (ZNS 1.1, Figure 39). */
-    public static final int CLOSE = 0x1;
-    public static final int FINISH = 0x2;
-    public static final int OPEN = 0x3;
-    public static final int RESET = 0x4;
-    public static final int OFFLINE = 0x5;
-
     /**
      * A Zone Management Send action; a Reset deallocates the blocks that held data. The changes are durable
      * before this returns.
      *
-     * @throws IllegalArgumentException for an unknown action
+     * @throws IllegalArgumentException for Set Zone Descriptor Extension (no extensions)
      */
-    public List<ZoneChange> manage(int action, long slba, boolean selectAll) throws ZoneException, IOException {
+    public List<ZoneChange> manage(ZoneSendAction action, long slba, boolean selectAll) throws ZoneException, IOException {
         List<ZoneChange> changes;
         synchronized (lock) {
             changes = switch (action) {
@@ -134,10 +128,10 @@ public final class ZonedVolume implements Closeable {
                 case OPEN -> model.open(slba, selectAll);
                 case RESET -> model.reset(slba, selectAll);
                 case OFFLINE -> model.offline(slba, selectAll);
-                default -> throw new IllegalArgumentException("zone send action 0x" + Integer.toHexString(action));
+                case SET_ZONE_DESCRIPTOR_EXTENSION -> throw new IllegalArgumentException("no zone descriptor extensions");
             };
             record(changes);
-            if (action == RESET) {
+            if (action == ZoneSendAction.RESET) {
                 int bs = geometry().blockSize();
                 for (ZoneChange c : changes) {
                     if (c.zeroBlocks() > 0) {

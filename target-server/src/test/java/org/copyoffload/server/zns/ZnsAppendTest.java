@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.copyoffload.server.zns.ZnsFixture.*;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -11,10 +12,16 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.copyoffload.initiator.nvme.Completion;
+import org.copyoffload.initiator.nvme.NvmeStatusException;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
+import org.copyoffload.protocol.nvme.zns.ZoneDescriptor;
+import org.copyoffload.protocol.nvme.zns.ZoneManagementReceive;
+import org.copyoffload.protocol.nvme.zns.ZoneManagementSend;
+import org.copyoffload.protocol.nvme.zns.ZoneSendAction;
 import org.copyoffload.server.Nvme;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.testsupport.LeakDetectionExtension;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +73,28 @@ class ZnsAppendTest {
             assertThat(d.state()).isEqualTo(total == ZCAP ? 0xE : 0x2);
             assertThat(Arrays.asList(ZnsFixture.zones(server).model().committedWritePointer(zone)))
                     .containsExactly(zslba(zone) + total);
+        }
+    }
+
+    /** The Java host's own zone calls (used by the crash test and the benchmark) against the target. */
+    @Test
+    void hostZoneCallsAppendReportAndReset() {
+        try (TestServer server = ZnsFixture.start(dir); NvmeTcpHost host = server.connect(1)) {
+            byte[] data = TestServer.randomBytes(new Random(7), 2 * BLOCK);
+            assertThat(host.zoneAppend(0, NS, zslba(5), TestServer.buffer(data), BLOCK, true).join()).isEqualTo(zslba(5));
+            assertThat(host.zoneAppend(0, NS, zslba(5), TestServer.buffer(data), BLOCK, false).join()).isEqualTo(zslba(5) + 2);
+            var report = host.reportZones(0, NS, zslba(5), 128, 0, true).join();
+            assertThat(report.numberOfZones()).isEqualTo(1);
+            assertThat(report.zones().getFirst()).isEqualTo(ZoneDescriptor.sequential(
+                    ZoneDescriptor.STATE_IMPLICITLY_OPENED, ZCAP, zslba(5), zslba(5) + 4));
+            host.zoneSend(0, ZoneManagementSend.of(NS, zslba(5),
+                    ZoneSendAction.RESET, false)).join();
+            assertThat(host.reportZones(0, NS, 0, 4096, ZoneManagementReceive.EMPTY,
+                    false).join().numberOfZones()).isEqualTo(ZONES);
+            // A refused append fails the future with the status.
+            assertThat(host.zoneAppend(0, NS, zslba(5) + 1, TestServer.buffer(data), BLOCK, false))
+                    .failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+                    .havingRootCause().isInstanceOf(NvmeStatusException.class);
         }
     }
 }
