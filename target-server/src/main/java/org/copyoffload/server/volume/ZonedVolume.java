@@ -131,7 +131,12 @@ public final class ZonedVolume implements Closeable {
                 case SET_ZONE_DESCRIPTOR_EXTENSION -> throw new IllegalArgumentException("no zone descriptor extensions");
             };
             record(changes);
-            if (action == ZoneSendAction.RESET) {
+            if (action == ZoneSendAction.RESET && !changes.isEmpty()) {
+                // The reset must be on disk before its blocks are punched: a crash in between must not leave a
+                // zone whose metadata still says Full or Closed over blocks that now read as zeros. (At open, the
+                // blocks above the write pointer of an Empty zone are deallocated again.)
+                store.flush();
+                metadata.flush();
                 int bs = geometry().blockSize();
                 for (ZoneChange c : changes) {
                     if (c.zeroBlocks() > 0) {

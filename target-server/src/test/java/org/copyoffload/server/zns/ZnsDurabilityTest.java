@@ -4,18 +4,28 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.copyoffload.server.zns.ZnsFixture.*;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.copyoffload.backends.store.BlockStore;
+import org.copyoffload.backends.store.FileBlockStore;
 import org.copyoffload.backends.zone.Zone;
+import org.copyoffload.backends.zone.ZoneGeometry;
 import org.copyoffload.backends.zone.ZoneLimits;
 import org.copyoffload.backends.zone.ZoneMetadataStore;
 import org.copyoffload.backends.zone.ZoneState;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
+import org.copyoffload.protocol.nvme.zns.ZoneSendAction;
 import org.copyoffload.server.Nvme;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.server.config.ConfigLoader;
 import org.copyoffload.server.config.ServerConfig;
+import org.copyoffload.server.volume.ZonedVolume;
 import org.copyoffload.testsupport.LeakDetectionExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -82,5 +92,50 @@ class ZnsDurabilityTest {
                 assertThat(id.data().getLongLE(id.data().readerIndex() + 2816)).isEqualTo(1024);
             }
         }
+    }
+
+    /**
+     * A Reset punches the zone's blocks only once the reset is in the metadata file: a crash between the two must
+     * not leave metadata that says Closed over blocks that read as zeros.
+     */
+    @Test
+    void aResetIsOnDiskBeforeItsBlocksArePunched() throws Exception {
+        ServerConfig.Volume v = ConfigLoader.parse(ZnsFixture.yaml(dir), "test").volumes().getFirst();
+        List<ZoneState> atPunch = new ArrayList<>();
+        AtomicBoolean armed = new AtomicBoolean();
+        try (var file = FileBlockStore.open(v.file(), v.size(), true)) {
+            var store = new BlockStore() {
+                @Override public long size() { return file.size(); }
+                @Override public void read(long o, ByteBuffer d) throws IOException { file.read(o, d); }
+                @Override public void write(long o, ByteBuffer s, boolean f) throws IOException { file.write(o, s, f); }
+                @Override public void writeZeroes(long o, long l, boolean d, boolean f) throws IOException { file.writeZeroes(o, l, d, f); }
+                @Override public void flush() throws IOException { file.flush(); }
+                @Override public long allocatedBytes() throws IOException { return file.allocatedBytes(); }
+                @Override public Optional<FileChannel> fileChannel() { return file.fileChannel(); }
+                @Override public void close() { }
+
+                @Override
+                public void deallocate(long offset, long length) throws IOException {
+                    if (armed.get() && offset == zslba(4) * BLOCK) {
+                        try (ZoneMetadataStore s = ZoneMetadataStore.open(v.zonesFile(), zonedGeometry())) {
+                            atPunch.add(s.loadedZones().get(4).state());
+                        }
+                    }
+                    file.deallocate(offset, length);
+                }
+            };
+            try (var zoned = ZonedVolume.open(v, store)) {
+                var w = zoned.reserveWrite(zslba(4), 5);
+                file.write(zslba(4) * BLOCK, ByteBuffer.wrap(TestServer.randomBytes(random, 5 * BLOCK)), false);
+                zoned.complete(w, true);
+                armed.set(true);
+                zoned.manage(ZoneSendAction.RESET, zslba(4), false);
+            }
+        }
+        assertThat(atPunch).containsExactly(ZoneState.EMPTY);
+    }
+
+    private static ZoneGeometry zonedGeometry() {
+        return new ZoneGeometry(BLOCK, ZSZE, ZCAP, ZONES);
     }
 }
