@@ -24,7 +24,9 @@ import picocli.CommandLine.Option;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures, in one run on loopback: one TCP stream's bandwidth (the reference), the target's",
                 "128 KiB sequential read throughput with the Java host and its ratio to the reference, and",
-                "4 KiB random read IOPS at queue depth 32. The target runs in this process on a temporary volume."})
+                "4 KiB random read IOPS at queue depth 32; NVMe Copy against copy_file_range and a host-driven copy;",
+                "Zone Append throughput and 4 KiB IOPS beside plain writes, and the zoned crash test. The target",
+                "runs in this process on temporary volumes (a separate process for the crash test)."})
 public final class BenchCommand implements Callable<Integer> {
     private static final String NQN = "nqn.2026-01.org.copyoffload:bench";
 
@@ -50,8 +52,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--copy-size", defaultValue = "1024", description = "MiB copied by the copy measurements (default: ${DEFAULT-VALUE}).")
     int copySizeMiB;
 
-    @Option(names = "--only", description = "Run only these measurements: read, copy (default: both).")
+    @Option(names = "--only", description = "Run only one group of measurements: read, copy or zns (default: all).")
     String only;
+
+    @Option(names = "--zns-size", defaultValue = "4096", description = "MiB of each namespace of the zoned measurements (default: ${DEFAULT-VALUE}).")
+    int znsSizeMiB;
+
+    @Option(names = "--crash-kills", defaultValue = "50", description = "SIGKILLs of the zoned crash test (default: ${DEFAULT-VALUE}; 0 skips it).")
+    int crashKills;
 
     @Option(names = "--copy-rounds", defaultValue = "5", description = "Rounds of the copy measurements; medians are reported (default: ${DEFAULT-VALUE}).")
     int copyRounds;
@@ -60,6 +68,10 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (ioQueues == null) {
             ioQueues = Runtime.getRuntime().availableProcessors();
+        }
+        if (only != null && !java.util.Set.of("read", "copy", "zns").contains(only)) {
+            System.err.println("bench: --only must be read, copy or zns, not " + only);
+            return 2;
         }
         if (only == null || only.equals("read")) {
             readBenchmark();
@@ -72,15 +84,44 @@ public final class BenchCommand implements Callable<Integer> {
                         copySizeMiB, ioQueues, seqDepth);
                 new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth, copyRounds).run();
             } finally {
-                try (var files = Files.list(dir)) {
-                    for (Path f : files.toList()) {
-                        Files.deleteIfExists(f);
-                    }
-                }
+                deleteContents(dir);
                 Files.deleteIfExists(dir);
             }
         }
+        if (only == null || only.equals("zns")) {
+            znsBenchmark();
+        }
         return 0;
+    }
+
+    private void znsBenchmark() throws Exception {
+        Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
+                "copyoffload-bench-zns");
+        try {
+            System.out.printf(Locale.ROOT, "zoned: %d s per measurement, %d MiB namespaces (64 MiB zones), %d I/O queue(s)%n",
+                    seconds, znsSizeMiB, ioQueues);
+            new ZnsBenchmark(dir, (long) znsSizeMiB << 20, ioQueues, seqDepth, randomDepth, Duration.ofSeconds(seconds)).run();
+            deleteContents(dir);
+            if (crashKills > 0) {
+                long seed = System.nanoTime();
+                ZoneCrashCampaign.Result r = new ZoneCrashCampaign(dir, crashKills, seed, null).run();
+                System.out.printf(Locale.ROOT, "%-44s %d kills survived (%d while starting), %d FUA writes and %d FUA appends"
+                                + " acknowledged and found intact, %d resets acknowledged, %d blocks checked, %.0f s (seed %d)%n",
+                        "zoned crash test (SIGKILL, restart, check)", r.kills() + r.startupKills(), r.startupKills(),
+                        r.writesChecked(), r.appendsChecked(), r.resetsAcknowledged(), r.blocksChecked(), r.seconds(), seed);
+            }
+        } finally {
+            deleteContents(dir);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void deleteContents(Path dir) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
     }
 
     private void readBenchmark() throws Exception {

@@ -114,7 +114,7 @@ final class CopyBenchmark {
     }
 
     /** Dataset Management with AD: the destination becomes holes again, as before the first copy. */
-    private static void deallocate(NvmeTcpHost host, int nsid, long slba, long blocks) {
+    static void deallocate(NvmeTcpHost host, int nsid, long slba, long blocks) {
         ByteBuf range = io.netty.buffer.Unpooled.buffer(16);
         range.writeIntLE(0).writeIntLE((int) blocks).writeLongLE(slba);
         var sqe = org.copyoffload.protocol.nvme.SubmissionQueueEntry.builder(
