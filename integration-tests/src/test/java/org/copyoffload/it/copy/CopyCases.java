@@ -35,13 +35,13 @@ import org.copyoffload.it.guest.GuestStep;
  * <p>Statuses are as nvme-cli prints them in parentheses: the completion's Status Field without the phase
  * bit, so DNR is 0x4000, SCT sits in bits 10:8 and SC in 7:0 ({@code 0x4183} = DNR | 183h).
  */
-final class CopyCases {
+public final class CopyCases {
     static final int BLOCK = 4096;
     /** Blocks in namespaces 1 and 2 (64 MiB of 4 KiB). */
     static final long NSZE = 16384;
     static final int PATTERN_BLOCKS = 256;
 
-    static final int SUCCESS = 0;
+    public static final int SUCCESS = 0;
     static final int INVALID_OPCODE = 0x4001;
     static final int INVALID_FIELD = 0x4002;
     static final int INVALID_NAMESPACE = 0x400b;
@@ -52,9 +52,9 @@ final class CopyCases {
     static final int OVERLAPPING_RANGE = 0x4187;
 
     /** A status that is not an NVMe status: the command failed before reaching the device (errno). */
-    static final int NOT_SENT = -1;
+    public static final int NOT_SENT = -1;
     /** The step did not run or printed nothing recognisable. */
-    static final int UNKNOWN = -2;
+    public static final int UNKNOWN = -2;
 
     private CopyCases() {
     }
@@ -272,7 +272,7 @@ final class CopyCases {
      * {@code build_map} finds the controllers (by subsystem NQN and transport, never by number) and their
      * namespaces' block devices; {@code expect} and {@code probe} read a destination back (O_DIRECT).
      */
-    static final String LIB = """
+    public static final String LIB = """
             # lib.sh: sourced by every step of the copy suites (busybox ash on 6.1, dash on 6.12)
             [ -f /tmp/map ] && . /tmp/map
             use() {
@@ -385,7 +385,7 @@ final class CopyCases {
     private static final Pattern NVME_STATUS = Pattern.compile("NVMe status: .*\\(0x([0-9a-fA-F]+)\\)");
 
     /** The NVMe status nvme-cli printed, 0 for success, {@link #NOT_SENT} for an errno failure. */
-    static int status(GuestStep s) {
+    public static int status(GuestStep s) {
         Matcher m = NVME_STATUS.matcher(s.output());
         if (m.find()) {
             return Integer.parseInt(m.group(1), 16);
@@ -396,11 +396,11 @@ final class CopyCases {
         return s.rc() == 0 ? SUCCESS : NOT_SENT;
     }
 
-    static int status(GuestRun run, String step) {
+    public static int status(GuestRun run, String step) {
         return run.findStep(step).map(CopyCases::status).orElse(UNKNOWN);
     }
 
-    static String hex(int status) {
+    public static String hex(int status) {
         return switch (status) {
             case SUCCESS -> "0";
             case NOT_SENT -> "errno";
@@ -410,7 +410,7 @@ final class CopyCases {
     }
 
     /** The status with its name, as a table cell. */
-    static String describe(int status) {
+    public static String describe(int status) {
         String name = switch (status & 0x7FF) {
             case 0x000 -> status == 0 ? "Success" : "Success?";
             case 0x001 -> "Invalid Opcode";
@@ -423,6 +423,14 @@ final class CopyCases {
             case 0x183 -> "Cmd Size Limit Exceeded";
             case 0x185 -> "Incompatible NS or Format";
             case 0x187 -> "Overlapping I/O Range";
+            case 0x1B8 -> "Zone Boundary Error";
+            case 0x1B9 -> "Zone Is Full";
+            case 0x1BA -> "Zone Is Read Only";
+            case 0x1BB -> "Zone Is Offline";
+            case 0x1BC -> "Zone Invalid Write";
+            case 0x1BD -> "Too Many Active Zones";
+            case 0x1BE -> "Too Many Open Zones";
+            case 0x1BF -> "Invalid Zone State Transition";
             default -> "";
         };
         if (status == NOT_SENT || status == UNKNOWN) {
@@ -432,7 +440,7 @@ final class CopyCases {
     }
 
     /** The map the guest built: KEY_C, KEY_N1, ... */
-    static Map<String, String> map(GuestStep mapStep) {
+    public static Map<String, String> map(GuestStep mapStep) {
         Map<String, String> m = new LinkedHashMap<>();
         for (String line : mapStep.lines()) {
             int eq = line.indexOf('=');
@@ -474,7 +482,7 @@ final class CopyCases {
     }
 
     /** A fixed-width text table. */
-    static String table(List<String> header, List<List<String>> rows) {
+    public static String table(List<String> header, List<List<String>> rows) {
         int[] w = new int[header.size()];
         for (int i = 0; i < w.length; i++) {
             w[i] = header.get(i).length();
@@ -504,12 +512,12 @@ final class CopyCases {
     }
 
     /** target/guest-logs/NAME.SUFFIX for the guest log target/guest-logs/NAME.log. */
-    static Path besideLog(Path guestLog, String suffix) {
+    public static Path besideLog(Path guestLog, String suffix) {
         return guestLog.resolveSibling(guestLog.getFileName().toString().replaceFirst("\\.log$", "") + suffix);
     }
 
     /** Writes a table beside the guest logs (target/guest-logs/NAME.table.md) and prints it. */
-    static void publish(Path guestLog, String title, String text) throws IOException {
+    public static void publish(Path guestLog, String title, String text) throws IOException {
         Path out = besideLog(guestLog, ".table.md");
         Files.writeString(out, "# " + title + "\n\n" + text);
         System.out.println("==== " + title + " ====\n" + text);
