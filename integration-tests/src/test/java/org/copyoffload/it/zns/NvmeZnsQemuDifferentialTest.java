@@ -204,10 +204,7 @@ class NvmeZnsQemuDifferentialTest {
      * Cases where our target does not yet answer what the spec asks for and the fix is someone else's work in
      * progress: the table shows them, QEMU must still answer the spec's status, ours is not asserted.
      */
-    static final Map<String, Pending> PENDING = Map.of(
-            "copy-src-cross-zone", new Pending(OK, "pending: the zone read check for Copy sources (1B8h across a"
-                    + " zone boundary, 1BBh for an offline zone) is being added to CopyCommandHandler; until then we"
-                    + " copy across the boundary and move the WP"));
+    static final Map<String, Pending> PENDING = Map.of();
 
     /** A case where our answer is known wrong and being fixed: what we answer until then. */
     record Pending(int current, String why) {
@@ -426,10 +423,9 @@ class NvmeZnsQemuDifferentialTest {
             }
 
             // The data: QEMU's image and our volume file hold the same blocks (what writes, appends, copies and resets
-            // left), except where a pending case let ours copy what it should refuse (copy-src-cross-zone: LBA 12+4).
+            // left).
             String diffs = blockDifferences(image, dataDir.resolve("z.img"));
-            soft.assertThat(diffs).as("4 KiB blocks where QEMU's image and our volume differ")
-                    .isIn("none", PENDING.containsKey("copy-src-cross-zone") ? "LBA 12+4" : "none");
+            soft.assertThat(diffs).as("4 KiB blocks where QEMU's image and our volume differ").isEqualTo("none");
             byte[] b64 = Files.readAllBytes(run.share().resolve("b64"));
             byte[] zone0 = java.util.Arrays.copyOf(Files.readAllBytes(image), 12 * 4096);
             byte[] want = new byte[12 * 4096];
