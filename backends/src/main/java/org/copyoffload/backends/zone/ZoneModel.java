@@ -94,10 +94,19 @@ public final class ZoneModel {
      * @throws IllegalArgumentException if a zone does not fit the geometry
      */
     public static ZoneModel restore(ZoneGeometry geometry, ZoneLimits limits, List<Zone> zones) {
+        return restore(geometry, limits, zones, true);
+    }
+
+    /**
+     * As {@link #restore(ZoneGeometry, ZoneLimits, List)}, with the Close rule of {@link #ZoneModel(ZoneGeometry,
+     * ZoneLimits, boolean)}.
+     */
+    public static ZoneModel restore(ZoneGeometry geometry, ZoneLimits limits, List<Zone> zones,
+                                    boolean closeUnwrittenToEmpty) {
         if (zones.size() != geometry.zoneCount()) {
             throw new IllegalArgumentException(zones.size() + " zones given for a geometry of " + geometry.zoneCount());
         }
-        ZoneModel model = new ZoneModel(geometry, limits);
+        ZoneModel model = new ZoneModel(geometry, limits, closeUnwrittenToEmpty);
         for (int i = 0; i < zones.size(); i++) {
             Zone z = zones.get(i);
             long start = geometry.zoneStart(i);

@@ -146,8 +146,8 @@ class NvmeZnsQemuDifferentialTest {
                 "zone 2 (Closed) needs an open resource; zones 1 and 3 are explicitly opened"));
         l.add(c("open-z2-too-many-open", zns("open-zone", "-s " + Z2), TOO_MANY_OPEN, "the same with Open Zone"));
         l.add(c("close-unwritten", zns("close-zone", "-s " + Z1), OK,
-                "Close of explicitly opened zone 1, nothing written in it"));
-        l.add(c("reset-z1", zns("reset-zone", "-s " + Z1), OK, "zone 1 -> Empty whatever Close left it in"));
+                "Close of explicitly opened zone 1, nothing written in it: Closed (ZBC would make it Empty)"));
+        l.add(c("reset-z1", zns("reset-zone", "-s " + Z1), OK, "zone 1 Closed -> Empty"));
         l.add(c("open-all", zns("open-zone", "-a"), OK, "Select All: closed zone 2 -> Explicitly Opened (open 2)"));
         l.add(c("close-all", zns("close-zone", "-a"), OK, "Select All: zones 2 and 3 -> Closed (open 0, active 2)"));
         l.add(c("write-z4", write(Z4, 8), OK, "zone 4 -> Implicitly Opened (open 1, active 3)"));
@@ -218,9 +218,6 @@ class NvmeZnsQemuDifferentialTest {
             "QEMU closes implicitly opened zone 3 to free an open resource before it finds no active resource"
                     + " (nvme_zrm_open_flags: auto-transition, then nvme_aor_check): a refused write changed a zone."
                     + " ZNS 1.1: the implicit close only serves the transition, which is aborted (1BDh); we change nothing");
-    private static final Deviation CLOSE_TO_EMPTY = new Deviation(null, true,
-            "QEMU's nvme_zrm_close always makes the zone Closed (holding an active resource); we take ZSEO -> ZSE"
-                    + " when nothing was written (WP = ZSLBA) and ZDEV is clear, as ZBC and Linux null_blk do");
     private static final Deviation OPEN_ALL = new Deviation(0, true,
             "QEMU opens the closed zones one by one, implicitly closing implicitly opened zone 4 for the second;"
                     + " we open all closed zones only if the free open resources suffice (Too Many Open Zones, nothing"
@@ -232,7 +229,6 @@ class NvmeZnsQemuDifferentialTest {
 
     static final Map<String, Deviation> QEMU_72_DEVIATIONS = Map.of(
             "write-z4-too-many-active", ACTIVE_SIDE_EFFECT,
-            "close-unwritten", CLOSE_TO_EMPTY,
             "open-all-too-many", OPEN_ALL,
             "copy-off-wp", new Deviation(0x0006, false, "QEMU 7.2: Internal Error (06h, no DNR) for a destination"
                     + " off the WP (its Copy finds zone errors in the per-range loop, as for the Copy suite's range errors)"),
@@ -241,7 +237,6 @@ class NvmeZnsQemuDifferentialTest {
                     + " range across a zone boundary"));
     static final Map<String, Deviation> QEMU_10_DEVIATIONS = Map.of(
             "write-z4-too-many-active", ACTIVE_SIDE_EFFECT,
-            "close-unwritten", CLOSE_TO_EMPTY,
             "open-all-too-many", OPEN_ALL,
             "copy-off-wp", new Deviation(0x01bc, false, COPY_NO_DNR),
             "copy-to-full", new Deviation(0x01bf, false, COPY_FULL),

@@ -181,9 +181,7 @@ final class ReferenceZns {
         long start = z * zsze;
         switch (a) {
             case 1 -> {
-                if (st[z] != CLOSED) {
-                    set(z, wp[z] == start ? EMPTY : CLOSED);
-                }
+                set(z, CLOSED); // NVMe: Closed even with nothing written (no shortcut to Empty as in ZBC)
             }
             case 2 -> {
                 set(z, FULL);

@@ -319,6 +319,21 @@ class ZnsCommandsTest {
         assertThat(zone(host, 21).writePointer()).isEqualTo(zslba(21) + 8);
     }
     @Test
+    void closingAnOpenedZoneWithNothingWrittenLeavesItClosedAndActive() {
+        sendOk(host, zslba(40), OPEN, false);
+        sendOk(host, zslba(40), CLOSE, false);
+        // NVMe Close Zone: Closed (as QEMU), not ZBC's shortcut to Empty; the zone keeps its active resource.
+        assertThat(zone(host, 40)).isEqualTo(new Descriptor(2, 0x4, 0, ZCAP, zslba(40), zslba(40)));
+        for (int z = 41; z < 41 + MAX_ACTIVE - 1; z++) {
+            write(zslba(z), 1, StatusCode.SUCCESS);
+        }
+        write(zslba(50), 1, StatusCode.TOO_MANY_ACTIVE_ZONES);
+        sendOk(host, zslba(40), RESET, false);
+        assertThat(zone(host, 40).state()).isEqualTo(0x1);
+        write(zslba(50), 1, StatusCode.SUCCESS);
+    }
+
+    @Test
     void copySourcesOnAZonedNamespaceAreReadLikeReads() throws Exception {
         Nvme.write(host, NS, zslba(22), data(8), false);
         Nvme.write(host, NS, zslba(23), data(4), false);
