@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Zoned namespaces, differentially: the same nvme-cli commands, in the same 6.1 guest boot, against QEMU's own NVMe
+ * Zoned namespaces, differentially: the same nvme-cli commands, in one guest boot, against QEMU's own NVMe
  * ZNS emulation (a PCIe controller in the guest, "REF") and against our target over nvme-tcp ("OUR"), step by step.
  * Both namespaces have the same geometry: 4 KiB blocks, 8 zones of 4 MiB (0x400 blocks) with a capacity of 3 MiB
  * (0x300 blocks), at most 2 open and 3 active zones, no reads across zone boundaries, Copy limits 128/128/127.
@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * must be the one the NVMe Zoned Namespace Command Set (1.1) asks for; QEMU's must equal ours; what the command
  * printed (the LBA a Zone Append returned, a report's zones, a raw report's bytes) and the zones afterwards (state,
  * capacity, and the write pointer where the spec defines one) must be equal; except for the documented deviations,
- * where the test pins what QEMU does.
+ * where the test pins what QEMU does. Three boots: kernel 6.1 (nvme-cli 2.3) with QEMU 7.2 and with QEMU 10.0, and
+ * kernel 6.12 (nvme-cli 2.13) with QEMU 10.0.
  */
 class NvmeZnsQemuDifferentialTest {
     static final String NQN_OUR = "nqn.2026-01.org.copyoffload:zns-diff";
@@ -248,7 +249,8 @@ class NvmeZnsQemuDifferentialTest {
             "report-raw-partial", "02 00 00 00 00 00 00 00",
             "report-raw-empty-partial", "02 00 00 00 00 00 00 00");
 
-    private record Reference(String label, String name, Path qemuRoot, Map<String, Deviation> deviations) {
+    private record Reference(String label, String name, Path qemuRoot, GuestVm.Dist dist,
+                             Map<String, Deviation> deviations) {
     }
 
     @TempDir
@@ -258,13 +260,20 @@ class NvmeZnsQemuDifferentialTest {
 
     @Test
     void qemu72VersusOurs() throws Exception {
-        differential(new Reference("qemu72", "QEMU 7.2", null, QEMU_72_DEVIATIONS));
+        differential(new Reference("qemu72", "QEMU 7.2", null, GuestVm.Dist.BOOKWORM, QEMU_72_DEVIATIONS));
     }
 
     @Test
     void qemu10VersusOurs() throws Exception {
         GuestVm.ensureAvailable();
-        differential(new Reference("qemu10", "QEMU 10.0", qemuRoot(), QEMU_10_DEVIATIONS));
+        differential(new Reference("qemu10", "QEMU 10.0", qemuRoot(), GuestVm.Dist.BOOKWORM, QEMU_10_DEVIATIONS));
+    }
+
+    /** The same against kernel 6.12 and nvme-cli 2.13 (Debian 13), whose nvme-cli and kernel both changed. */
+    @Test
+    void qemu10VersusOursOnLinux612() throws Exception {
+        GuestVm.ensureAvailable();
+        differential(new Reference("qemu10-612", "QEMU 10.0", qemuRoot(), GuestVm.Dist.TRIXIE, QEMU_10_DEVIATIONS));
     }
 
     private void differential(Reference ref) throws Exception {
@@ -333,7 +342,7 @@ class NvmeZnsQemuDifferentialTest {
             if (ref.qemuRoot() != null) {
                 options = options.withEnv("QEMU_ROOT", ref.qemuRoot().toString());
             }
-            GuestRun run = GuestVm.run(GuestVm.Dist.BOOKWORM, s.toString(), options);
+            GuestRun run = GuestVm.run(ref.dist(), s.toString(), options);
             String log = run.describe();
             run.requireDone();
 
@@ -449,7 +458,7 @@ class NvmeZnsQemuDifferentialTest {
             soft.assertThat(first(run, "ref.id-ns")).as(log).isEqualTo("host-managed");
 
             id.add(List.of("blocks that differ", "", diffs));
-            CopyCases.publish(run.logFile(), "NVMe ZNS: " + ref.name() + " versus ours, kernel 6.1, guest "
+            CopyCases.publish(run.logFile(), "NVMe ZNS: " + ref.name() + " versus ours, kernel " + (ref.dist() == GuestVm.Dist.TRIXIE ? "6.12" : "6.1") + ", guest "
                             + Math.round(run.elapsed().toMillis() / 1000.0) + " s",
                     CopyCases.table(List.of("case", ref.name(), "ours", "spec", "verdict", "zones after (ours)", "note"), rows)
                             + "\n" + CopyCases.table(List.of("identify", ref.name(), "ours"), id));
