@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.copyoffload.it.copy.CopyCases.Case;
 import static org.copyoffload.it.copy.CopyCases.Check;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.assertj.core.api.SoftAssertions;
 import org.copyoffload.it.guest.GuestRun;
 import org.copyoffload.it.guest.GuestStep;
@@ -131,7 +128,7 @@ class NvmeCopyQemuDifferentialTest {
     @Test
     void qemu10VersusOurs() throws Exception {
         GuestVm.ensureAvailable();
-        differential(new Reference("qemu10", "QEMU 10.0", qemuRoot(), true, QEMU_10_DEVIATIONS,
+        differential(new Reference("qemu10", "QEMU 10.0", GuestVm.qemuRoot(), true, QEMU_10_DEVIATIONS,
                 QEMU_10_WHY, QEMU_10_DATA, QEMU_10_DATA_DIFFERENCES));
     }
 
@@ -356,33 +353,5 @@ class NvmeCopyQemuDifferentialTest {
 
     private static String last(GuestRun run, String step) {
         return run.findStep(step).map(s -> s.lines().isEmpty() ? "" : s.lines().getLast().trim()).orElse("?");
-    }
-
-    /**
-     * Debian 13's QEMU 10.0 in a folder of its own ({@code guest.sh qemu-root}, about 30 s the first time):
-     * {@code -Dcopyoffload.qemuRoot=DIR}, default /var/tmp/copyoffload-guest/qemu-trixie.
-     */
-    private static Path qemuRoot() throws IOException, InterruptedException {
-        Path root = Path.of(System.getProperty("copyoffload.qemuRoot", "/var/tmp/copyoffload-guest/qemu-trixie"));
-        Path qemu = root.resolve("usr/bin/qemu-system-x86_64");
-        if (!Files.isExecutable(qemu)) {
-            Path out = Files.createTempFile("qemu-root-", ".log");
-            try {
-                ProcessBuilder pb = new ProcessBuilder("bash", GuestVm.script().toString(), "qemu-root")
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                        .redirectErrorStream(true).redirectOutput(out.toFile());
-                pb.environment().put("QEMU_ROOT", root.toString());
-                Process p = pb.start();
-                if (!p.waitFor(15, TimeUnit.MINUTES)) {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                }
-                assertThat(Files.isExecutable(qemu)).as("guest.sh qemu-root:\n%s",
-                        Files.readString(out, StandardCharsets.ISO_8859_1)).isTrue();
-            } finally {
-                Files.deleteIfExists(out);
-            }
-        }
-        return root;
     }
 }

@@ -253,6 +253,37 @@ public final class GuestVm {
     }
 
     /** guest.sh: {@code -Dcopyoffload.guest.script}, else {@code guest/guest.sh} in this module. */
+    /**
+     * Debian 13's QEMU 10.0 in a folder of its own ({@code guest.sh qemu-root}, about 30 s the first time), for
+     * {@code Options.withEnv("QEMU_ROOT", ...)}: {@code -Dcopyoffload.qemuRoot=DIR}, default
+     * /var/tmp/copyoffload-guest/qemu-trixie.
+     */
+    public static Path qemuRoot() throws IOException, InterruptedException {
+        Path root = Path.of(System.getProperty("copyoffload.qemuRoot", "/var/tmp/copyoffload-guest/qemu-trixie"));
+        Path qemu = root.resolve("usr/bin/qemu-system-x86_64");
+        if (!Files.isExecutable(qemu)) {
+            Path out = Files.createTempFile("qemu-root-", ".log");
+            try {
+                ProcessBuilder pb = new ProcessBuilder("bash", script().toString(), "qemu-root")
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                        .redirectErrorStream(true).redirectOutput(out.toFile());
+                pb.environment().put("QEMU_ROOT", root.toString());
+                Process p = pb.start();
+                if (!p.waitFor(15, TimeUnit.MINUTES)) {
+                    p.descendants().forEach(ProcessHandle::destroyForcibly);
+                    p.destroyForcibly();
+                }
+                if (!Files.isExecutable(qemu)) {
+                    throw new IllegalStateException("guest.sh qemu-root made no " + qemu + ":\n"
+                            + Files.readString(out, StandardCharsets.ISO_8859_1));
+                }
+            } finally {
+                Files.deleteIfExists(out);
+            }
+        }
+        return root;
+    }
+
     public static Path script() {
         String explicit = System.getProperty("copyoffload.guest.script");
         if (explicit != null && !explicit.isBlank()) {

@@ -2,7 +2,6 @@ package org.copyoffload.it.zns;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -12,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.assertj.core.api.SoftAssertions;
@@ -266,14 +264,14 @@ class NvmeZnsQemuDifferentialTest {
     @Test
     void qemu10VersusOurs() throws Exception {
         GuestVm.ensureAvailable();
-        differential(new Reference("qemu10", "QEMU 10.0", qemuRoot(), GuestVm.Dist.BOOKWORM, QEMU_10_DEVIATIONS));
+        differential(new Reference("qemu10", "QEMU 10.0", GuestVm.qemuRoot(), GuestVm.Dist.BOOKWORM, QEMU_10_DEVIATIONS));
     }
 
     /** The same against kernel 6.12 and nvme-cli 2.13 (Debian 13), whose nvme-cli and kernel both changed. */
     @Test
     void qemu10VersusOursOnLinux612() throws Exception {
         GuestVm.ensureAvailable();
-        differential(new Reference("qemu10-612", "QEMU 10.0", qemuRoot(), GuestVm.Dist.TRIXIE, QEMU_10_DEVIATIONS));
+        differential(new Reference("qemu10-612", "QEMU 10.0", GuestVm.qemuRoot(), GuestVm.Dist.TRIXIE, QEMU_10_DEVIATIONS));
     }
 
     private void differential(Reference ref) throws Exception {
@@ -625,30 +623,5 @@ class NvmeZnsQemuDifferentialTest {
 
     private static String first(GuestRun run, String step) {
         return run.findStep(step).map(s -> s.lines().isEmpty() ? "" : s.lines().getFirst().trim()).orElse("?");
-    }
-
-    /** Debian 13's QEMU 10.0 in a folder of its own (as the Copy differential test makes it). */
-    private static Path qemuRoot() throws IOException, InterruptedException {
-        Path root = Path.of(System.getProperty("copyoffload.qemuRoot", "/var/tmp/copyoffload-guest/qemu-trixie"));
-        Path qemu = root.resolve("usr/bin/qemu-system-x86_64");
-        if (!Files.isExecutable(qemu)) {
-            Path out = Files.createTempFile("qemu-root-", ".log");
-            try {
-                ProcessBuilder pb = new ProcessBuilder("bash", GuestVm.script().toString(), "qemu-root")
-                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                        .redirectErrorStream(true).redirectOutput(out.toFile());
-                pb.environment().put("QEMU_ROOT", root.toString());
-                Process p = pb.start();
-                if (!p.waitFor(15, TimeUnit.MINUTES)) {
-                    p.descendants().forEach(ProcessHandle::destroyForcibly);
-                    p.destroyForcibly();
-                }
-                assertThat(Files.isExecutable(qemu)).as("guest.sh qemu-root:\n%s",
-                        Files.readString(out, StandardCharsets.ISO_8859_1)).isTrue();
-            } finally {
-                Files.deleteIfExists(out);
-            }
-        }
-        return root;
     }
 }
