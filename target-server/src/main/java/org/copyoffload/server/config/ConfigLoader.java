@@ -189,7 +189,8 @@ public final class ConfigLoader {
     /**
      * The {@code zoned} mapping of a volume: zone-size (default 64 MiB, or the volume size if smaller; a power of
      * two number of blocks dividing the volume size), zone-capacity (default the zone size), max-active and
-     * max-open (default 0: no limit; max-open at most max-active). Missing: a conventional volume.
+     * max-open (default 0: no limit; max-open at most max-active), cross-zone-read (default false). Missing: a
+     * conventional volume.
      */
     private static ServerConfig.Zoned zoned(ConfigNode z, long size, int blockSize) {
         if (z.isMissing()) {
@@ -218,8 +219,9 @@ public final class ConfigLoader {
             throw new ConfigException(z.path() + ".max-open", (maxOpen == 0 ? "no limit" : maxOpen)
                     + " exceeds max-active " + maxActive);
         }
+        boolean crossZoneRead = z.bool("cross-zone-read", false);
         z.rejectUnknownKeys();
-        return new ServerConfig.Zoned(zoneBytes / blockSize, capBytes / blockSize, active, open);
+        return new ServerConfig.Zoned(zoneBytes / blockSize, capBytes / blockSize, active, open, crossZoneRead);
     }
 
     /** MCL is a 32-bit count of logical blocks, at least 1. */

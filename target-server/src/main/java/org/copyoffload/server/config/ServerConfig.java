@@ -50,7 +50,12 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
      * The zone layout of a zoned volume: zone size and capacity in logical blocks (the size a power of two),
      * maximum active and open zones as counts ({@code ZoneLimits.UNLIMITED}: no limit).
      */
-    public record Zoned(long zoneSizeBlocks, long zoneCapacityBlocks, long maxActive, long maxOpen) {
+    /** {@code crossZoneRead}: reads may cross zone boundaries (OZCS RAZB, as QEMU's zoned.cross_read). */
+    public record Zoned(long zoneSizeBlocks, long zoneCapacityBlocks, long maxActive, long maxOpen,
+                        boolean crossZoneRead) {
+        public Zoned(long zoneSizeBlocks, long zoneCapacityBlocks, long maxActive, long maxOpen) {
+            this(zoneSizeBlocks, zoneCapacityBlocks, maxActive, maxOpen, false);
+        }
     }
 
     /**

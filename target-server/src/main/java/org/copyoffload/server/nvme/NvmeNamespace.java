@@ -82,15 +82,15 @@ public final class NvmeNamespace {
 
     /**
      * The Zoned Namespace Command Set's I/O Command Set specific Identify Namespace (ZNS 1.1, Figure 48): no zone
-     * operation characteristics (ZOC 0), no reads across zone boundaries (OZCS 0), MAR/MOR 0's based, and for the
-     * one LBA format ZSZE in logical blocks with no zone descriptor extension (ZDES 0).
+     * operation characteristics (ZOC 0), OZCS RAZB when reads may cross zones (cross-zone-read), MAR/MOR 0's
+     * based, and for the one LBA format ZSZE in logical blocks with no zone descriptor extension (ZDES 0).
      */
     io.netty.buffer.ByteBuf identifyZoned() {
         io.netty.buffer.ByteBuf b = io.netty.buffer.Unpooled.buffer(Cns.STRUCTURE_SIZE);
         b.writeZero(Cns.STRUCTURE_SIZE);
         var zones = volume.zoned();
         b.setShortLE(0, 0);                                   // ZOC
-        b.setShortLE(2, 0);                                   // OZCS
+        b.setShortLE(2, zones.crossZoneRead() ? 1 : 0);       // OZCS: bit 0 RAZB, Read Across Zone Boundaries
         b.setIntLE(4, (int) zones.limits().mar());            // MAR
         b.setIntLE(8, (int) zones.limits().mor());            // MOR
         b.setLongLE(ZNS_LBAFE_OFFSET, zones.geometry().zoneSize()); // LBAFE[0].ZSZE

@@ -34,12 +34,14 @@ public final class ZonedVolume implements Closeable {
     private final BlockStore store;
     private final ZoneModel model;
     private final ZoneMetadataStore metadata;
+    private final boolean crossZoneRead;
     private final Object lock = new Object();
 
-    private ZonedVolume(BlockStore store, ZoneModel model, ZoneMetadataStore metadata) {
+    private ZonedVolume(BlockStore store, ZoneModel model, ZoneMetadataStore metadata, boolean crossZoneRead) {
         this.store = store;
         this.model = model;
         this.metadata = metadata;
+        this.crossZoneRead = crossZoneRead;
     }
 
     /** Opens (or creates) the metadata next to the volume file and restores the zones. */
@@ -62,7 +64,7 @@ public final class ZonedVolume implements Closeable {
                 }
             }
             store.flush();
-            return new ZonedVolume(store, model, metadata);
+            return new ZonedVolume(store, model, metadata, z.crossZoneRead());
         } catch (IOException | RuntimeException e) {
             metadata.close();
             throw e;
@@ -165,19 +167,27 @@ public final class ZonedVolume implements Closeable {
         return model.report(startLba, filter, partial, maxZones);
     }
 
+    /** Whether reads may cross zone boundaries (OZCS Read Across Zone Boundaries). */
+    public boolean crossZoneRead() {
+        return crossZoneRead;
+    }
+
     /**
-     * Checks a read of {@code blocks} blocks at {@code slba} (in range): no zone boundary crossed (reads across
-     * zones are not advertised) and no offline zone.
+     * Checks a read of {@code blocks} blocks at {@code slba} (in range): no zone boundary crossed unless reads
+     * across zones are advertised, and no offline zone among those read.
      */
     public void checkRead(long slba, long blocks) throws ZoneException {
         ZoneGeometry g = geometry();
         int first = g.zoneIndex(slba);
-        if (g.zoneIndex(slba + blocks - 1) != first) {
+        int last = g.zoneIndex(slba + blocks - 1);
+        if (last != first && !crossZoneRead) {
             throw new ZoneException(ZoneError.ZONE_BOUNDARY_ERROR, "read of LBAs " + slba + "+" + blocks
                     + " crosses the end of zone " + first);
         }
-        if (model.zone(first).state() == ZoneState.OFFLINE) {
-            throw new ZoneException(ZoneError.ZONE_IS_OFFLINE, "zone " + first + " is offline");
+        for (int i = first; i <= last; i++) {
+            if (model.zone(i).state() == ZoneState.OFFLINE) {
+                throw new ZoneException(ZoneError.ZONE_IS_OFFLINE, "zone " + i + " is offline");
+            }
         }
     }
 
