@@ -235,6 +235,15 @@ public final class ZoneModel {
         return Optional.of(persistable(i));
     }
 
+    /**
+     * Whether the committed write pointer has passed the reservation (every write before it in its zone completed
+     * too), or the zone was reset or finished since: then a durable record of the zone covers it.
+     */
+    public synchronized boolean isCommitted(WriteReservation r) {
+        int i = r.zone();
+        return epochs[i] != r.epoch() || committed[i] >= r.lba() + r.blocks();
+    }
+
     /** The committed write pointer of a zone: all blocks below it were written (see {@link #completeWrite}). */
     public synchronized long committedWritePointer(int index) {
         return committed[index];

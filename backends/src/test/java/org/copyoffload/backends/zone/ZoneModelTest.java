@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.copyoffload.backends.zone.ZoneState.*;
 
+import Test;
 import java.util.List;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -628,5 +629,21 @@ class ZoneModelTest {
         }
         assertThat(lbas).hasSize(threads * each);
         assertThat(m.zone(0).writePointer()).isEqualTo(2L * threads * each);
+    }
+
+    @Test
+    void aReservationIsCommittedOnceEveryWriteBeforeItCompleted() throws Exception {
+        ZoneModel m = unlimited();
+        var a = m.reserveAppend(start(1), 2);
+        var b = m.reserveAppend(start(1), 3);
+        assertThat(m.completeWrite(b)).isEmpty();
+        assertThat(m.isCommitted(b)).as("b completed, a still in flight").isFalse();
+        assertThat(m.completeWrite(a)).isPresent();
+        assertThat(m.isCommitted(a)).isTrue();
+        assertThat(m.isCommitted(b)).isTrue();
+        var c = m.reserveAppend(start(1), 1);
+        assertThat(m.isCommitted(c)).isFalse();
+        m.reset(start(1), false);
+        assertThat(m.isCommitted(c)).as("its zone was reset: nothing left to wait for").isTrue();
     }
 }

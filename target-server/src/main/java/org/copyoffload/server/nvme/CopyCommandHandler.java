@@ -73,7 +73,14 @@ final class CopyCommandHandler {
                     ? NvmIoCommands.reserve(destination, () -> destination.zones().reserveWrite(cmd.sdlba(), total))
                     : null;
             return CompletableFuture.supplyAsync(() -> {
-                CommandResult result = run(cmd, format, destination, segments, bytes, durable);
+                CommandResult result;
+                try {
+                    result = run(cmd, format, destination, segments, bytes, durable);
+                } catch (RuntimeException e) {
+                    // The zone reservation must still complete: later durable writes to the zone wait for it.
+                    log.error("Copy into namespace {} failed inside the target", destination.nsid(), e);
+                    result = CommandResult.error(StatusCode.INTERNAL_ERROR);
+                }
                 if (zoned != null) {
                     try {
                         destination.zones().complete(zoned, durable && result.status().isSuccess());

@@ -374,6 +374,8 @@ public final class NvmIoCommands {
                 write.write(ns.volume().store());
             } catch (IOException e) {
                 failure = e;
+            } catch (RuntimeException e) {
+                failure = new IOException(e); // complete() must still run: later durable writes wait for this one
             }
             try {
                 ns.zones().complete(w, durable && failure == null);

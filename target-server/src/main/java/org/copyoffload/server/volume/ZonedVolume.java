@@ -3,6 +3,7 @@ package org.copyoffload.server.volume;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.zone.ReportFilter;
 import org.copyoffload.backends.zone.Zone;
@@ -103,7 +104,11 @@ public final class ZonedVolume implements Closeable {
 
     /**
      * After the data write of a reservation (also when it failed): advances the committed write pointer, records
-     * it, and with {@code durable} makes data and metadata durable before returning.
+     * it, and with {@code durable} makes data and metadata durable before returning. A durable completion first
+     * waits for the writes reserved before it in the same zone: until they complete, the committed write pointer
+     * (the only one ever recorded) stays below this write, and a crash would lose it although it was acknowledged.
+     *
+     * @throws IOException when the sync fails, or when earlier writes do not complete within a minute
      */
     public void complete(ZoneModel.WriteReservation r, boolean durable) throws IOException {
         synchronized (lock) {
@@ -111,9 +116,30 @@ public final class ZonedVolume implements Closeable {
             if (snapshot.isPresent()) {
                 metadata.record(snapshot.get(), false);
             }
+            lock.notifyAll();
+            if (durable) {
+                awaitCommitted(r);
+            }
         }
         if (durable) {
             sync();
+        }
+    }
+
+    private void awaitCommitted(ZoneModel.WriteReservation r) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (!model.isCommitted(r)) {
+            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            if (left <= 0) {
+                throw new IOException("writes before LBA " + r.lba() + " in zone " + r.zone()
+                        + " did not complete within a minute");
+            }
+            try {
+                lock.wait(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for earlier writes to zone " + r.zone());
+            }
         }
     }
 
@@ -135,6 +161,7 @@ public final class ZonedVolume implements Closeable {
                 case SET_ZONE_DESCRIPTOR_EXTENSION -> throw new IllegalArgumentException("no zone descriptor extensions");
             };
             record(changes);
+            lock.notifyAll(); // a reset or finish settles durable completions waiting in that zone
             if (action == ZoneSendAction.RESET && !changes.isEmpty()) {
                 // The reset must be on disk before its blocks are punched: a crash in between must not leave a
                 // zone whose metadata still says Full or Closed over blocks that now read as zeros. (At open, the

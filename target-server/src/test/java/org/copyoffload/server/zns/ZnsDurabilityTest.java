@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.store.FileBlockStore;
@@ -137,5 +139,40 @@ class ZnsDurabilityTest {
 
     private static ZoneGeometry zonedGeometry() {
         return new ZoneGeometry(BLOCK, ZSZE, ZCAP, ZONES);
+    }
+
+    /**
+     * Two appends to one zone whose data writes finish out of order: the later one, with FUA, is acknowledged only
+     * once the earlier one completed, since only then does the recorded write pointer cover it.
+     */
+    @Test
+    void aFuaWriteThatFinishesFirstWaitsForTheWritesBeforeIt() throws Exception {
+        ServerConfig.Volume v = ConfigLoader.parse(ZnsFixture.yaml(dir), "test").volumes().getFirst();
+        try (FileBlockStore file = FileBlockStore.open(v.file(), v.size(), true);
+             ZonedVolume zoned = ZonedVolume.open(v, file)) {
+            var first = zoned.reserveAppend(zslba(6), 2);
+            var second = zoned.reserveAppend(zslba(6), 3);
+            file.write(second.lba() * BLOCK, ByteBuffer.wrap(TestServer.randomBytes(random, 3 * BLOCK)), false);
+            CompletableFuture<Void> acknowledged = CompletableFuture.runAsync(() -> {
+                try {
+                    zoned.complete(second, true);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            Thread.sleep(300);
+            assertThat(acknowledged).as("FUA append acknowledged before the append reserved ahead of it").isNotDone();
+            assertThat(zonesOnDisk(v).get(6).writePointer()).isEqualTo(zslba(6));
+            file.write(first.lba() * BLOCK, ByteBuffer.wrap(TestServer.randomBytes(random, 2 * BLOCK)), false);
+            zoned.complete(first, false);
+            acknowledged.get(30, TimeUnit.SECONDS);
+            assertThat(zonesOnDisk(v).get(6).writePointer()).isEqualTo(zslba(6) + 5);
+        }
+    }
+
+    private static List<Zone> zonesOnDisk(ServerConfig.Volume v) throws IOException {
+        try (ZoneMetadataStore s = ZoneMetadataStore.open(v.zonesFile(), zonedGeometry())) {
+            return s.loadedZones();
+        }
     }
 }
