@@ -11,19 +11,23 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32C;
 import org.copyoffload.initiator.nvme.HostOptions;
+import org.copyoffload.initiator.nvme.NvmeStatusException;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.zns.ZoneDescriptor;
 import org.copyoffload.protocol.nvme.zns.ZoneManagementSend;
@@ -93,7 +97,7 @@ public final class ZoneCrashCampaign {
             if (round > 0 && random.nextInt(6) == 0) {
                 // Killed while it starts: restoring zones (deallocating above write pointers) must be repeatable.
                 Process early = startServer(round, freePort());
-                Thread.sleep(random.nextInt(400));
+                Thread.sleep(random.nextInt(1200)); // JVM start, then zone restoration, then listening (~0.6 s idle)
                 kill(early);
                 startupKills++;
             }
@@ -110,8 +114,13 @@ public final class ZoneCrashCampaign {
                 Workload w = new Workload(host, random.nextLong());
                 w.start();
                 Thread.sleep(50 + random.nextInt(600));
+                check(server.isAlive(), round, -1, "the server died on its own:\n" + serverLog(round));
+                if (random.nextBoolean()) {
+                    w.resetAFullZone(); // so that some kills land while a reset is in flight
+                    Thread.sleep(random.nextInt(3));
+                }
                 kill(server);
-                w.stopAndCollect();
+                w.stopAndCollect(round);
             } finally {
                 kill(server);
             }
@@ -245,6 +254,7 @@ public final class ZoneCrashCampaign {
         check(report.zones().size() == ZONES, round, -1, "report lists " + report.zones().size() + " zones");
         for (ZoneExpectation z : zones) {
             ZoneDescriptor d = report.zones().get(z.index);
+            check(d.startLba() == z.start() && d.capacity() == CAPACITY, round, z.index, "descriptor " + d);
             int state = d.state();
             long wp = d.writePointer();
             check(state == ZoneDescriptor.STATE_EMPTY || state == ZoneDescriptor.STATE_CLOSED
@@ -391,6 +401,9 @@ public final class ZoneCrashCampaign {
         private final AtomicBoolean stopped = new AtomicBoolean();
         private final ConcurrentLinkedQueue<Acked> acked = new ConcurrentLinkedQueue<>();
         private final List<Thread> threads = new ArrayList<>();
+        private final ConcurrentLinkedQueue<CompletableFuture<?>> pending = new ConcurrentLinkedQueue<>();
+        private final AtomicReference<Throwable> failure =
+                new AtomicReference<>();
 
         Workload(NvmeTcpHost host, long seed) {
             this.host = host;
@@ -404,7 +417,7 @@ public final class ZoneCrashCampaign {
                     candidates.add(z);
                 }
             }
-            java.util.Collections.shuffle(candidates, rnd);
+            Collections.shuffle(candidates, rnd);
             // Closed zones are active already; a few more may become so: stay within MAX_ACTIVE and MAX_OPEN.
             int active = 0;
             for (ZoneExpectation z : zones) {
@@ -435,15 +448,39 @@ public final class ZoneCrashCampaign {
                 threads.add(t);
                 streams++;
             }
-            // A full zone may be reset while the others are written: its reset may be cut by the kill.
+            if (rnd.nextInt(4) == 0) {
+                resetAFullZone();
+            }
+        }
+
+        /** Resets one full zone (no stream writes to full zones); the kill may cut it. */
+        void resetAFullZone() {
             for (ZoneExpectation z : zones) {
-                if (z.writePointer >= z.capacityEnd() && rnd.nextInt(4) == 0) {
+                if (z.writePointer >= z.capacityEnd() && !z.resetInFlight) {
                     z.resetInFlight = true;
-                    host.zoneSend(1, ZoneManagementSend.of(1, z.start(), ZoneSendAction.RESET, false))
+                    track(host.zoneSend(1, ZoneManagementSend.of(1, z.start(), ZoneSendAction.RESET, false)))
                             .thenRun(() -> acked.add(new Acked(z.index, -1, -1, z.start(), 0, false)));
-                    break;
+                    return;
                 }
             }
+        }
+
+        /**
+         * Keeps every command's future, and takes note of an error status: the target answers none to this
+         * workload while it lives (writes at the write pointer, within the zone capacity and the open and active
+         * limits), so one is a failure; a kill fails the commands in flight with a transport error instead.
+         */
+        private <T> CompletableFuture<T> track(CompletableFuture<T> f) {
+            pending.add(f);
+            return f.whenComplete((v, error) -> {
+                Throwable cause = error;
+                while (cause instanceof CompletionException && cause.getCause() != null) {
+                    cause = cause.getCause();
+                }
+                if (cause instanceof NvmeStatusException) {
+                    failure.compareAndSet(null, cause);
+                }
+            });
         }
 
         private void writes(ZoneExpectation z, int queue, Random r) {
@@ -455,9 +492,9 @@ public final class ZoneCrashCampaign {
                     z.issuedEnd = Math.max(z.issuedEnd, wp + n);
                 }
                 try {
-                    host.write(queue, 1, wp, blocks(z.index, z.generation, id, n), BLOCK, true).join();
+                    track(host.write(queue, 1, wp, blocks(z.index, z.generation, id, n), BLOCK, true)).join();
                 } catch (RuntimeException e) {
-                    return; // the target was killed
+                    return; // the target was killed (or answered an error: see track)
                 }
                 acked.add(new Acked(z.index, z.generation, id, wp, n, false));
                 wp += n;
@@ -467,7 +504,6 @@ public final class ZoneCrashCampaign {
         private void appends(ZoneExpectation z, int queue, Random r) {
             Semaphore inFlight = new Semaphore(4);
             long reserved = z.writePointer;
-            List<CompletableFuture<Long>> pending = new ArrayList<>();
             while (!stopped.get() && reserved < z.capacityEnd()) {
                 int n = (int) Math.min(1 + r.nextInt(8), z.capacityEnd() - reserved);
                 try {
@@ -482,22 +518,23 @@ public final class ZoneCrashCampaign {
                 synchronized (z) {
                     z.issuedEnd = Math.max(z.issuedEnd, reserved);
                 }
-                CompletableFuture<Long> f = host.zoneAppend(queue, 1, z.start(), blocks(z.index, z.generation, id, n),
-                        BLOCK, true);
-                pending.add(f);
-                f.whenComplete((lba, error) -> {
-                    if (error == null) {
-                        acked.add(new Acked(z.index, z.generation, id, lba, n, true));
-                    } else {
-                        stopped.set(true);
-                    }
-                    inFlight.release();
-                });
+                track(host.zoneAppend(queue, 1, z.start(), blocks(z.index, z.generation, id, n), BLOCK, true))
+                        .whenComplete((lba, error) -> {
+                            if (error == null) {
+                                acked.add(new Acked(z.index, z.generation, id, lba, n, true));
+                            } else {
+                                stopped.set(true);
+                            }
+                            inFlight.release();
+                        });
             }
         }
 
-        /** After the kill: waits for the streams, then adds every acknowledged block to what the host knows. */
-        void stopAndCollect() throws InterruptedException {
+        /**
+         * After the kill: waits for the streams and for every command's outcome, then adds every acknowledged
+         * block to what the host knows.
+         */
+        void stopAndCollect(int round) throws Exception {
             stopped.set(true);
             for (Thread t : threads) {
                 t.join(TimeUnit.SECONDS.toMillis(60));
@@ -505,7 +542,10 @@ public final class ZoneCrashCampaign {
                     throw new IllegalStateException("a workload thread did not end after the kill");
                 }
             }
-            Thread.sleep(100); // completions racing the kill land in `acked` from the host's event loop
+            CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).handle((v, e) -> null)
+                    .get(60, TimeUnit.SECONDS);
+            Thread.sleep(20); // the dependent callbacks (acked.add) run right after each future completes
+            check(failure.get() == null, round, -1, "the target answered an error while it ran: " + failure.get());
             for (Acked a : acked) {
                 ZoneExpectation z = zones[a.zone()];
                 if (a.blocks() == 0) {
@@ -518,6 +558,9 @@ public final class ZoneCrashCampaign {
                     z.resetInFlight = false;
                     continue;
                 }
+                check(a.lba() >= z.start() && a.lba() + a.blocks() <= z.capacityEnd(), round, a.zone(),
+                        (a.append() ? "Zone Append" : "Write") + " acknowledged at LBA " + a.lba() + "+" + a.blocks()
+                                + ", outside the zone's writable LBAs");
                 for (int i = 0; i < a.blocks(); i++) {
                     z.known.put(a.lba() + i, new BlockId(a.zone(), a.generation(), a.writeId(), i));
                 }
