@@ -73,6 +73,10 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: --only must be read, copy or zns, not " + only);
             return 2;
         }
+        if (znsSizeMiB < 64 || znsSizeMiB % 64 != 0) {
+            System.err.println("bench: --zns-size must be a multiple of the 64 MiB zone size, not " + znsSizeMiB);
+            return 2;
+        }
         if (only == null || only.equals("read")) {
             readBenchmark();
         }

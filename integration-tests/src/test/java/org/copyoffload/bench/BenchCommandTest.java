@@ -41,7 +41,8 @@ class BenchCommandTest {
     }
 
     @Test
-    void anUnknownGroupIsRefused() {
+    void badArgumentsAreRefused() {
         assertThat(new CommandLine(new BenchCommand()).execute("--only", "nope")).isEqualTo(2);
+        assertThat(new CommandLine(new BenchCommand()).execute("--only", "zns", "--zns-size", "100")).isEqualTo(2);
     }
 }

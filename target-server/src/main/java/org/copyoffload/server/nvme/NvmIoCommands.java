@@ -416,6 +416,10 @@ public final class NvmIoCommands {
                 .filter(a -> a != ZoneSendAction.SET_ZONE_DESCRIPTOR_EXTENSION)
                 .orElseThrow(() -> new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
                         "zone send action 0x" + Integer.toHexString(cmd.action()) + " not supported"));
+        if (cmd.zsaso() && action == ZoneSendAction.OPEN) {
+            // ZSASO on Open asks for a Zone Random Write Area, which is not supported (ZNS 1.1, 4.3.1.3).
+            throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND, "Open Zone with ZSASO: no ZRWA");
+        }
         if (!cmd.selectAll()) {
             checkLbas(ns, cmd.slba(), 1);
         }

@@ -196,6 +196,10 @@ class ZnsCommandsTest {
         write(zslba(0), (int) ZCAP, StatusCode.SUCCESS);
         assertThat(zone(host, 0).state()).isEqualTo(0xE);
         write(zslba(0) + ZCAP, 1, StatusCode.ZONE_IS_FULL);
+        // Invalid Field: Open with ZSASO (a Zone Random Write Area, not supported), nothing opened.
+        Nvme.expectIo(host, SubmissionQueueEntry.builder(0x79).nsid(NS).cdw10((int) zslba(9)).cdw13(OPEN | 0x200).build(),
+                null, 0, StatusCode.INVALID_FIELD_IN_COMMAND, true);
+        assertThat(zone(host, 9).state()).isEqualTo(0x1);
         // Invalid Field: an action on an LBA that is not a zone start; an unknown action.
         expectSend(zslba(1) + 1, OPEN, false, StatusCode.INVALID_FIELD_IN_COMMAND);
         expectSend(zslba(1), 0x10, false, StatusCode.INVALID_FIELD_IN_COMMAND);
