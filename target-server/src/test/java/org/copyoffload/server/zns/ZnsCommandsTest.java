@@ -6,12 +6,16 @@ import static org.copyoffload.server.zns.ZnsFixture.*;
 import io.netty.buffer.ByteBuf;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.copyoffload.initiator.nvme.Completion;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.NvmOpcode;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
+import org.copyoffload.protocol.nvme.copy.CopyCommand;
+import org.copyoffload.protocol.nvme.copy.CopyDescriptorFormat;
+import org.copyoffload.protocol.nvme.copy.CopySourceRange;
 import org.copyoffload.protocol.nvme.identify.Cns;
 import org.copyoffload.protocol.nvme.log.GetLogPageCommand;
 import org.copyoffload.protocol.nvme.log.LogPageId;
@@ -322,6 +326,7 @@ class ZnsCommandsTest {
         }
         assertThat(zone(host, 21).writePointer()).isEqualTo(zslba(21) + 8);
     }
+
     @Test
     void closingAnOpenedZoneWithNothingWrittenLeavesItClosedAndActive() {
         sendOk(host, zslba(40), OPEN, false);
@@ -364,17 +369,13 @@ class ZnsCommandsTest {
         assertThat(Nvme.read(host, 0, NS, zslba(24) + 2, 2)).isEqualTo(new byte[2 * BLOCK]);
     }
 
+    /** Copy with one format 0h source range to {@code sdlba}: see {@link #ranges}. */
     private static SubmissionQueueEntry copyFormat0(long sdlba) {
-        return SubmissionQueueEntry.builder(0x19).nsid(NS).cdw10((int) sdlba).cdw11((int) (sdlba >>> 32)).cdw12(0).build();
+        return CopyCommand.builder().nsid(NS).sdlba(sdlba).descriptorFormat(CopyDescriptorFormat.FORMAT_0).ranges(1)
+                .build().toSqe(0);
     }
 
-    /** One format 0h source range descriptor (NVM Command Set 2.1, Figure 44). */
     private static ByteBuf ranges(long slba, int blocks) {
-        ByteBuf b = io.netty.buffer.Unpooled.buffer(32);
-        b.writeZero(8);
-        b.writeLongLE(slba);
-        b.writeShortLE(blocks - 1);
-        b.writeZero(14);
-        return b;
+        return CopySourceRange.encodeList(List.of(CopySourceRange.of(slba, blocks)));
     }
 }
