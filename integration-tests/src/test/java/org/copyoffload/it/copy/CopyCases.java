@@ -16,6 +16,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.copyoffload.it.guest.GuestRun;
 import org.copyoffload.it.guest.GuestStep;
+import org.copyoffload.it.guest.GuestVm;
 
 /**
  * The NVMe Copy cases the guest suites run, the same for our target and for QEMU's NVMe emulation: the
@@ -347,6 +348,25 @@ public final class CopyCases {
             """;
 
     /** The steps of {@code cases}, each run against every device key in turn ({@code key.case}, {@code key.case.data}). */
+    /**
+     * The first steps of a differential run: QEMU's PCIe controller ("REF") appears, the guest connects to our
+     * target ("OUR", subsystem {@code NQN_OUR}) over nvme-tcp, waits for {@code namespaces} block devices in all and
+     * maps both sides for lib.sh's {@code use REF|OUR}.
+     */
+    public static String referenceAndOurs(int port, String nqn, int namespaces) {
+        return """
+                export PORT=%d HOST=%s NQN_OUR=%s
+                step qemu-device '
+                  modprobe nvme || exit 1
+                  i=0; while [ $i -lt 60 ]; do
+                    for c in /sys/class/nvme/nvme*; do [ "$(cat $c/transport 2>/dev/null)" = pcie ] && { echo "${c##*/} pcie"; exit 0; }; done
+                    sleep 0.5; i=$((i + 1)); done; exit 1'
+                step connect 'nvme connect -t tcp -a $HOST -s $PORT -n $NQN_OUR'
+                step wait-ns '. /share/lib.sh; wait_ns %d'
+                step map '. /share/lib.sh; build_map'
+                """.formatted(port, GuestVm.HOST_ADDRESS, nqn, namespaces);
+    }
+
     static String steps(List<Case> cases, String... keys) {
         StringBuilder sb = new StringBuilder();
         for (Case c : cases) {

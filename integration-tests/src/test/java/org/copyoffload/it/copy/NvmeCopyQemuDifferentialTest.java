@@ -181,17 +181,8 @@ class NvmeCopyQemuDifferentialTest {
 
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
             int port = server.nvmeAddresses().getFirst().getPort();
-            StringBuilder s = new StringBuilder();
+            StringBuilder s = new StringBuilder(CopyCases.referenceAndOurs(port, NQN_OUR, 6));
             s.append("""
-                    export PORT=%d HOST=%s NQN_OUR=%s
-                    step qemu-device '
-                      modprobe nvme || exit 1
-                      i=0; while [ $i -lt 60 ]; do
-                        for c in /sys/class/nvme/nvme*; do [ "$(cat $c/transport 2>/dev/null)" = pcie ] && { echo "${c##*/} pcie"; exit 0; }; done
-                        sleep 0.5; i=$((i + 1)); done; exit 1'
-                    step connect 'nvme connect -t tcp -a $HOST -s $PORT -n $NQN_OUR'
-                    step wait-ns '. /share/lib.sh; wait_ns 6'
-                    step map '. /share/lib.sh; build_map'
                     step ref.id-ctrl '. /share/lib.sh; use REF; nvme id-ctrl /dev/$C | grep -E "^(mn|ver|oncs|nn|ocfs) "'
                     step our.id-ctrl '. /share/lib.sh; use OUR; nvme id-ctrl /dev/$C | grep -E "^(mn|ver|oncs|nn|ocfs) "'
                     step ref.id-ns1 '. /share/lib.sh; use REF; nvme id-ns /dev/$N1 | grep -E "^(nsze|mssrl|mcl|msrc) "'
@@ -202,7 +193,7 @@ class NvmeCopyQemuDifferentialTest {
                       for k in REF OUR; do use $k; dd if=/share/pat.bin of=/dev/$N1 bs=4096 oflag=direct 2>&1 | tail -n 1
                         dd if=/share/pat.bin of=/dev/$N3 bs=4096 count=16 oflag=direct 2>&1 | tail -n 1
                         expect $N1 0 /share/pat.bin:0:%d; done'
-                    """.formatted(port, GuestVm.HOST_ADDRESS, NQN_OUR, CopyCases.PATTERN_BLOCKS, CopyCases.PATTERN_BLOCKS));
+                    """.formatted(CopyCases.PATTERN_BLOCKS, CopyCases.PATTERN_BLOCKS));
             s.append(CopyCases.steps(same, "REF", "OUR"));
             s.append(CopyCases.steps(gate, "REF", "OUR"));
             if (crossNamespace) {

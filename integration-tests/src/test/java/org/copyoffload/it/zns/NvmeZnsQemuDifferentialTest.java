@@ -302,23 +302,14 @@ class NvmeZnsQemuDifferentialTest {
         List<Case> cases = cases();
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
             int port = server.nvmeAddresses().getFirst().getPort();
-            StringBuilder s = new StringBuilder();
+            StringBuilder s = new StringBuilder(CopyCases.referenceAndOurs(port, NQN_OUR, 2));
             s.append("""
-                    export PORT=%d HOST=%s NQN_OUR=%s
-                    step qemu-device '
-                      modprobe nvme || exit 1
-                      i=0; while [ $i -lt 60 ]; do
-                        for c in /sys/class/nvme/nvme*; do [ "$(cat $c/transport 2>/dev/null)" = pcie ] && { echo "${c##*/} pcie"; exit 0; }; done
-                        sleep 0.5; i=$((i + 1)); done; exit 1'
-                    step connect 'nvme connect -t tcp -a $HOST -s $PORT -n $NQN_OUR'
-                    step wait-ns '. /share/lib.sh; wait_ns 2'
-                    step map '. /share/lib.sh; build_map'
                     step data 'dd if=/dev/urandom of=/share/b64 bs=4096 count=64 2>/dev/null; ls -l /share/b64'
                     step ref.id-ns '. /share/lib.sh; use REF; cat /sys/block/$N1/queue/zoned; nvme zns id-ns /dev/$N1 | grep -E "^(zoc|ozcs|mar|mor|lbafe)"'
                     step our.id-ns '. /share/lib.sh; use OUR; cat /sys/block/$N1/queue/zoned; nvme zns id-ns /dev/$N1 | grep -E "^(zoc|ozcs|mar|mor|lbafe)"'
                     step ref.id-ctrl '. /share/lib.sh; use REF; nvme zns id-ctrl /dev/$C; nvme id-ctrl /dev/$C | grep -E "^(mdts|oncs) "'
                     step our.id-ctrl '. /share/lib.sh; use OUR; nvme zns id-ctrl /dev/$C; nvme id-ctrl /dev/$C | grep -E "^(mdts|oncs) "'
-                    """.formatted(port, GuestVm.HOST_ADDRESS, NQN_OUR));
+                    """);
             for (Case c : cases) {
                 for (String key : List.of("REF", "OUR")) {
                     s.append("step ").append(key.toLowerCase()).append('.').append(c.name())
