@@ -78,10 +78,10 @@ final class ZnsBenchmark {
 
     /** A few seconds of each kind first, so the measured runs do not pay for JIT compilation. */
     private void warmUp(NvmeTcpHost host) throws Exception {
-        Duration saved = Duration.ofSeconds(1);
-        ClosedLoop.run(seqDepth, saved, seq -> write(host, queue(seq), (seq * 32) % (sizeBytes / LBA - 32), 32));
+        Duration oneSecond = Duration.ofSeconds(1);
+        ClosedLoop.run(seqDepth, oneSecond, seq -> write(host, queue(seq), (seq * 32) % (sizeBytes / LBA - 32), 32));
         ZoneCursor cursor = new ZoneCursor(sizeBytes / LBA);
-        ClosedLoop.run(seqDepth, cursor.limit(32), saved, seq -> append(host, seq, cursor, 32));
+        ClosedLoop.run(seqDepth, cursor.limit(32), oneSecond, seq -> append(host, seq, cursor, 32));
     }
 
     /** Sequential Writes of {@code blocks} blocks at QD {@code depth}, into deallocated blocks. */

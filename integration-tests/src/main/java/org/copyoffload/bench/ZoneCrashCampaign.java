@@ -229,6 +229,15 @@ public final class ZoneCrashCampaign {
             return index * ZONE_BLOCKS;
         }
 
+        /** The zone was reset: a new generation of blocks, none known, the write pointer at the start. */
+        void reset() {
+            generation++;
+            known.clear();
+            writePointer = start();
+            issuedEnd = start();
+            resetInFlight = false;
+        }
+
         long capacityEnd() {
             return start() + CAPACITY;
         }
@@ -239,10 +248,7 @@ public final class ZoneCrashCampaign {
             if (z.writePointer >= z.capacityEnd() && random.nextInt(3) != 0) {
                 host.zoneSend(0, ZoneManagementSend.of(1, z.start(), ZoneSendAction.RESET, false)).join();
                 resetsAcknowledged++;
-                z.generation++;
-                z.known.clear();
-                z.writePointer = z.start();
-                z.issuedEnd = z.start();
+                z.reset();
             }
         }
     }
@@ -264,9 +270,7 @@ public final class ZoneCrashCampaign {
                     round, z.index, "state " + ZoneDescriptor.stateName(state) + " with write pointer " + wp);
             long end = state == ZoneDescriptor.STATE_FULL ? z.capacityEnd() : wp;
             if (z.resetInFlight && state == ZoneDescriptor.STATE_EMPTY) {
-                z.generation++;                     // the unacknowledged reset happened
-                z.known.clear();
-                z.issuedEnd = z.start();
+                z.reset();                          // the unacknowledged reset happened
                 unacknowledgedResetsApplied++;
             }
             z.resetInFlight = false;
@@ -551,11 +555,7 @@ public final class ZoneCrashCampaign {
                 if (a.blocks() == 0) {
                     // An acknowledged reset: the zone is empty and its old blocks are gone.
                     resetsAcknowledged++;
-                    z.generation++;
-                    z.known.clear();
-                    z.writePointer = z.start();
-                    z.issuedEnd = z.start();
-                    z.resetInFlight = false;
+                    z.reset();
                     continue;
                 }
                 check(a.lba() >= z.start() && a.lba() + a.blocks() <= z.capacityEnd(), round, a.zone(),
