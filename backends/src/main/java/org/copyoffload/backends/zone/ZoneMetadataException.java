@@ -3,7 +3,10 @@ package org.copyoffload.backends.zone;
 import java.io.IOException;
 import java.nio.file.Path;
 
-/** The zone metadata file is corrupt or does not match the configuration; the message names the file (and zone). */
+/**
+ * The zone metadata file is corrupt, does not match the configuration, or is missing next to a volume that holds
+ * data; the message names the file (and zone).
+ */
 public final class ZoneMetadataException extends IOException {
     private final Path file;
     private final int zone;
@@ -18,7 +21,7 @@ public final class ZoneMetadataException extends IOException {
         return file;
     }
 
-    /** The zone whose record is bad, or -1 for the header. */
+    /** The zone whose record is bad, or -1 for the header or the whole file. */
     public int zone() {
         return zone;
     }

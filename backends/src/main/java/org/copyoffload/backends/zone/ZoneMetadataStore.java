@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
+import org.copyoffload.backends.store.BlockStore;
 
 /**
  * Crash-safe persistence of zone states and write pointers, in a file next to the volume.
@@ -31,7 +32,8 @@ import java.util.zip.CRC32C;
  * At open the valid copy (CRC, tag, index, slot, state and write pointer consistent) with the highest generation
  * wins; a copy torn by a crash fails its CRC and the older one is used. A zone with no valid copy, a bad header, or a
  * header whose geometry differs from the configuration is reported with a {@link ZoneMetadataException} naming the
- * file and the zone: nothing is ever reset silently.
+ * file and the zone: nothing is ever reset silently. Nor is a missing file replaced by an all-Empty one while the
+ * volume holds data (see {@link #openOrCreate}).
  *
  * <p>Opened zones are stored as Closed (or Empty when nothing was written; so is a Closed zone with nothing
  * written), as a controller restart leaves them.
@@ -179,10 +181,29 @@ public final class ZoneMetadataStore implements Closeable {
         }
     }
 
-    /** Opens the file, or creates it (every zone Empty) when it is missing. */
-    public static ZoneMetadataStore openOrCreate(Path file, ZoneGeometry geometry) throws IOException {
-        if (Files.exists(file)) {
+    /**
+     * Opens the metadata file of a zoned volume, or creates it (every zone Empty) when it is missing and the volume
+     * holds no data: a volume file just created, or one with no block allocated.
+     *
+     * @param dataFile the volume file, named in the message
+     * @param data     the volume's store, whose {@link BlockStore#allocatedBytes()} tells whether it holds data
+     * @throws ZoneMetadataException when the file is missing but the volume has allocated blocks: all-Empty
+     *                               metadata would have the caller deallocate every zone, erasing the volume; also
+     *                               as {@link #open}
+     */
+    public static ZoneMetadataStore openOrCreate(Path file, ZoneGeometry geometry, Path dataFile, BlockStore data)
+            throws IOException {
+        try {
             return open(file, geometry);
+        } catch (NoSuchFileException missing) {
+            // decided below: a new volume gets new metadata, a volume with data does not
+        }
+        long allocated = data.allocatedBytes();
+        if (allocated > 0) {
+            throw new ZoneMetadataException(file, -1, "missing, but the volume file " + dataFile + " holds "
+                    + allocated + " allocated bytes: new metadata would mark every zone Empty and so erase the"
+                    + " volume. Restore the metadata file (saved with the volume file), or delete " + dataFile
+                    + " to start with an empty volume");
         }
         try {
             return create(file, geometry);

@@ -15,6 +15,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
+import org.copyoffload.backends.store.FileBlockStore;
+import org.copyoffload.backends.store.MemoryBlockStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,12 +24,17 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 class ZoneMetadataStoreTest {
     static final ZoneGeometry G = new ZoneGeometry(4096, 16, 12, 4);
+    static final long VOLUME_BYTES = 4 * 16 * 4096L;
 
     @TempDir
     Path dir;
 
     Path file() {
         return dir.resolve("volume.zones");
+    }
+
+    Path volume() {
+        return dir.resolve("volume.img");
     }
 
     static long recordOffset(int zone, int slot) {
@@ -61,6 +68,33 @@ class ZoneMetadataStoreTest {
     }
 
     @Test
+    void openOrCreateCreatesTheMissingFileOfAVolumeWithNothingAllocated() throws IOException {
+        try (FileBlockStore data = FileBlockStore.open(volume(), VOLUME_BYTES, true);
+             ZoneMetadataStore s = ZoneMetadataStore.openOrCreate(file(), G, volume(), data)) {
+            assertThat(s.loadedZones()).extracting(Zone::state).containsOnly(EMPTY);
+        }
+        assertThat(file()).exists();
+    }
+
+    /** All-Empty metadata would have the volume deallocate every zone at open: the data would be gone. */
+    @Test
+    void aMissingFileNextToAVolumeWithDataIsReportedNotCreated() throws IOException {
+        try (FileBlockStore data = FileBlockStore.open(volume(), VOLUME_BYTES, true)) {
+            data.write(20 * 4096L, ByteBuffer.wrap(new byte[4096]).put(0, (byte) 7), true);
+            assertThatThrownBy(() -> ZoneMetadataStore.openOrCreate(file(), G, volume(), data))
+                    .isInstanceOfSatisfying(ZoneMetadataException.class, e -> {
+                        assertThat(e.file()).isEqualTo(file());
+                        assertThat(e.zone()).isEqualTo(-1);
+                        assertThat(e).hasMessageContaining(file().toString()).hasMessageContaining("missing")
+                                .hasMessageContaining("volume file " + volume() + " holds ")
+                                .hasMessageContaining("Restore the metadata file")
+                                .hasMessageContaining("delete " + volume());
+                    });
+        }
+        assertThat(file()).doesNotExist();
+    }
+
+    @Test
     void reopenRestoresStatesAndWritePointers() throws IOException {
         try (ZoneMetadataStore s = ZoneMetadataStore.create(file(), G)) {
             s.record(zone(0, IMPLICITLY_OPENED, 5), true);
@@ -70,7 +104,9 @@ class ZoneMetadataStoreTest {
             s.record(zone(3, EXPLICITLY_OPENED, 48), true);
             s.record(zone(0, CLOSED, 7), true); // a third generation: slot 0 again
         }
-        try (ZoneMetadataStore s = ZoneMetadataStore.openOrCreate(file(), G)) {
+        MemoryBlockStore data = new MemoryBlockStore(VOLUME_BYTES);
+        data.write(0, ByteBuffer.wrap(new byte[] {1}), false);
+        try (ZoneMetadataStore s = ZoneMetadataStore.openOrCreate(file(), G, volume(), data)) {
             assertThat(s.loadedZones()).containsExactly(zone(0, CLOSED, 7), zone(1, FULL, 28), zone(2, OFFLINE, 40),
                     zone(3, EMPTY, 48));
             assertThat(s.generation(0)).isEqualTo(2);
@@ -230,7 +266,9 @@ class ZoneMetadataStoreTest {
                 });
         flipByte(21);
         flipByte(0);
-        assertThatThrownBy(() -> ZoneMetadataStore.openOrCreate(file(), G)).hasMessageContaining("bad magic");
+        MemoryBlockStore empty = new MemoryBlockStore(VOLUME_BYTES);
+        assertThatThrownBy(() -> ZoneMetadataStore.openOrCreate(file(), G, volume(), empty))
+                .hasMessageContaining("bad magic");
         try (FileChannel ch = FileChannel.open(file(), StandardOpenOption.WRITE)) {
             ch.truncate(30);
         }

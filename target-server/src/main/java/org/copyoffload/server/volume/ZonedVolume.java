@@ -29,7 +29,9 @@ import org.copyoffload.server.config.ServerConfig;
  * Flush, zone management actions and controller shutdown call it.
  *
  * <p>At open, the blocks of every Empty or Closed zone from its write pointer to the zone end are deallocated
- * (they read as zeros): data of writes whose metadata was lost in a crash never reappears.
+ * (they read as zeros): data of writes whose metadata was lost in a crash never reappears. So a missing metadata
+ * file is created only for a volume that holds no data yet; otherwise the open fails before anything is
+ * deallocated.
  */
 public final class ZonedVolume implements Closeable {
     private final BlockStore store;
@@ -45,14 +47,21 @@ public final class ZonedVolume implements Closeable {
         this.crossZoneRead = crossZoneRead;
     }
 
-    /** Opens (or creates) the metadata next to the volume file and restores the zones. */
+    /**
+     * Opens the metadata next to the volume file (creating it if the volume holds no data) and restores the zones.
+     *
+     * @throws org.copyoffload.backends.zone.ZoneMetadataException if the metadata is corrupt, does not match the
+     *                                                             configuration, or is missing while the volume
+     *                                                             file holds data (naming both files)
+     */
     public static ZonedVolume open(ServerConfig.Volume config, BlockStore store) throws IOException {
         ServerConfig.Zoned z = config.zoned();
         long zoneBytes = z.zoneSizeBlocks() * config.blockSize();
         ZoneGeometry geometry = new ZoneGeometry(config.blockSize(), z.zoneSizeBlocks(), z.zoneCapacityBlocks(),
                 Math.toIntExact(config.size() / zoneBytes));
         ZoneLimits limits = new ZoneLimits(z.maxActive(), z.maxOpen());
-        ZoneMetadataStore metadata = ZoneMetadataStore.openOrCreate(config.zonesFile(), geometry);
+        ZoneMetadataStore metadata = ZoneMetadataStore.openOrCreate(config.zonesFile(), geometry, config.file(),
+                store);
         try {
             // NVMe Close Zone leaves an opened zone Closed even when nothing was written in it (ZNS 1.1, as QEMU
             // and NVMeVirt do); the shortcut to Empty is ZBC's CLOSE ZONE rule.

@@ -7,6 +7,7 @@ import static org.copyoffload.server.zns.ZnsFixture.*;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -19,7 +20,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Zone states and write pointers across restarts; corrupt metadata and bad zoned configuration stop start-up. */
+/**
+ * Zone states and write pointers across restarts; corrupt or missing metadata and bad zoned configuration stop
+ * start-up.
+ */
 @ExtendWith(LeakDetectionExtension.class)
 class ZnsRestartTest {
     @TempDir
@@ -103,6 +107,52 @@ class ZnsRestartTest {
         assertThatThrownBy(() -> ZnsFixture.start(dir)).hasMessageContaining(zones.toString())
                 .hasMessageContaining("magic");
         assertThat(zones).exists();
+    }
+
+    /** New metadata would say every zone is Empty, and start-up deallocates Empty zones: the data would be gone. */
+    @Test
+    void missingMetadataNextToAVolumeWithDataStopsStartUpAndErasesNothing() throws IOException {
+        byte[] a = data(5);
+        try (TestServer server = ZnsFixture.start(dir); NvmeTcpHost host = server.connect(1)) {
+            Nvme.write(host, NS, zslba(0), a, true);
+        }
+        Path volume = dir.resolve("zns.img");
+        Path zones = dir.resolve("zns.zones");
+        Path saved = dir.resolve("zns.zones.saved");
+        Files.move(zones, saved);
+        assertThatThrownBy(() -> ZnsFixture.start(dir)).hasMessageContaining(zones.toString())
+                .hasMessageContaining("missing").hasMessageContaining("volume file " + volume + " holds")
+                .hasMessageContaining("Restore the metadata file").hasMessageContaining("delete " + volume);
+        assertThat(zones).as("no all-Empty metadata created").doesNotExist();
+        assertThat(readFile(volume, zslba(0) * BLOCK, 5 * BLOCK)).isEqualTo(a);
+        // With its metadata restored the volume comes back as it was.
+        Files.move(saved, zones);
+        try (TestServer server = ZnsFixture.start(dir); NvmeTcpHost host = server.connect(1)) {
+            assertThat(zone(host, 0).writePointer()).isEqualTo(zslba(0) + 5);
+            assertThat(Nvme.read(host, 0, NS, zslba(0), 5)).isEqualTo(a);
+        }
+    }
+
+    /** As after a crash between creating the volume file and its metadata on the first start. */
+    @Test
+    void missingMetadataNextToAVolumeWithNothingAllocatedIsCreated() throws IOException {
+        ZnsFixture.start(dir).close();
+        Path zones = dir.resolve("zns.zones");
+        Files.delete(zones);
+        try (TestServer server = ZnsFixture.start(dir); NvmeTcpHost host = server.connect(1)) {
+            assertThat(zone(host, 0).state()).isEqualTo(0x1);
+        }
+        assertThat(zones).exists();
+    }
+
+    private static byte[] readFile(Path file, long offset, int length) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(length);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) >= 0) {
+                // until full or the end of the file
+            }
+        }
+        return b.array();
     }
 
     @Test
