@@ -95,12 +95,24 @@ public final class ZoneMetadataStore implements Closeable {
         return RECORDS_OFFSET + (long) ZONE_BYTES * geometry.zoneCount();
     }
 
+    /** Makes the entries of a directory durable (fsync); a seam so that tests can make it fail. */
+    @FunctionalInterface
+    interface DirectorySync {
+        void sync(Path directory) throws IOException;
+    }
+
     /**
-     * Creates a new metadata file with every zone Empty, durably (file and directory entry).
+     * Creates a new metadata file with every zone Empty, durably (file and directory entry). If either cannot be
+     * made durable the file is deleted and the create fails.
      *
      * @throws FileAlreadyExistsException if the file exists
      */
     public static ZoneMetadataStore create(Path file, ZoneGeometry geometry) throws IOException {
+        return create(file, geometry, ZoneMetadataStore::fsyncDirectory);
+    }
+
+    static ZoneMetadataStore create(Path file, ZoneGeometry geometry, DirectorySync directorySync)
+            throws IOException {
         FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {
@@ -121,11 +133,21 @@ public final class ZoneMetadataStore implements Closeable {
                 writeFully(ch, zones, RECORDS_OFFSET + (long) ZONE_BYTES * z);
             }
             ch.force(true);
-            fsyncDirectory(file);
+            Path directory = file.toAbsolutePath().getParent();
+            try {
+                directorySync.sync(directory);
+            } catch (IOException e) {
+                throw new IOException("zone metadata file " + file + ": fsync of its directory " + directory
+                        + " failed, so a crash could lose the new file: " + e.getMessage(), e);
+            }
             return new ZoneMetadataStore(file, geometry, ch, new long[geometry.zoneCount()], all);
         } catch (IOException | RuntimeException e) {
-            ch.close();
-            Files.deleteIfExists(file);
+            try {
+                ch.close();
+                Files.deleteIfExists(file);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
             throw e;
         }
     }
@@ -447,12 +469,14 @@ public final class ZoneMetadataStore implements Closeable {
         return total;
     }
 
-    private static void fsyncDirectory(Path file) {
-        Path dir = file.toAbsolutePath().getParent();
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+    /**
+     * fsync of a directory, so that a new entry in it survives a crash. Every failure fails the caller, EINVAL
+     * too: ext4, xfs, btrfs, tmpfs, NFS and FUSE implement it, and on a filesystem that does not (EINVAL, e.g. CIFS
+     * on some kernels) the new metadata file could vanish in a crash, which this class promises it will not.
+     */
+    private static void fsyncDirectory(Path directory) throws IOException {
+        try (FileChannel d = FileChannel.open(directory, StandardOpenOption.READ)) {
             d.force(true);
-        } catch (IOException e) {
-            // some filesystems refuse to fsync a directory; the file itself is durable
         }
     }
 }

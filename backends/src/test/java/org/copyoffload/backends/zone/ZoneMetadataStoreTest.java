@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
@@ -65,6 +66,19 @@ class ZoneMetadataStoreTest {
         assertThatThrownBy(() -> ZoneMetadataStore.create(file(), G)).isInstanceOf(FileAlreadyExistsException.class);
         assertThatThrownBy(() -> ZoneMetadataStore.open(dir.resolve("missing"), G))
                 .isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void aFailedDirectoryFsyncFailsCreateAndLeavesNoFile() {
+        List<Path> synced = new ArrayList<>();
+        IOException refused = new IOException("Input/output error");
+        assertThatThrownBy(() -> ZoneMetadataStore.create(file(), G, d -> {
+            synced.add(d);
+            throw refused;
+        })).isInstanceOf(IOException.class).hasCause(refused).hasMessageContaining(file().toString())
+                .hasMessageContaining("fsync of its directory " + dir).hasMessageContaining("Input/output error");
+        assertThat(synced).containsExactly(dir.toAbsolutePath());
+        assertThat(file()).doesNotExist();
     }
 
     @Test
