@@ -8,6 +8,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.metrics.CommandMetrics;
 import org.copyoffload.server.metrics.MetricsEndpoint;
@@ -45,7 +47,13 @@ public final class CopyoffloadServer implements AutoCloseable {
      * advertises the port actually bound.
      */
     public static CopyoffloadServer start(ServerConfig config) throws IOException, InterruptedException {
-        VolumeSet volumes = VolumeSet.open(config);
+        return start(config, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(ServerConfig)}, with every volume's store passed through {@code wrap} (fault injection). */
+    public static CopyoffloadServer start(ServerConfig config, UnaryOperator<BlockStore> wrap)
+            throws IOException, InterruptedException {
+        VolumeSet volumes = VolumeSet.open(config, wrap);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         NvmeTarget target = null;
         NvmeTcpServer tcp = null;
@@ -56,7 +64,12 @@ public final class CopyoffloadServer implements AutoCloseable {
             target.observer(new CommandMetrics(registry));
             List<AdvertisedListener> advertised = new ArrayList<>();
             List<InetSocketAddress> bound = new ArrayList<>();
-            tcp = new NvmeTcpServer(target, tcpMetrics, Math.max(2, Runtime.getRuntime().availableProcessors()));
+            tcp = new NvmeTcpServer(target, tcpMetrics, config.nvme().eventLoops());
+            io.micrometer.core.instrument.Gauge.builder("copyoffload.nvme.tcp.write.data.buffered", target.writeData(),
+                            org.copyoffload.server.memory.DataBudget::used)
+                    .baseUnit("bytes")
+                    .description("solicited write data held in the target (bounded by nvme.max-write-data)")
+                    .register(registry);
             int portId = 1;
             for (ServerConfig.Listener l : config.listeners()) {
                 InetSocketAddress addr = tcp.bind(l.address(), l.port());

@@ -95,8 +95,14 @@ public final class TestServer implements AutoCloseable {
     }
 
     public static TestServer start(Path dataDir, String yaml) {
+        return start(dataDir, yaml, java.util.function.UnaryOperator.identity());
+    }
+
+    /** A server whose volume stores pass through {@code wrap} first (fault injection). */
+    public static TestServer start(Path dataDir, String yaml,
+                                   java.util.function.UnaryOperator<org.copyoffload.backends.store.BlockStore> wrap) {
         try {
-            return new TestServer(CopyoffloadServer.start(ConfigLoader.parse(yaml, "test")), dataDir);
+            return new TestServer(CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"), wrap), dataDir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {

@@ -57,6 +57,15 @@ public interface BlockStore extends Closeable {
     Optional<FileChannel> fileChannel();
 
     /**
+     * Whether the whole range is in memory now, so that sending it from {@link #fileChannel()} (sendfile) cannot
+     * wait for the disk or meet a media error. A hint: the pages may be evicted right after. The default, false,
+     * is always safe: the caller then reads through {@link #read}, where an I/O error is reported.
+     */
+    default boolean isCached(long offset, long length) {
+        return false;
+    }
+
+    /**
      * Copies {@code length} bytes inside or between stores, correct when the ranges overlap (as if through a
      * temporary buffer). See {@link StoreCopier#copy}.
      */

@@ -124,6 +124,12 @@ public final class FileBlockStore implements BlockStore {
     }
 
     @Override
+    public boolean isCached(long offset, long length) {
+        Ranges.check(offset, length, size);
+        return !closed.get() && linux.cached(offset, length);
+    }
+
+    @Override
     public void write(long offset, ByteBuffer src, boolean durable) throws IOException {
         Ranges.check(offset, src.remaining(), size);
         ensureOpen();

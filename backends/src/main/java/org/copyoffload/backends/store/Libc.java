@@ -17,7 +17,7 @@ import java.util.Arrays;
 import java.util.Set;
 
 /**
- * The few Linux libc calls the JDK does not expose (fallocate, fstat, ftruncate), bound once through FFM.
+ * The few Linux libc calls the JDK does not expose (fallocate, fstat, ftruncate, cachestat), bound once through FFM.
  * Every call captures errno in the same downcall, because a later Java-side call could overwrite it.
  */
 final class Libc {
@@ -32,6 +32,10 @@ final class Libc {
     static final int EINVAL = 22;
     static final int ENOSYS = 38;
     static final int EOPNOTSUPP = 95;
+    static final int EPERM = 1;
+
+    /** cachestat(2), Linux 6.5; the same number on x86_64 and the generic table (aarch64, riscv64). */
+    static final long SYS_CACHESTAT = 451;
 
     /**
      * struct stat as glibc (and the kernel ABI) lays it out for 64-bit Linux. On x86_64 (st_dev, st_ino, st_nlink, st_mode,
@@ -61,6 +65,11 @@ final class Libc {
     private static final MethodHandle FTRUNCATE = bind("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), true);
     private static final MethodHandle FSTAT = bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), true);
+    private static final MethodHandle SYSCALL4 = bind("syscall",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), true,
+            Linker.Option.firstVariadicArg(1));
+    private static final MethodHandle GETPAGESIZE = bind("getpagesize", FunctionDescriptor.of(JAVA_INT), false);
+    static final int PAGE_SIZE = pageSize();
     private static final MethodHandle STRERROR = bind("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
 
     private Libc() {
@@ -164,6 +173,37 @@ final class Libc {
             throw e;
         } catch (Throwable t) {
             throw unexpected(t);
+        }
+    }
+
+    /**
+     * cachestat(2): how many pages of {@code [offset, offset + length)} are in the page cache (struct
+     * cachestat_range in, the first field of struct cachestat, nr_cache, out).
+     */
+    static long cachedPages(int fd, long offset, long length) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment range = arena.allocate(16, 8);
+            range.set(JAVA_LONG, 0, offset);
+            range.set(JAVA_LONG, 8, length);
+            MemorySegment stat = arena.allocate(5 * 8, 8);
+            long rc = (long) SYSCALL4.invokeExact(state, SYS_CACHESTAT, (long) fd, range, stat, 0L);
+            if (rc != 0) {
+                throw failure("cachestat(offset=" + offset + ", length=" + length + ")", errno(state));
+            }
+            return stat.get(JAVA_LONG, 0);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    private static int pageSize() {
+        try {
+            return (int) GETPAGESIZE.invokeExact();
+        } catch (Throwable t) {
+            return 4096;
         }
     }
 

@@ -19,6 +19,8 @@ final class LinuxFile implements Closeable {
     private final int fd;
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed; // guarded by lock
+    // Cleared when the kernel has no cachestat, so each later question costs nothing.
+    private static volatile boolean cachestatWorks = true;
 
     private LinuxFile(Path path, int fd) {
         this.path = path;
@@ -71,6 +73,32 @@ final class LinuxFile implements Closeable {
             return Libc.fstat(fd);
         } catch (ErrnoException e) {
             throw withPath(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /**
+     * Whether every page of the range is in the page cache. False when the kernel cannot tell (no cachestat before
+     * Linux 6.5, or it is not permitted): callers then treat the data as possibly on the disk, which is always safe.
+     */
+    boolean cached(long offset, long length) {
+        if (!cachestatWorks || length <= 0) {
+            return length <= 0;
+        }
+        long page = Libc.PAGE_SIZE;
+        long pages = (offset + length + page - 1) / page - offset / page;
+        lock.readLock().lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            return Libc.cachedPages(fd, offset, length) >= pages;
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.ENOSYS || e.errno() == Libc.EPERM) {
+                cachestatWorks = false;
+            }
+            return false;
         } finally {
             lock.readLock().unlock();
         }

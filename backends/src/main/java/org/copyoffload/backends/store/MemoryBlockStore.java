@@ -115,6 +115,12 @@ public final class MemoryBlockStore implements BlockStore {
     }
 
     @Override
+    public boolean isCached(long offset, long length) {
+        Ranges.check(offset, length, size);
+        return true; // it is all memory
+    }
+
+    @Override
     public Optional<FileChannel> fileChannel() {
         return Optional.empty();
     }

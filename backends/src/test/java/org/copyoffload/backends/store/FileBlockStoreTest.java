@@ -205,6 +205,19 @@ class FileBlockStoreTest extends BlockStoreContract {
         }
     }
 
+    /** Reads may leave by sendfile only when they cannot wait for the disk: the store must tell cached from not. */
+    @Test
+    void knowsWhetherARangeIsInThePageCache() throws IOException {
+        try (FileBlockStore store = FileBlockStore.open(dir.resolve("cache.img"), 16 << 20, true)) {
+            store.write(1 << 20, ByteBuffer.wrap(new byte[64 << 10]), false);
+            assertThat(store.isCached(1 << 20, 64 << 10)).as("just written").isTrue();
+            assertThat(store.isCached((1 << 20) + 4096, 512)).as("part of a written page").isTrue();
+            assertThat(store.isCached(8 << 20, 64 << 10)).as("a hole never read").isFalse();
+            assertThat(store.isCached((1 << 20) + (60 << 10), 8 << 10)).as("half written, half hole").isFalse();
+            assertThat(store.isCached(0, 0)).as("nothing").isTrue();
+        }
+    }
+
     @Test
     void fstatLayoutMatchesTheFile() throws IOException {
         Path file = dir.resolve("stat");

@@ -100,7 +100,7 @@ public final class ServeCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("--nvme-version", e.getMessage());
             }
-            n = new ServerConfig.Nvme(v, n.mdts(), n.maxQueueEntries(), n.maxIoQueues(), n.inCapsuleDataSize(), n.maxH2cData());
+            n = n.withVersion(v);
         }
         return new ServerConfig(data, listeners, m, n, volumes, c.subsystems());
     }

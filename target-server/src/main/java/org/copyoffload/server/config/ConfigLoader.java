@@ -63,6 +63,16 @@ public final class ConfigLoader {
         }
     }
 
+    /** Solicited write data one connection may hold: 32 one-MiB writes, or 256 of 128 KiB. */
+    static final long DEFAULT_WRITE_DATA_PER_CONNECTION = 32L << 20;
+    /** Solicited write data the whole target may hold, whatever the number of hosts and queues. */
+    static final long DEFAULT_WRITE_DATA = 512L << 20;
+
+    private static long bytes(ConfigNode node, String key, long fallback) {
+        ByteSize size = node.parsed(key, null, ByteSize::parse);
+        return size == null ? fallback : size.bytes();
+    }
+
     private static ServerConfig read(ConfigNode root) {
         Path dataDir = root.parsed("data-dir", Path.of("data"), Path::of);
 
@@ -73,9 +83,22 @@ public final class ConfigLoader {
                 nvmeNode.integer("max-queue-entries", 128, 2, 1024),
                 nvmeNode.integer("max-io-queues", 64, 1, 1024),
                 nvmeNode.integer("in-capsule-data-size", 8192, 0, 131072),
-                nvmeNode.integer("max-h2c-data", 131072, 4096, 16 << 20));
+                nvmeNode.integer("max-h2c-data", 131072, 4096, 16 << 20),
+                bytes(nvmeNode, "max-write-data-per-connection", DEFAULT_WRITE_DATA_PER_CONNECTION),
+                bytes(nvmeNode, "max-write-data", DEFAULT_WRITE_DATA),
+                nvmeNode.integer("event-loops", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256));
         if (nvme.inCapsuleDataSize() % 16 != 0) {
             throw new ConfigException("nvme.in-capsule-data-size", nvme.inCapsuleDataSize() + " is not a multiple of 16");
+        }
+        long maxTransfer = 4096L << nvme.mdts();
+        // Each bound must let the largest single write through, or that write would wait forever.
+        if (nvme.maxWriteDataPerConnection() < maxTransfer) {
+            throw new ConfigException("nvme.max-write-data-per-connection", nvme.maxWriteDataPerConnection()
+                    + " bytes is less than one maximal transfer (MDTS " + nvme.mdts() + ": " + maxTransfer + " bytes)");
+        }
+        if (nvme.maxWriteData() < nvme.maxWriteDataPerConnection()) {
+            throw new ConfigException("nvme.max-write-data", nvme.maxWriteData()
+                    + " bytes is less than max-write-data-per-connection (" + nvme.maxWriteDataPerConnection() + ")");
         }
         nvmeNode.rejectUnknownKeys();
 

@@ -68,34 +68,42 @@ final class CopyCommandHandler {
             }
             List<CopySegment> segments = plan(c, cmd, format, destination, list, total);
             long bytes = total * destination.blockSize();
+            if (!destination.isZoned()) {
+                return CompletableFuture.supplyAsync(() -> copy(cmd, format, destination, segments, bytes, durable, null),
+                        target.ioExecutor());
+            }
             // A zoned destination is written at its write pointer like a Write of all the blocks (ZNS 1.1, 3.4.1).
-            ZoneModel.WriteReservation zoned = destination.isZoned()
-                    ? NvmIoCommands.reserve(destination, () -> destination.zones().reserveWrite(cmd.sdlba(), total))
-                    : null;
-            return CompletableFuture.supplyAsync(() -> {
-                CommandResult result;
-                try {
-                    result = run(cmd, format, destination, segments, bytes, durable);
-                } catch (RuntimeException e) {
-                    // The zone reservation must still complete: later durable writes to the zone wait for it.
-                    log.error("Copy into namespace {} failed inside the target", destination.nsid(), e);
-                    result = CommandResult.error(StatusCode.INTERNAL_ERROR);
-                }
-                if (zoned != null) {
-                    try {
-                        destination.zones().complete(zoned, durable && result.status().isSuccess());
-                    } catch (java.io.IOException | RuntimeException e) {
-                        log.error("Copy into zoned namespace {}: zone metadata update failed: {}", destination.nsid(),
-                                e.toString());
-                        return result.status().isSuccess() ? CommandResult.error(StatusCode.WRITE_FAULT) : result;
-                    }
-                }
-                return result;
-            }, target.ioExecutor());
+            return NvmIoCommands.afterReservation(destination, destination.zones().reserveWrite(cmd.sdlba(), total),
+                    zoned -> CompletableFuture.supplyAsync(
+                            () -> copy(cmd, format, destination, segments, bytes, durable, zoned), target.ioExecutor()),
+                    refused -> target.observer().copied(format.code(), refused, cmd.numberOfRanges(), 0, null));
         } catch (NvmeCommandException e) {
             target.observer().copied(format == null ? -1 : format.code(), e.status(), cmd.numberOfRanges(), 0, null);
             return CompletableFuture.completedFuture(e.result());
         }
+    }
+
+    /** The copy, then (for a zoned destination) the completion of its reservation, which must run even on failure. */
+    private CommandResult copy(CopyCommand cmd, CopyDescriptorFormat format, NvmeNamespace destination,
+                               List<CopySegment> segments, long bytes, boolean durable, ZoneModel.WriteReservation zoned) {
+        CommandResult result;
+        try {
+            result = run(cmd, format, destination, segments, bytes, durable);
+        } catch (RuntimeException e) {
+            // The zone reservation must still complete: later durable writes to the zone wait for it.
+            log.error("Copy into namespace {} failed inside the target", destination.nsid(), e);
+            result = CommandResult.error(StatusCode.INTERNAL_ERROR);
+        }
+        if (zoned != null) {
+            try {
+                destination.zones().complete(zoned, durable && result.status().isSuccess());
+            } catch (java.io.IOException | RuntimeException e) {
+                log.error("Copy into zoned namespace {}: zone metadata update failed: {}", destination.nsid(),
+                        e.toString());
+                return result.status().isSuccess() ? CommandResult.error(StatusCode.WRITE_FAULT) : result;
+            }
+        }
+        return result;
     }
 
     private static List<CopySourceRange> decode(CopyCommand cmd, NvmeRequest r, CopyDescriptorFormat format, int ranges) {

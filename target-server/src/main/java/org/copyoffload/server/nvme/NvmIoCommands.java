@@ -135,8 +135,10 @@ public final class NvmIoCommands {
         LbaRange range = range(ns, r, true);
         checkZonedRead(ns, range);
         BlockStore store = ns.volume().store();
-        if (r.fileDataAllowed() && store.fileChannel().isPresent()) {
-            // Page-cache data goes out by sendfile when the transport sends it: no copy, no thread hop.
+        if (r.fileDataAllowed() && store.fileChannel().isPresent() && store.isCached(range.offset, range.bytes)) {
+            // Page-cache data goes out by sendfile when the transport sends it: no copy, no thread hop. Data that
+            // may still be on the disk is read below instead, off the event loop, where a media error becomes
+            // this command's status; sendfile would block the loop and could fail after a success was queued.
             c.health().read(range.bytes);
             return CompletableFuture.completedFuture(CommandResult.file(
                     new FileData(store.fileChannel().get(), range.offset, (int) range.bytes)));
@@ -165,8 +167,8 @@ public final class NvmIoCommands {
         boolean durable = durable(c, r);
         ByteBuf data = r.data();
         if (ns.isZoned()) {
-            ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveWrite(range.slba, range.blocks));
-            return zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false));
+            return afterReservation(ns, ns.zones().reserveWrite(range.slba, range.blocks),
+                    w -> zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false)));
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -223,9 +225,8 @@ public final class NvmIoCommands {
         boolean deallocate = (r.sqe().cdw12() & (1 << 25)) != 0;
         boolean durable = durable(c, r);
         if (ns.isZoned()) {
-            ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveWrite(range.slba, range.blocks));
-            return zonedWrite(c, ns, range, w, durable,
-                    store -> store.writeZeroes(range.offset, range.bytes, deallocate, false));
+            return afterReservation(ns, ns.zones().reserveWrite(range.slba, range.blocks), w -> zonedWrite(c, ns,
+                    range, w, durable, store -> store.writeZeroes(range.offset, range.bytes, deallocate, false)));
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -301,22 +302,10 @@ public final class NvmIoCommands {
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
-                if (ns == null) {
-                    for (NvmeNamespace each : c.subsystem().namespaces()) {
-                        if (each.isZoned()) {
-                            each.zones().sync();
-                        } else {
-                            each.volume().store().flush();
-                        }
-                    }
-                } else if (ns.isZoned()) {
-                    ns.zones().sync();
-                } else {
-                    ns.volume().store().flush();
-                }
+                target.flush(ns == null ? c.subsystem().namespaces() : List.of(ns));
                 return CommandResult.SUCCESS;
-            } catch (IOException e) {
-                log.error("flush of {} NSID {} failed: {}", c.subsystem().nqn(), Integer.toUnsignedString(nsid), e.toString());
+            } catch (NvmeTarget.FlushFailedException e) {
+                c.health().mediaError();
                 return CommandResult.error(StatusCode.WRITE_FAULT);
             }
         }, target.ioExecutor());
@@ -354,6 +343,35 @@ public final class NvmIoCommands {
         } catch (ZoneException e) {
             throw new NvmeCommandException(status(e.error()), "namespace " + ns.nsid() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * Runs {@code then} with the reservation once the zoned volume granted it (in submission order, off the event
+     * loop when the volume is busy); a refusal completes the command with its zone status.
+     */
+    static CompletableFuture<CommandResult> afterReservation(NvmeNamespace ns,
+            CompletableFuture<ZoneModel.WriteReservation> reservation,
+            java.util.function.Function<ZoneModel.WriteReservation, CompletableFuture<CommandResult>> then) {
+        return afterReservation(ns, reservation, then, refused -> { });
+    }
+
+    /** As above; {@code onRefusal} sees the status of a refused reservation. */
+    static CompletableFuture<CommandResult> afterReservation(NvmeNamespace ns,
+            CompletableFuture<ZoneModel.WriteReservation> reservation,
+            java.util.function.Function<ZoneModel.WriteReservation, CompletableFuture<CommandResult>> then,
+            java.util.function.Consumer<org.copyoffload.protocol.nvme.NvmeStatus> onRefusal) {
+        return reservation.thenCompose(then).exceptionally(e -> {
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                    ? e.getCause() : e;
+            if (cause instanceof ZoneException z) {
+                log.debug("namespace {}: {}", ns.nsid(), z.getMessage());
+                CommandResult refused = CommandResult.error(status(z.error()));
+                onRefusal.accept(refused.status());
+                return refused;
+            }
+            throw e instanceof java.util.concurrent.CompletionException ce ? ce
+                    : new java.util.concurrent.CompletionException(e);
+        });
     }
 
     private static void checkZonedRead(NvmeNamespace ns, LbaRange range) {
@@ -397,13 +415,14 @@ public final class NvmIoCommands {
     private CompletableFuture<CommandResult> zoneAppend(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange requested = range(ns, r, true);
         boolean durable = durable(c, r);
-        ZoneModel.WriteReservation w = reserve(ns, () -> ns.zones().reserveAppend(requested.slba, requested.blocks));
-        LbaRange range = new LbaRange(w.lba(), w.blocks(), w.lba() * ns.blockSize(), requested.bytes);
         ByteBuf data = r.data();
-        return zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false))
-                .thenApply(result -> result.status().isSuccess()
-                        ? new CommandResult(result.status(), (int) w.lba(), (int) (w.lba() >>> 32), null)
-                        : result);
+        return afterReservation(ns, ns.zones().reserveAppend(requested.slba, requested.blocks), w -> {
+            LbaRange range = new LbaRange(w.lba(), w.blocks(), w.lba() * ns.blockSize(), requested.bytes);
+            return zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false))
+                    .thenApply(result -> result.status().isSuccess()
+                            ? new CommandResult(result.status(), (int) w.lba(), (int) (w.lba() >>> 32), null)
+                            : result);
+        });
     }
 
     /**

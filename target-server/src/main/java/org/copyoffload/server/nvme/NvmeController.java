@@ -172,12 +172,39 @@ public final class NvmeController {
             abortAsyncEventRequests();
         }
         if (shutdown) {
-            // A shutdown makes the volatile write cache durable before reporting completion (3.6.1).
-            target.flushAll(subsystem);
+            // A shutdown makes the volatile write cache durable before reporting completion (3.6.1). The host
+            // polls CSTS.SHST meanwhile, so the fsyncs run off the network thread that delivered the Property Set.
+            target.ioExecutor().execute(this::completeShutdown);
+        }
+    }
+
+    /**
+     * Shutdown processing: SHST becomes "complete" only once every namespace is durable. A failed flush must not be
+     * reported as a clean shutdown: CSTS.CFS is set instead (SHST stays "occurring") and the Error Information log
+     * gets a Write Fault entry not tied to a command (CID FFFFh), counted as a media error in SMART / Health.
+     */
+    private void completeShutdown() {
+        try {
+            target.flush(subsystem.namespaces());
             synchronized (this) {
-                csts = (csts & ~0xC) | ControllerRegisters.CSTS_SHST_COMPLETE;
+                if (ControllerRegisters.ccShn(cc) != 0) {
+                    csts = (csts & ~0xC) | ControllerRegisters.CSTS_SHST_COMPLETE;
+                }
             }
             log.info("controller {} shut down by host {}", describe(), hostNqn);
+        } catch (NvmeTarget.FlushFailedException e) {
+            synchronized (this) {
+                csts |= ControllerRegisters.CSTS_CFS;
+            }
+            errorLog.record(0, 0xFFFF, StatusCode.WRITE_FAULT.status(), e.nsid(), 0);
+            health.mediaError();
+            log.error("controller {}: shutdown by host {} failed, data may not be durable: {}", describe(), hostNqn,
+                    e.getMessage());
+        } catch (RuntimeException e) {
+            synchronized (this) {
+                csts |= ControllerRegisters.CSTS_CFS;
+            }
+            log.error("controller {}: shutdown failed inside the target", describe(), e);
         }
     }
 

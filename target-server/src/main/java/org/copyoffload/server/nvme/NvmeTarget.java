@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.copyoffload.server.config.ConfigLoader;
 import org.copyoffload.server.config.NvmeVersion;
 import org.copyoffload.server.config.ServerConfig;
+import org.copyoffload.server.memory.DataBudget;
 import org.copyoffload.server.volume.VolumeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,6 +31,7 @@ public final class NvmeTarget implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NvmeTarget.class);
 
     private final TargetSettings settings;
+    private final DataBudget writeData;
     private final Map<String, NvmeSubsystem> subsystems = new LinkedHashMap<>();
     private final NvmeSubsystem discovery;
     private volatile List<AdvertisedListener> listeners = List.of();
@@ -45,8 +47,9 @@ public final class NvmeTarget implements AutoCloseable {
     private volatile CommandObserver observer = CommandObserver.NONE;
     private volatile CopyEngine copyEngine = new CopyEngine(scratchStores(Path.of(System.getProperty("java.io.tmpdir"))));
 
-    public NvmeTarget(TargetSettings settings, Collection<NvmeSubsystem> subsystems) {
+    public NvmeTarget(TargetSettings settings, Collection<NvmeSubsystem> subsystems, DataBudget writeData) {
         this.settings = settings;
+        this.writeData = writeData;
         for (NvmeSubsystem s : subsystems) {
             this.subsystems.put(s.nqn(), s);
         }
@@ -61,13 +64,13 @@ public final class NvmeTarget implements AutoCloseable {
     public static NvmeTarget fromConfig(ServerConfig config, VolumeSet volumes) {
         ServerConfig.Nvme n = config.nvme();
         TargetSettings settings = new TargetSettings(n.mdts(), n.maxQueueEntries(), n.maxIoQueues(),
-                n.inCapsuleDataSize(), n.maxH2cData());
+                n.inCapsuleDataSize(), n.maxH2cData(), n.maxWriteDataPerConnection());
         List<NvmeSubsystem> subsystems = config.subsystems().stream().map(s -> new NvmeSubsystem(s.nqn(), s.serial(),
                 s.model(), s.version() != null ? s.version() : n.version(), false, s.allowAnyHost(), s.allowedHosts(),
                 s.crossNamespaceCopyAtConnect(), s.namespaces().stream().map(ns -> new NvmeNamespace(s.nqn(), ns.nsid(),
                         volumes.get(ns.volume()), ns.copyLimits())).toList()))
                 .toList();
-        NvmeTarget target = new NvmeTarget(settings, subsystems);
+        NvmeTarget target = new NvmeTarget(settings, subsystems, new DataBudget(n.maxWriteData()));
         target.scratchDirectory(config.dataDir());
         return target;
     }
@@ -97,6 +100,11 @@ public final class NvmeTarget implements AutoCloseable {
 
     public TargetSettings settings() {
         return settings;
+    }
+
+    /** Solicited write data buffered in the whole target, across connections. */
+    public DataBudget writeData() {
+        return writeData;
     }
 
     public NvmeSubsystem subsystem(String nqn) {
@@ -157,9 +165,16 @@ public final class NvmeTarget implements AutoCloseable {
         this.observer = value;
     }
 
-    /** Makes every namespace of the subsystem durable (controller shutdown, Flush to all namespaces). */
-    void flushAll(NvmeSubsystem subsystem) {
-        for (NvmeNamespace ns : subsystem.namespaces()) {
+    /**
+     * Makes the namespaces durable (Flush of one or all namespaces, controller shutdown, target shutdown): a zoned
+     * namespace through its zone metadata, which syncs the data first. Every namespace is tried even after one
+     * fails, so one bad disk does not leave the others' data in the cache.
+     *
+     * @throws FlushFailedException naming every namespace whose flush failed
+     */
+    public void flush(Collection<NvmeNamespace> namespaces) throws FlushFailedException {
+        FlushFailedException failed = null;
+        for (NvmeNamespace ns : namespaces) {
             try {
                 if (ns.isZoned()) {
                     ns.zones().sync();
@@ -167,8 +182,30 @@ public final class NvmeTarget implements AutoCloseable {
                     ns.volume().store().flush();
                 }
             } catch (IOException e) {
-                log.error("flush of namespace {} of {} failed: {}", ns.nsid(), subsystem.nqn(), e.toString());
+                log.error("flush of namespace {} ({}) failed: {}", ns.nsid(), ns.volume().name(), e.toString());
+                if (failed == null) {
+                    failed = new FlushFailedException(ns.nsid(), e);
+                } else {
+                    failed.addSuppressed(e);
+                }
             }
+        }
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    /** A flush that did not reach stable storage; {@link #nsid()} is the first namespace that failed. */
+    public static final class FlushFailedException extends IOException {
+        private final int nsid;
+
+        FlushFailedException(int nsid, IOException cause) {
+            super("flush of namespace " + Integer.toUnsignedString(nsid) + " failed: " + cause.getMessage(), cause);
+            this.nsid = nsid;
+        }
+
+        public int nsid() {
+            return nsid;
         }
     }
 
@@ -178,7 +215,11 @@ public final class NvmeTarget implements AutoCloseable {
             for (NvmeController c : List.copyOf(s.controllers())) {
                 c.close("target shutting down");
             }
-            flushAll(s);
+            try {
+                flush(s.namespaces());
+            } catch (FlushFailedException e) {
+                log.error("stopping with data of {} that may not be on stable storage: {}", s.nqn(), e.getMessage());
+            }
         }
         for (NvmeController c : List.copyOf(discovery.controllers())) {
             c.close("target shutting down");

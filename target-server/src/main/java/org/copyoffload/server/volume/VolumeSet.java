@@ -5,6 +5,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.store.FileBlockStore;
 import org.copyoffload.server.config.ConfigException;
 import org.copyoffload.server.config.ServerConfig;
@@ -14,14 +16,22 @@ public final class VolumeSet implements AutoCloseable {
     private final Map<String, Volume> volumes = new LinkedHashMap<>();
 
     public static VolumeSet open(ServerConfig config) {
+        return open(config, UnaryOperator.identity());
+    }
+
+    /**
+     * As {@link #open(ServerConfig)}, each file store passed through {@code wrap} before use (fault injection in
+     * tests: a store that fails or stalls on purpose).
+     */
+    public static VolumeSet open(ServerConfig config, UnaryOperator<BlockStore> wrap) {
         VolumeSet set = new VolumeSet();
         try {
             Files.createDirectories(config.dataDir());
             for (ServerConfig.Volume v : config.volumes()) {
                 Files.createDirectories(v.file().getParent());
-                FileBlockStore store = null;
+                BlockStore store = null;
                 try {
-                    store = FileBlockStore.open(v.file(), v.size(), true);
+                    store = wrap.apply(FileBlockStore.open(v.file(), v.size(), true));
                     ZonedVolume zoned = v.zoned() == null ? null : ZonedVolume.open(v, store);
                     set.volumes.put(v.name(), new Volume(v.name(), store, v.blockSize(), zoned));
                 } catch (IOException | IllegalArgumentException e) {

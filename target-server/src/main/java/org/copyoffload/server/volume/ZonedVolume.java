@@ -2,8 +2,12 @@ package org.copyoffload.server.volume;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.zone.ReportFilter;
 import org.copyoffload.backends.zone.Zone;
@@ -28,6 +32,11 @@ import org.copyoffload.server.config.ServerConfig;
  * then flushes the metadata: so the metadata on disk never claims a write pointer above durable data. FUA writes,
  * Flush, zone management actions and controller shutdown call it.
  *
+ * <p>Workers hold that lock across fsyncs and a Reset's hole punching, so a network thread must never wait for
+ * it: reservations ({@link #reserveWrite}, {@link #reserveAppend}) return a future and are taken in the order of
+ * the calls, on the caller's thread when the lock is free and nothing is queued, else by a virtual thread that
+ * works through the queue.
+ *
  * <p>At open, the blocks of every Empty or Closed zone from its write pointer to the zone end are deallocated
  * (they read as zeros): data of writes whose metadata was lost in a crash never reappears. So a missing metadata
  * file is created only for a volume that holds no data yet; otherwise the open fails before anything is
@@ -38,7 +47,12 @@ public final class ZonedVolume implements Closeable {
     private final ZoneModel model;
     private final ZoneMetadataStore metadata;
     private final boolean crossZoneRead;
-    private final Object lock = new Object();
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when a write completes or a zone action settles zones: durable completions wait on it. */
+    private final Condition changed = lock.newCondition();
+    /** Reservations waiting for the lock, in call order; guarded by itself. */
+    private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    private boolean draining;
 
     private ZonedVolume(BlockStore store, ZoneModel model, ZoneMetadataStore metadata, boolean crossZoneRead) {
         this.store = store;
@@ -93,21 +107,79 @@ public final class ZonedVolume implements Closeable {
         return model.limits();
     }
 
-    /** Reserves a write (Write, Write Zeroes, Copy destination) at the write pointer; see {@link ZoneModel}. */
-    public ZoneModel.WriteReservation reserveWrite(long slba, long blocks) throws ZoneException {
-        synchronized (lock) {
+    /** A model operation that may refuse with a zone error. */
+    private interface ZoneCall<T> {
+        T call() throws ZoneException;
+    }
+
+    /**
+     * Reserves a write (Write, Write Zeroes, Copy destination) at the write pointer; see {@link ZoneModel}. The
+     * future fails with the {@link ZoneException} of a refusal. Never blocks the caller.
+     */
+    public CompletableFuture<ZoneModel.WriteReservation> reserveWrite(long slba, long blocks) {
+        return inOrder(() -> {
             ZoneModel.WriteReservation r = model.reserveWrite(slba, blocks);
             record(r.changes());
             return r;
-        }
+        });
     }
 
-    /** Reserves a Zone Append to the zone starting at {@code zslba}. */
-    public ZoneModel.WriteReservation reserveAppend(long zslba, long blocks) throws ZoneException {
-        synchronized (lock) {
+    /** Reserves a Zone Append to the zone starting at {@code zslba}, like {@link #reserveWrite}. */
+    public CompletableFuture<ZoneModel.WriteReservation> reserveAppend(long zslba, long blocks) {
+        return inOrder(() -> {
             ZoneModel.WriteReservation r = model.reserveAppend(zslba, blocks);
             record(r.changes());
             return r;
+        });
+    }
+
+    /**
+     * Runs {@code call} under the lock after every call queued before it: at once when the lock is free and the
+     * queue empty (the common case costs no thread hop), else from the queue on a virtual thread.
+     */
+    private <T> CompletableFuture<T> inOrder(ZoneCall<T> call) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        Runnable task = () -> {
+            try {
+                result.complete(call.call());
+            } catch (ZoneException | RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        };
+        synchronized (waiting) {
+            if (!draining && waiting.isEmpty() && lock.tryLock()) {
+                try {
+                    task.run();
+                } finally {
+                    lock.unlock();
+                }
+                return result;
+            }
+            waiting.add(task);
+            if (!draining) {
+                draining = true;
+                Thread.ofVirtual().name("zone-reservations").start(this::drain);
+            }
+        }
+        return result;
+    }
+
+    private void drain() {
+        while (true) {
+            Runnable task;
+            synchronized (waiting) {
+                task = waiting.poll();
+                if (task == null) {
+                    draining = false;
+                    return;
+                }
+            }
+            lock.lock();
+            try {
+                task.run();
+            } finally {
+                lock.unlock();
+            }
         }
     }
 
@@ -120,15 +192,18 @@ public final class ZonedVolume implements Closeable {
      * @throws IOException when the sync fails, or when earlier writes do not complete within a minute
      */
     public void complete(ZoneModel.WriteReservation r, boolean durable) throws IOException {
-        synchronized (lock) {
+        lock.lock();
+        try {
             var snapshot = model.completeWrite(r);
             if (snapshot.isPresent()) {
                 metadata.record(snapshot.get(), false);
             }
-            lock.notifyAll();
+            changed.signalAll();
             if (durable) {
                 awaitCommitted(r);
             }
+        } finally {
+            lock.unlock();
         }
         if (durable) {
             sync();
@@ -138,13 +213,13 @@ public final class ZonedVolume implements Closeable {
     private void awaitCommitted(ZoneModel.WriteReservation r) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
         while (!model.isCommitted(r)) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            long left = deadline - System.nanoTime();
             if (left <= 0) {
                 throw new IOException("writes before LBA " + r.lba() + " in zone " + r.zone()
                         + " did not complete within a minute");
             }
             try {
-                lock.wait(left);
+                changed.awaitNanos(left);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new java.io.InterruptedIOException("interrupted while waiting for earlier writes to zone " + r.zone());
@@ -160,7 +235,8 @@ public final class ZonedVolume implements Closeable {
      */
     public List<ZoneChange> manage(ZoneSendAction action, long slba, boolean selectAll) throws ZoneException, IOException {
         List<ZoneChange> changes;
-        synchronized (lock) {
+        lock.lock();
+        try {
             changes = switch (action) {
                 case CLOSE -> model.close(slba, selectAll);
                 case FINISH -> model.finish(slba, selectAll);
@@ -170,7 +246,7 @@ public final class ZonedVolume implements Closeable {
                 case SET_ZONE_DESCRIPTOR_EXTENSION -> throw new IllegalArgumentException("no zone descriptor extensions");
             };
             record(changes);
-            lock.notifyAll(); // a reset or finish settles durable completions waiting in that zone
+            changed.signalAll(); // a reset or finish settles durable completions waiting in that zone
             if (action == ZoneSendAction.RESET && !changes.isEmpty()) {
                 // The reset must be on disk before its blocks are punched: a crash in between must not leave a
                 // zone whose metadata still says Full or Closed over blocks that now read as zeros. (At open, the
@@ -184,6 +260,8 @@ public final class ZonedVolume implements Closeable {
                     }
                 }
             }
+        } finally {
+            lock.unlock();
         }
         if (!changes.isEmpty()) {
             sync();
@@ -193,8 +271,11 @@ public final class ZonedVolume implements Closeable {
 
     /** Makes zone {@code index} Read Only (a media fault; for tests and fault injection), durably. */
     public void setReadOnly(int index) throws IOException {
-        synchronized (lock) {
+        lock.lock();
+        try {
             record(model.setReadOnly(index));
+        } finally {
+            lock.unlock();
         }
         sync();
     }
@@ -229,9 +310,12 @@ public final class ZonedVolume implements Closeable {
 
     /** Makes the data store durable, then every recorded zone change. */
     public void sync() throws IOException {
-        synchronized (lock) {
+        lock.lock();
+        try {
             store.flush();
             metadata.flush();
+        } finally {
+            lock.unlock();
         }
     }
 

@@ -127,7 +127,7 @@ class ZnsDurabilityTest {
                 }
             };
             try (var zoned = ZonedVolume.open(v, store)) {
-                var w = zoned.reserveWrite(zslba(4), 5);
+                var w = zoned.reserveWrite(zslba(4), 5).join();
                 file.write(zslba(4) * BLOCK, ByteBuffer.wrap(TestServer.randomBytes(random, 5 * BLOCK)), false);
                 zoned.complete(w, true);
                 armed.set(true);
@@ -150,8 +150,8 @@ class ZnsDurabilityTest {
         ServerConfig.Volume v = ConfigLoader.parse(ZnsFixture.yaml(dir), "test").volumes().getFirst();
         try (FileBlockStore file = FileBlockStore.open(v.file(), v.size(), true);
              ZonedVolume zoned = ZonedVolume.open(v, file)) {
-            var first = zoned.reserveAppend(zslba(6), 2);
-            var second = zoned.reserveAppend(zslba(6), 3);
+            var first = zoned.reserveAppend(zslba(6), 2).join();
+            var second = zoned.reserveAppend(zslba(6), 3).join();
             file.write(second.lba() * BLOCK, ByteBuffer.wrap(TestServer.randomBytes(random, 3 * BLOCK)), false);
             CompletableFuture<Void> acknowledged = CompletableFuture.runAsync(() -> {
                 try {

@@ -7,6 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -54,6 +55,9 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
 
     private enum State { AWAIT_IC_REQ, READY, CLOSING }
 
+    private record HeldWrite(SubmissionQueueEntry sqe, int length) {
+    }
+
     /** Data the host sends after an R2T, assembled by offset into one buffer. */
     private static final class Transfer {
         final int ttag;
@@ -76,6 +80,13 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private final NvmeTcpMetrics metrics;
     private final Map<Integer, Long> inFlight = new HashMap<>();
     private final Map<Integer, Transfer> transfers = new HashMap<>();
+    /** Writes whose R2T waits for room in the write-data budgets, in arrival order. */
+    private final ArrayDeque<HeldWrite> heldBack = new ArrayDeque<>();
+    /** Bytes each solicited write took from the budgets (by CID), given back when the command completes. */
+    private final Map<Integer, Integer> solicitedBytes = new HashMap<>();
+    private long connectionWriteData;
+    /** Called by the target's budget when another connection releases data (one identity, so registered once). */
+    private final Runnable retryR2ts = () -> this.ctx.executor().execute(this::issueR2ts);
     private ChannelHandlerContext ctx;
     private State state = State.AWAIT_IC_REQ;
     private ScheduledFuture<?> setupTimeout;
@@ -115,8 +126,11 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         if (setupTimeout != null) {
             setupTimeout.cancel(false);
         }
+        target.writeData().cancelWait(retryR2ts);
+        heldBack.clear();
         for (Transfer t : transfers.values()) {
             t.buffer.release();
+            releaseWriteData(t.sqe.cid());
         }
         transfers.clear();
         metrics.connectionClosed(inFlight.size());
@@ -270,17 +284,57 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         }
     }
 
-    /** Asks the host for the command's data with one R2T covering all of it (MAXR2T 0 needs no more). */
+    /**
+     * Asks the host for the command's data with one R2T covering all of it (MAXR2T 0 needs no more), as soon as the
+     * buffer fits in this connection's and the target's write-data budgets; until then the R2T is held back, so a
+     * host cannot make the target buffer more than the budgets whatever its queue count and depth.
+     */
     private void solicit(SubmissionQueueEntry sqe, long length) {
         long limit = Math.max(target.settings().maxTransferBytes(), 65536);
         if (length > limit) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND,
                     "data length " + length + " exceeds MDTS (" + target.settings().maxTransferBytes() + " bytes)");
         }
-        int ttag = nextTtag();
-        Transfer t = new Transfer(ttag, sqe, ctx.alloc().directBuffer((int) length), (int) length);
-        transfers.put(ttag, t);
-        ctx.writeAndFlush(new NvmeTcpPdu.R2t(sqe.cid(), ttag, 0, (int) length));
+        heldBack.add(new HeldWrite(sqe, (int) length));
+        issueR2ts();
+    }
+
+    /** Sends the R2Ts of held-back writes, in order, while both budgets have room. */
+    private void issueR2ts() {
+        boolean sent = false;
+        while (state == State.READY && !heldBack.isEmpty()) {
+            HeldWrite w = heldBack.peek();
+            if (connectionWriteData > 0
+                    && connectionWriteData + w.length() > target.settings().maxWriteDataPerConnection()) {
+                break; // a completion of this connection calls us again
+            }
+            if (!target.writeData().acquireOrWait(w.length(), retryR2ts)) {
+                break; // another connection's release calls retryR2ts
+            }
+            heldBack.poll();
+            connectionWriteData += w.length();
+            solicitedBytes.put(w.sqe().cid(), w.length());
+            int ttag = nextTtag();
+            transfers.put(ttag, new Transfer(ttag, w.sqe(), ctx.alloc().directBuffer(w.length()), w.length()));
+            ctx.write(new NvmeTcpPdu.R2t(w.sqe().cid(), ttag, 0, w.length()));
+            sent = true;
+        }
+        if (sent) {
+            ctx.flush();
+        }
+    }
+
+    /** Gives back what the command with this CID took from the write-data budgets, then lets held writes go. */
+    private void releaseWriteData(int cid) {
+        Integer bytes = solicitedBytes.remove(cid);
+        if (bytes == null) {
+            return;
+        }
+        connectionWriteData -= bytes;
+        target.writeData().release(bytes);
+        if (!heldBack.isEmpty()) {
+            issueR2ts();
+        }
     }
 
     private int nextTtag() {
@@ -401,6 +455,10 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                     t.buffer.release();
                     complete(t.sqe, CommandResult.error(StatusCode.COMMAND_ABORTED_SQ_DELETION.status()), null);
                 }
+                for (HeldWrite w : java.util.List.copyOf(heldBack)) {
+                    heldBack.remove(w);
+                    complete(w.sqe(), CommandResult.error(StatusCode.COMMAND_ABORTED_SQ_DELETION.status()), null);
+                }
                 yield CommandResult.SUCCESS;
             }
             // Authentication is not offered (Connect answers AUTHREQ 0), so these are not commands here.
@@ -442,6 +500,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
 
     private void complete(SubmissionQueueEntry sqe, CommandResult result, ByteBuf requestData) {
         ReferenceCountUtil.release(requestData);
+        releaseWriteData(sqe.cid());
         Long started = inFlight.remove(sqe.cid());
         if (started != null) {
             metrics.completed();

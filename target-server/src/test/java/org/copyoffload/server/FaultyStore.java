@@ -1,0 +1,106 @@
+package org.copyoffload.server;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.copyoffload.backends.store.BlockStore;
+
+/**
+ * A store that passes everything to a real one, except what a test tells it to break: reads fail with an I/O
+ * error, flushes fail or take their time. It counts flushes in progress, so a test can tell whether something
+ * happened while a flush was still running.
+ */
+public final class FaultyStore implements BlockStore {
+    private final BlockStore delegate;
+    public volatile boolean failReads;
+    public volatile boolean failFlushes;
+    public volatile long flushDelayMillis;
+    private final AtomicInteger flushing = new AtomicInteger();
+
+    public FaultyStore(BlockStore delegate) {
+        this.delegate = delegate;
+    }
+
+    /** Back to a well-behaved store. */
+    public void heal() {
+        failReads = false;
+        failFlushes = false;
+        flushDelayMillis = 0;
+    }
+
+    public int flushesInProgress() {
+        return flushing.get();
+    }
+
+    @Override
+    public long size() {
+        return delegate.size();
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        if (failReads) {
+            throw new IOException("injected read error at offset " + offset);
+        }
+        delegate.read(offset, dst);
+    }
+
+    @Override
+    public boolean isCached(long offset, long length) {
+        return delegate.isCached(offset, length);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src, boolean durable) throws IOException {
+        delegate.write(offset, src, durable);
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length, boolean deallocate, boolean durable) throws IOException {
+        delegate.writeZeroes(offset, length, deallocate, durable);
+    }
+
+    @Override
+    public void deallocate(long offset, long length) throws IOException {
+        delegate.deallocate(offset, length);
+    }
+
+    @Override
+    public void flush() throws IOException {
+        flushing.incrementAndGet();
+        try {
+            long delay = flushDelayMillis;
+            if (delay > 0) {
+                try {
+                    Thread.sleep(delay);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("flush interrupted");
+                }
+            }
+            if (failFlushes) {
+                throw new IOException("injected flush failure");
+            }
+            delegate.flush();
+        } finally {
+            flushing.decrementAndGet();
+        }
+    }
+
+    @Override
+    public long allocatedBytes() throws IOException {
+        return delegate.allocatedBytes();
+    }
+
+    @Override
+    public Optional<FileChannel> fileChannel() {
+        return delegate.fileChannel();
+    }
+
+    @Override
+    public void close() throws IOException {
+        delegate.close();
+    }
+}
