@@ -442,9 +442,14 @@ class FabricsConnectTest {
         try (RawQueue q = RawQueue.admin(server, id, 32, 0, true)) {
             long cc = q.propertyGet(ControllerRegisters.CC, 4);
             q.propertySet(ControllerRegisters.CC, cc | (1 << 14));
-            long csts = q.propertyGet(ControllerRegisters.CSTS, 4);
-            assertThat((csts >>> 2) & 3).as("SHST").isEqualTo(2);
-            assertThat(csts & ControllerRegisters.CSTS_CFS).isZero();
+            // The flush runs off the network thread: SHST goes from 01b (occurring) to 10b (complete), as a host polls.
+            long[] csts = {0};
+            TestServer.eventually("CSTS.SHST complete", java.time.Duration.ofSeconds(10), () -> {
+                csts[0] = q.propertyGet(ControllerRegisters.CSTS, 4);
+                assertThat((csts[0] >>> 2) & 3).as("SHST").isIn(1L, 2L);
+                return ((csts[0] >>> 2) & 3) == 2;
+            });
+            assertThat(csts[0] & ControllerRegisters.CSTS_CFS).isZero();
         }
         assertUnharmed();
     }
