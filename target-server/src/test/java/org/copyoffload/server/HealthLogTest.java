@@ -18,8 +18,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The SMART / Health Information log (NVMe Base 2.1, 5.1.12.1.3) end to end. The counters are kept per
- * subsystem, so each test starts its own server: every count is then known exactly, rounding included.
+ * The SMART / Health Information log (NVMe Base 2.1, 5.1.12.1.3) end to end: the I/O counters and Critical
+ * Warning's temperature bit. The counters are kept per subsystem, so each test starts its own server: every
+ * count is then known exactly, rounding included.
  */
 @ExtendWith(LeakDetectionExtension.class)
 class HealthLogTest {
@@ -97,6 +98,50 @@ class HealthLogTest {
             // Verify reads its blocks but is no host read command: 250 blocks of 4 KiB are 2,000 units, 2,034 in all.
             Nvme.ok(h, Nvme.verify(NS_4K, lba, 250));
             expect(h, 3, 2, 4, 3);
+        }
+    }
+
+    /** Set Features Temperature Threshold (FID 04h): TMPSEL in CDW11 19:16, THSEL 21:20, TMPTH 15:0 in kelvins. */
+    static void threshold(NvmeTcpHost h, int tmpsel, int thsel, int kelvin) {
+        try (Completion c = Nvme.admin(h, Nvme.setFeatures(0x04, (thsel << 20) | (tmpsel << 16) | kelvin, false))) {
+            Nvme.assertSuccess(c);
+        }
+    }
+
+    static int criticalWarning(NvmeTcpHost h) {
+        return Health.of(h).criticalWarning();
+    }
+
+    @Test
+    void criticalWarningBit1FollowsTheTemperatureThresholdsTheHostSets() {
+        int over = 0;
+        int under = 1;
+        int composite = 0;
+        int allSensors = 0xF;
+        try (TestServer server = TestServer.start(dir); NvmeTcpHost h = server.connect(0)) {
+            // Defaults: over-temperature 343 K, under-temperature 0 K; the composite temperature is 293 K.
+            assertThat(criticalWarning(h)).isZero();
+            // At or above the over-temperature threshold.
+            threshold(h, composite, over, 280);
+            assertThat(criticalWarning(h)).isEqualTo(0x2);
+            threshold(h, composite, over, 293);
+            assertThat(criticalWarning(h)).as("at the threshold").isEqualTo(0x2);
+            threshold(h, composite, over, 294);
+            assertThat(criticalWarning(h)).isZero();
+            // At or below the under-temperature threshold.
+            threshold(h, composite, under, 300);
+            assertThat(criticalWarning(h)).isEqualTo(0x2);
+            threshold(h, composite, under, 293);
+            assertThat(criticalWarning(h)).as("at the threshold").isEqualTo(0x2);
+            threshold(h, composite, under, 292);
+            assertThat(criticalWarning(h)).isZero();
+            // Sensor 1 is not implemented: its threshold is never crossed. TMPSEL Fh sets the composite's too.
+            threshold(h, 1, over, 250);
+            assertThat(criticalWarning(h)).isZero();
+            threshold(h, allSensors, over, 250);
+            assertThat(criticalWarning(h)).isEqualTo(0x2);
+            threshold(h, allSensors, over, 343);
+            assertThat(criticalWarning(h)).isZero();
         }
     }
 

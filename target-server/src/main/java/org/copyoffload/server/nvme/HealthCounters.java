@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class HealthCounters {
     /** 293 K, 20 °C: a plausible composite temperature (reported in kelvins). */
-    private static final int TEMPERATURE_KELVIN = 293;
+    static final int TEMPERATURE_KELVIN = 293;
+    /** Critical Warning bit 1: a temperature crossed an over- or under-temperature threshold. */
+    static final int CRITICAL_WARNING_TEMPERATURE = 1 << 1;
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder readCommands = new LongAdder();
@@ -45,9 +47,10 @@ final class HealthCounters {
         mediaErrors.increment();
     }
 
-    ByteBuf encode(long errorLogEntries) {
+    ByteBuf encode(long errorLogEntries, int criticalWarning) {
         ByteBuf b = Unpooled.buffer(512);
         b.writeZero(512);
+        b.setByte(0, criticalWarning);
         b.setShortLE(1, TEMPERATURE_KELVIN);
         b.setByte(3, 100);
         b.setByte(4, 10);
