@@ -453,6 +453,11 @@ class AdminCommandsTest {
             assertThat(get(h, FID_TEMPERATURE_THRESHOLD, 1, 0)).isEqualTo(343);
             expectSet(h, FID_TEMPERATURE_THRESHOLD, (9 << 16) | 300, StatusCode.INVALID_FIELD_IN_COMMAND);
             expectSet(h, FID_TEMPERATURE_THRESHOLD, (2 << 20) | 300, StatusCode.INVALID_FIELD_IN_COMMAND);
+            // TMPSEL Fh sets every sensor's threshold of that kind.
+            set(h, FID_TEMPERATURE_THRESHOLD, (0xF << 16) | 330);
+            assertThat(get(h, FID_TEMPERATURE_THRESHOLD, 0, 0)).isEqualTo(330);
+            assertThat(get(h, FID_TEMPERATURE_THRESHOLD, 0, 5 << 16)).isEqualTo((5 << 16) | 330);
+            assertThat(get(h, FID_TEMPERATURE_THRESHOLD, 0, 1 << 20)).as("under-temperature").isEqualTo((1 << 20) | 250);
         }
     }
 

@@ -121,7 +121,8 @@ final class FakeController implements AutoCloseable {
     final AtomicLong wireIn = new AtomicLong();
     final AtomicLong wireOut = new AtomicLong();
     final AtomicInteger open = new AtomicInteger();
-    final AtomicInteger keepAlives = new AtomicInteger();
+    /** When each Keep Alive arrived ({@link System#nanoTime()}). */
+    final List<Long> keepAlives = new CopyOnWriteArrayList<>();
 
     final byte[] media = new byte[BLOCKS * LBA_SIZE];
     private final Map<Integer, Integer> features = new ConcurrentHashMap<>();
@@ -397,7 +398,7 @@ final class FakeController implements AutoCloseable {
                 }
                 case GET_FEATURES -> respond(ctx, cid, NvmeStatus.SUCCESS, features.getOrDefault(sqe.cdw10() & 0xFF, 0), 0);
                 case KEEP_ALIVE -> {
-                    keepAlives.incrementAndGet();
+                    keepAlives.add(System.nanoTime());
                     ok(ctx, cid);
                 }
                 case GET_LOG_PAGE -> getLogPage(ctx, sqe);

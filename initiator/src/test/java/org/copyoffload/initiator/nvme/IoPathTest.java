@@ -244,7 +244,7 @@ class IoPathTest {
         h.setFeatures(0x0B, 0x1234);
         assertThat(h.getFeatures(0x0B, NvmeCommands.SEL_CURRENT, 0)).isEqualTo(0x1234);
         h.keepAlive();
-        assertThat(controller.keepAlives.get()).isEqualTo(1);
+        assertThat(controller.keepAlives).hasSize(1);
         assertThat(h.propertyGet(org.copyoffload.protocol.nvme.fabrics.ControllerRegisters.VS, 4)).isEqualTo(0x20100);
         assertThatThrownBy(() -> h.getLogPage(0, 0x02, 0, 0, 512)).isInstanceOf(NvmeStatusException.class);
     }

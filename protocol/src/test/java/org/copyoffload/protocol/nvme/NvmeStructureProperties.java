@@ -6,14 +6,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.util.Random;
 import java.util.stream.LongStream;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Seeded properties: random SQEs and CQEs encode to the spec layout (built with {@link Le}) and decode back. */
-@ExtendWith(LeakDetectionExtension.class)
 class NvmeStructureProperties {
 
     static LongStream seeds() {

@@ -116,7 +116,7 @@ final class Features {
                     }
                     powerManagement = value & 0xFF;
                 }
-                case TEMPERATURE_THRESHOLD -> temperatureThresholds.put(thresholdKey(value), value & 0xFFFF);
+                case TEMPERATURE_THRESHOLD -> setTemperatureThreshold(value);
                 case ERROR_RECOVERY -> {
                     if ((value & 0x1_0000) != 0) {
                         throw invalid("DULBE: deallocated logical block errors are not supported");
@@ -176,6 +176,30 @@ final class Features {
                     + Integer.toHexString(enablable) + ")");
         }
         hostBehavior = bytes;
+    }
+
+    /** TMPSEL Fh sets the threshold of every sensor (the composite and 1-8), and is kept for its own Get. */
+    private void setTemperatureThreshold(int value) {
+        int key = thresholdKey(value);
+        int kelvin = value & 0xFFFF;
+        if ((key >>> 4) == 0xF) {
+            for (int sensor = 0; sensor <= 8; sensor++) {
+                temperatureThresholds.put((sensor << 4) | (key & 0x3), kelvin);
+            }
+        }
+        temperatureThresholds.put(key, kelvin);
+    }
+
+    /**
+     * Whether the composite temperature is at or above this controller's over-temperature threshold, or at or
+     * below its under-temperature threshold: SMART / Health Critical Warning bit 1 (NVMe Base 2.1, 5.1.12.1.3).
+     * Sensors 1-8 are not implemented (they read 0h), so their thresholds cannot be crossed.
+     */
+    synchronized boolean temperatureThresholdCrossed(int compositeKelvin) {
+        // Keys as thresholdKey makes them: TMPSEL 0h (composite) with THSEL 00b (over) or 01b (under).
+        int over = temperatureThresholds.getOrDefault(0x00, DEFAULT_OVER_TEMPERATURE);
+        int under = temperatureThresholds.getOrDefault(0x01, 0);
+        return compositeKelvin >= over || compositeKelvin <= under;
     }
 
     private static int thresholdKey(int value) {

@@ -54,7 +54,11 @@ final class LogPages {
                     if (r.nsid() != 0 && r.nsid() != 0xFFFFFFFF) {
                         throw invalid("SMART / Health is kept per subsystem, not for NSID " + Integer.toUnsignedString(r.nsid()));
                     }
-                    yield c.health().encode(c.errorLog().count());
+                    // The counters are the subsystem's; the thresholds are those this controller's host set.
+                    // Crossing one sends no SMART / Health asynchronous event: this target generates none.
+                    int warning = c.features().temperatureThresholdCrossed(HealthCounters.TEMPERATURE_KELVIN)
+                            ? HealthCounters.CRITICAL_WARNING_TEMPERATURE : 0;
+                    yield c.health().encode(c.errorLog().count(), warning);
                 }
                 case LogPageId.FIRMWARE_SLOT -> firmwareSlots();
                 case LogPageId.CHANGED_NAMESPACE_LIST -> zeroed(CHANGED_NAMESPACE_LIST_SIZE);

@@ -86,10 +86,10 @@ public final class NvmIoCommands {
             return switch (op) {
                 case READ -> read(c, ns, r);
                 case WRITE -> write(c, ns, r);
-                case COMPARE -> compare(ns, r);
+                case COMPARE -> compare(c, ns, r);
                 case WRITE_ZEROES -> writeZeroes(c, ns, r);
                 case DATASET_MANAGEMENT -> datasetManagement(ns, r);
-                case VERIFY -> verify(ns, r);
+                case VERIFY -> verify(c, ns, r);
                 case COPY -> copy.execute(c, ns, r, durable(c, r));
                 default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE,
                         op + " is not supported on this namespace");
@@ -168,7 +168,7 @@ public final class NvmIoCommands {
         ByteBuf data = r.data();
         if (ns.isZoned()) {
             return afterReservation(ns, ns.zones().reserveWrite(range.slba, range.blocks),
-                    w -> zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false)));
+                    w -> zonedWrite(c, ns, range, w, durable, true, store -> writeAll(store, range.offset, data, false)));
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -198,7 +198,7 @@ public final class NvmIoCommands {
         }
     }
 
-    private CompletableFuture<CommandResult> compare(NvmeNamespace ns, NvmeRequest r) {
+    private CompletableFuture<CommandResult> compare(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, true);
         checkZonedRead(ns, range);
         ByteBuf expected = r.data();
@@ -207,6 +207,7 @@ public final class NvmIoCommands {
             try {
                 ns.volume().store().read(range.offset, actual.nioBuffer(0, (int) range.bytes));
                 actual.writerIndex((int) range.bytes);
+                c.health().read(range.bytes);
                 return actual.equals(expected.slice(expected.readerIndex(), (int) range.bytes))
                         ? CommandResult.SUCCESS
                         : CommandResult.error(StatusCode.COMPARE_FAILURE.dnr());
@@ -226,7 +227,7 @@ public final class NvmIoCommands {
         boolean durable = durable(c, r);
         if (ns.isZoned()) {
             return afterReservation(ns, ns.zones().reserveWrite(range.slba, range.blocks), w -> zonedWrite(c, ns,
-                    range, w, durable, store -> store.writeZeroes(range.offset, range.bytes, deallocate, false)));
+                    range, w, durable, false, store -> store.writeZeroes(range.offset, range.bytes, deallocate, false)));
         }
         return CompletableFuture.supplyAsync(() -> {
             try {
@@ -272,7 +273,7 @@ public final class NvmIoCommands {
     }
 
     /** Verify (3.2.9): reads the range back without moving data; without PI that checks readability. */
-    private CompletableFuture<CommandResult> verify(NvmeNamespace ns, NvmeRequest r) {
+    private CompletableFuture<CommandResult> verify(NvmeController c, NvmeNamespace ns, NvmeRequest r) {
         LbaRange range = range(ns, r, false);
         checkZonedRead(ns, range);
         return CompletableFuture.supplyAsync(() -> {
@@ -284,6 +285,7 @@ public final class NvmIoCommands {
                     ns.volume().store().read(range.offset + done, chunk);
                     done += n;
                 }
+                c.health().verified(range.bytes);
                 return CommandResult.SUCCESS;
             } catch (IOException e) {
                 log.error("verify of namespace {} failed: {}", ns.nsid(), e.toString());
@@ -383,9 +385,13 @@ public final class NvmIoCommands {
         }
     }
 
-    /** The data write of a reservation, then its completion in the zone model (durable with FUA). */
+    /**
+     * The data write of a reservation, then its completion in the zone model (durable with FUA);
+     * {@code hostWrite} is false for Write Zeroes, which SMART / Health does not count.
+     */
     private CompletableFuture<CommandResult> zonedWrite(NvmeController c, NvmeNamespace ns, LbaRange range,
-                                                        ZoneModel.WriteReservation w, boolean durable, DataWrite write) {
+                                                        ZoneModel.WriteReservation w, boolean durable,
+                                                        boolean hostWrite, DataWrite write) {
         return CompletableFuture.supplyAsync(() -> {
             IOException failure = null;
             try {
@@ -403,7 +409,9 @@ public final class NvmIoCommands {
             if (failure != null) {
                 return mediaError(c, StatusCode.WRITE_FAULT, "zoned write", ns, range, failure);
             }
-            c.health().written(range.bytes);
+            if (hostWrite) {
+                c.health().written(range.bytes);
+            }
             return CommandResult.SUCCESS;
         }, target.ioExecutor());
     }
@@ -418,7 +426,7 @@ public final class NvmIoCommands {
         ByteBuf data = r.data();
         return afterReservation(ns, ns.zones().reserveAppend(requested.slba, requested.blocks), w -> {
             LbaRange range = new LbaRange(w.lba(), w.blocks(), w.lba() * ns.blockSize(), requested.bytes);
-            return zonedWrite(c, ns, range, w, durable, store -> writeAll(store, range.offset, data, false))
+            return zonedWrite(c, ns, range, w, durable, true, store -> writeAll(store, range.offset, data, false))
                     .thenApply(result -> result.status().isSuccess()
                             ? new CommandResult(result.status(), (int) w.lba(), (int) (w.lba() >>> 32), null)
                             : result);

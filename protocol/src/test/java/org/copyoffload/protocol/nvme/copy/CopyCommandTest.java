@@ -8,10 +8,8 @@ import io.netty.buffer.ByteBufUtil;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.nvme.SglDescriptor;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -21,7 +19,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * FUA 30, LR 31; CDW13 CEV 15:0, DSPEC 31:16; CDW14 LBTL; CDW15 LBAT 15:0, LBATM 31:16; CDW3 LBTU; SDLBA in
  * CDW11:CDW10), not taken from the code under test.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class CopyCommandTest {
     static final SglDescriptor SGL = SglDescriptor.transport(0x1400);
 

@@ -11,13 +11,10 @@ import java.util.stream.LongStream;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.nvme.SglDescriptor;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Seeded properties: random Copy commands and Source Range lists match the hand layout and round-trip exactly. */
-@ExtendWith(LeakDetectionExtension.class)
 class CopyProperties {
 
     static LongStream seeds() {

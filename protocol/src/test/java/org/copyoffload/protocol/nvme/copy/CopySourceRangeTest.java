@@ -12,10 +12,8 @@ import java.util.Collections;
 import java.util.List;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.nvme.StatusCode;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,7 +23,6 @@ import org.junit.jupiter.params.provider.EnumSource;
  * NLB 17:16, CETYPE 18 bits 3:0, CEV 21:20, SOPT 23:22 (2h/3h); ELBT 27:24, ELBAT 29:28, ELBATM 31:30 (0h/2h);
  * ELBT 35:26 (80 bits), ELBAT 37:36, ELBATM 39:38 (1h/3h).
  */
-@ExtendWith(LeakDetectionExtension.class)
 class CopySourceRangeTest {
 
     @Test

@@ -9,15 +9,12 @@ import java.util.Arrays;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.nvme.ProtocolFieldException;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The Connect command (NVMe-oF 1.1, Figure 20) and its 1024-byte data (Figure 21). */
-@ExtendWith(LeakDetectionExtension.class)
 class ConnectTest {
     static final byte[] HOST_ID = {(byte) 0x8f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, (byte) 0x87, (byte) 0x96,
             (byte) 0xa5, (byte) 0xb4, (byte) 0xc3, (byte) 0xd2, (byte) 0xe1, (byte) 0xf0};

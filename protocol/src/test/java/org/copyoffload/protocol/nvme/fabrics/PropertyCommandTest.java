@@ -6,15 +6,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Property Get/Set (NVMe-oF 1.1, 3.4/3.5): ATTRIB in CDW10, OFST in CDW11, VALUE in CDW12-13. */
-@ExtendWith(LeakDetectionExtension.class)
 class PropertyCommandTest {
 
     static SubmissionQueueEntry sqe(int fctype, int attrib, int ofst, long value) {

@@ -7,15 +7,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import java.util.Arrays;
 import org.copyoffload.protocol.nvme.NvmeSamples;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Identify Controller (NVMe Base 2.1, Figure 313) against all 4096 bytes placed by hand. */
-@ExtendWith(LeakDetectionExtension.class)
 class IdentifyControllerTest {
     static final String SUBNQN = "nqn.2025-01.org.copyoffload:subsystem";
 

@@ -8,10 +8,8 @@ import io.netty.buffer.ByteBufUtil;
 import java.util.ArrayList;
 import java.util.List;
 import org.copyoffload.protocol.nvme.NvmeSamples;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,7 +17,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Identify Namespace for the NVM command set (NVM Command Set 1.1, Figure 114), LBA formats (Figure 116) and
  * Namespace Identification Descriptors (NVMe Base 2.1, Figures 315/316), against hand-placed bytes.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class IdentifyNamespaceTest {
     static final byte[] NGUID = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     static final byte[] EUI64 = {(byte) 0xA1, (byte) 0xA2, (byte) 0xA3, (byte) 0xA4, (byte) 0xA5, (byte) 0xA6,

@@ -8,13 +8,10 @@ import io.netty.buffer.ByteBufUtil;
 import java.util.Arrays;
 import java.util.List;
 import org.copyoffload.protocol.nvme.NvmeSamples;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The Discovery log page (NVMe-oF 1.1, Figures 31/32) and the Commands Supported and Effects log (Figure 211). */
-@ExtendWith(LeakDetectionExtension.class)
 class DiscoveryLogPageTest {
     static final DiscoveryLogEntry NVM = new DiscoveryLogEntry(3, 1, 2, 0x06, 0x0102, 0xFFFF, 32, 0x0003, "4420",
             "nqn.2025-01.org.copyoffload:disk", "192.168.10.20", 0);

@@ -7,10 +7,8 @@ import io.netty.buffer.ByteBufUtil;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.nvme.SglDescriptor;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -18,7 +16,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * Get Log Page (NVMe Base 2.1, Figures 197-200): CDW10 LID 7:0, LSP 14:8, RAE 15, NUMDL 31:16; CDW11 NUMDU
  * 15:0, LSI 31:16; CDW12/13 LPOL/LPOU; CDW14 UUID index 6:0, OT 23, CSI 31:24.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class GetLogPageCommandTest {
 
     static SubmissionQueueEntry sqe(int lid, int lsp, boolean rae, int numdl, int numdu, int lsi, long offset,

@@ -11,10 +11,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.copyoffload.protocol.testing.Chunks;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -22,7 +20,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The header-only C2HData encoding (data sent separately, e.g. by sendfile): header plus data must be the very
  * bytes of the whole PDU.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class C2hDataHeaderTest {
 
     static LongStream seeds() {

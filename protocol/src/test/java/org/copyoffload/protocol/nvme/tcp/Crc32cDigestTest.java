@@ -11,14 +11,11 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.copyoffload.protocol.testing.Crc32cReference;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** CRC32C against the published check values, over plain, offset and multi-component buffers. */
-@ExtendWith(LeakDetectionExtension.class)
 class Crc32cDigestTest {
 
     @Test

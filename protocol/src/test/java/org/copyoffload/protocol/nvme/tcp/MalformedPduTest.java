@@ -15,10 +15,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.testing.DecoderHarness;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -30,7 +28,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * offending header, after which the decoder discards everything. A bad data digest is not fatal, and a
  * truncated PDU waits for the rest.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class MalformedPduTest {
     static final int MAX_RECEIVE = 8192;
     static final int MAX_IN_CAPSULE = 4096;

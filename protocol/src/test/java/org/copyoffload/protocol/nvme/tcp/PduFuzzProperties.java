@@ -8,9 +8,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.copyoffload.protocol.testing.Chunks;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -20,7 +18,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * at most one {@link NvmeTcpPdu.Malformed} and nothing after it, and reaches the same verdict whether the bytes
  * arrive whole or in random pieces.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class PduFuzzProperties {
     static final int MAX_DATA = 8192;
 

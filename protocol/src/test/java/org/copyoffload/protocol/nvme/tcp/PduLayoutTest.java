@@ -16,10 +16,8 @@ import java.util.List;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.testing.Chunks;
 import org.copyoffload.protocol.testing.Crc32cReference;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,7 +27,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * type-specific fields, header digest, PDO padding for the peer's alignment, data and data digest. Each
  * expected image is also decoded back, by the side that receives that type, to an equal PDU.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class PduLayoutTest {
 
     @ParameterizedTest(name = "{0}: type {1}, HLEN {2}, host-to-controller {3}")

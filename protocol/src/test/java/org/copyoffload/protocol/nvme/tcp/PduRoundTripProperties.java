@@ -9,9 +9,7 @@ import java.util.Random;
 import java.util.stream.LongStream;
 import org.copyoffload.protocol.testing.Chunks;
 import org.copyoffload.protocol.testing.Crc32cReference;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -19,7 +17,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Seeded properties: random PDUs for a random direction, digests and peer alignment are encoded, checked
  * against the wire rules independently of the decoder, then decoded from random chunks to equal PDUs.
  */
-@ExtendWith(LeakDetectionExtension.class)
 class PduRoundTripProperties {
     static final int MAX_DATA = 1 << 17;
 

@@ -11,15 +11,12 @@ import java.util.Random;
 import java.util.stream.LongStream;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.testing.Chunks;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.copyoffload.protocol.testing.Le;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A stream of several PDUs decodes to the same PDUs however TCP cuts it: at every offset, and in random pieces. */
-@ExtendWith(LeakDetectionExtension.class)
 class PduStreamTest {
 
     static List<NvmeTcpPdu> hostToController() {

@@ -10,14 +10,11 @@ import java.util.List;
 import java.util.Random;
 import org.copyoffload.protocol.nvme.ProtocolFieldException;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.copyoffload.protocol.testing.LeakDetectionExtension;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Zone Management Send/Receive dwords, the Zone Descriptor and the Report Zones header, byte by byte (ZNS 1.1). */
-@ExtendWith(LeakDetectionExtension.class)
 class ZnsWireFormatsTest {
 
     private static ByteBuf sqeBytes(SubmissionQueueEntry sqe) {
