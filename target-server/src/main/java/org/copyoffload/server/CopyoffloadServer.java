@@ -10,7 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import org.copyoffload.backends.store.BlockStore;
+import io.micrometer.core.instrument.Gauge;
 import org.copyoffload.server.config.ServerConfig;
+import org.copyoffload.server.iscsi.IscsiMetrics;
+import org.copyoffload.server.iscsi.IscsiServer;
+import org.copyoffload.server.iscsi.IscsiTargetService;
 import org.copyoffload.server.metrics.CommandMetrics;
 import org.copyoffload.server.metrics.MetricsEndpoint;
 import org.copyoffload.server.nvme.AdvertisedListener;
@@ -31,15 +35,22 @@ public final class CopyoffloadServer implements AutoCloseable {
     private final MetricsEndpoint metricsEndpoint;
     private final PrometheusMeterRegistry registry;
     private final List<InetSocketAddress> nvmeAddresses;
+    private final IscsiTargetService iscsi;
+    private final IscsiServer iscsiServer;
+    private final List<InetSocketAddress> iscsiAddresses;
 
     private CopyoffloadServer(VolumeSet volumes, NvmeTarget target, NvmeTcpServer tcp, MetricsEndpoint metricsEndpoint,
-                              PrometheusMeterRegistry registry, List<InetSocketAddress> nvmeAddresses) {
+                              PrometheusMeterRegistry registry, List<InetSocketAddress> nvmeAddresses,
+                              IscsiTargetService iscsi, IscsiServer iscsiServer, List<InetSocketAddress> iscsiAddresses) {
         this.volumes = volumes;
         this.target = target;
         this.tcp = tcp;
         this.metricsEndpoint = metricsEndpoint;
         this.registry = registry;
         this.nvmeAddresses = List.copyOf(nvmeAddresses);
+        this.iscsi = iscsi;
+        this.iscsiServer = iscsiServer;
+        this.iscsiAddresses = List.copyOf(iscsiAddresses);
     }
 
     /**
@@ -58,6 +69,8 @@ public final class CopyoffloadServer implements AutoCloseable {
         NvmeTarget target = null;
         NvmeTcpServer tcp = null;
         MetricsEndpoint endpoint = null;
+        IscsiTargetService iscsi = null;
+        IscsiServer iscsiServer = null;
         try {
             NvmeTcpMetrics tcpMetrics = new NvmeTcpMetrics(registry);
             target = NvmeTarget.fromConfig(config, volumes);
@@ -65,7 +78,7 @@ public final class CopyoffloadServer implements AutoCloseable {
             List<AdvertisedListener> advertised = new ArrayList<>();
             List<InetSocketAddress> bound = new ArrayList<>();
             tcp = new NvmeTcpServer(target, tcpMetrics, config.nvme().eventLoops());
-            io.micrometer.core.instrument.Gauge.builder("copyoffload.nvme.tcp.write.data.buffered", target.writeData(),
+            Gauge.builder("copyoffload.nvme.tcp.write.data.buffered", target.writeData(),
                             org.copyoffload.server.memory.DataBudget::used)
                     .baseUnit("bytes")
                     .description("solicited write data held in the target (bounded by nvme.max-write-data)")
@@ -79,12 +92,34 @@ public final class CopyoffloadServer implements AutoCloseable {
             }
             // Discovery names the ports actually bound (a configured port 0 picks a free one).
             target.advertise(advertised);
+            List<InetSocketAddress> iscsiBound = new ArrayList<>();
+            if (!config.iscsi().portals().isEmpty()) {
+                iscsi = new IscsiTargetService(config.iscsi(), volumes, new IscsiMetrics(registry));
+                Gauge.builder("copyoffload.iscsi.write.data.buffered", iscsi, IscsiTargetService::writeDataBuffered)
+                        .baseUnit("bytes").description("solicited write data held (bounded by iscsi.max-write-data)")
+                        .register(registry);
+                iscsiServer = new IscsiServer(iscsi, config.nvme().eventLoops());
+                List<IscsiTargetService.AdvertisedPortal> portals = new ArrayList<>();
+                for (ServerConfig.IscsiPortal p : config.iscsi().portals()) {
+                    InetSocketAddress addr = iscsiServer.bind(p.address(), p.port(), p.portalGroupTag());
+                    iscsiBound.add(addr);
+                    portals.add(new IscsiTargetService.AdvertisedPortal(p.advertiseAddress(), addr.getPort(),
+                            p.portalGroupTag()));
+                }
+                iscsi.advertise(portals);
+            }
             if (config.metrics().enabled()) {
                 endpoint = new MetricsEndpoint(registry, config.metrics().address(), config.metrics().port());
             }
             log.info("serving {} subsystem(s) from {}", target.subsystems().size(), config.dataDir());
-            return new CopyoffloadServer(volumes, target, tcp, endpoint, registry, bound);
+            return new CopyoffloadServer(volumes, target, tcp, endpoint, registry, bound, iscsi, iscsiServer, iscsiBound);
         } catch (IOException | InterruptedException | RuntimeException e) {
+            if (iscsiServer != null) {
+                iscsiServer.close();
+            }
+            if (iscsi != null) {
+                iscsi.close();
+            }
             if (tcp != null) {
                 tcp.close();
             }
@@ -104,6 +139,11 @@ public final class CopyoffloadServer implements AutoCloseable {
         return nvmeAddresses;
     }
 
+    /** The iSCSI portals bound, in configuration order; empty without iSCSI. */
+    public List<InetSocketAddress> iscsiAddresses() {
+        return iscsiAddresses;
+    }
+
     public int metricsPort() {
         return metricsEndpoint == null ? -1 : metricsEndpoint.port();
     }
@@ -116,6 +156,10 @@ public final class CopyoffloadServer implements AutoCloseable {
     public void close() {
         if (metricsEndpoint != null) {
             metricsEndpoint.close();
+        }
+        if (iscsiServer != null) {
+            iscsiServer.close();
+            iscsi.close();
         }
         tcp.close();
         target.close();

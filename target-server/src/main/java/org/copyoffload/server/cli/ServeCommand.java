@@ -14,9 +14,10 @@ import picocli.CommandLine.Option;
 
 /** {@code copyoffload serve}: runs the target until interrupted. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serves NVMe/TCP from file-backed volumes.",
+        description = {"Serves NVMe/TCP and iSCSI from file-backed volumes.",
                 "Without --config it runs the embedded default: data in ./data, NVMe/TCP on 127.0.0.1:4420 with the "
-                        + "discovery subsystem and nqn.2026-01.org.copyoffload:default, metrics on 127.0.0.1:9464."})
+                        + "discovery subsystem and nqn.2026-01.org.copyoffload:default, iSCSI on 127.0.0.1:3260 with "
+                        + "iqn.2026-01.org.copyoffload:default, metrics on 127.0.0.1:9464."})
 public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (default: the embedded default).")
     Path config;
@@ -29,8 +30,15 @@ public final class ServeCommand implements Callable<Integer> {
     String listen;
 
     @Option(names = "--advertise-address", paramLabel = "ADDRESS",
-            description = "Address the discovery log page reports for the listeners (default: the listen address).")
+            description = "Address NVMe discovery and iSCSI SendTargets report for the listeners (default: the listen address).")
     String advertiseAddress;
+
+    @Option(names = "--iscsi-listen", paramLabel = "ADDRESS:PORT",
+            description = "iSCSI portal, replacing the configured ones (default: 127.0.0.1:3260).")
+    String iscsiListen;
+
+    @Option(names = "--no-iscsi", description = "Do not serve iSCSI.")
+    boolean noIscsi;
 
     @Option(names = "--metrics", paramLabel = "ADDRESS:PORT", description = "Prometheus endpoint (default: 127.0.0.1:9464).")
     String metrics;
@@ -102,7 +110,25 @@ public final class ServeCommand implements Callable<Integer> {
             }
             n = n.withVersion(v);
         }
-        return new ServerConfig(data, listeners, m, n, volumes, c.subsystems());
+        ServerConfig.Iscsi iscsi = c.iscsi();
+        List<ServerConfig.IscsiPortal> portals = iscsi.portals();
+        if (iscsiListen != null) {
+            HostPort hp = HostPort.parse("--iscsi-listen", iscsiListen);
+            int tpgt = portals.isEmpty() ? 1 : portals.get(0).portalGroupTag();
+            portals = List.of(new ServerConfig.IscsiPortal(hp.host(), hp.port(), hp.host(), tpgt));
+        }
+        if (advertiseAddress != null) {
+            portals = portals.stream().map(p -> new ServerConfig.IscsiPortal(p.address(), p.port(), advertiseAddress,
+                    p.portalGroupTag())).toList();
+        }
+        if (noIscsi) {
+            portals = List.of();
+        }
+        if (!portals.isEmpty() && iscsi.targets().isEmpty()) {
+            throw new ConfigException("--iscsi-listen", "the configuration has no iSCSI targets to serve");
+        }
+        iscsi = new ServerConfig.Iscsi(portals, iscsi.limits(), iscsi.discoveryChap(), iscsi.targets());
+        return new ServerConfig(data, listeners, m, n, volumes, c.subsystems(), iscsi);
     }
 
     record HostPort(String host, int port) {

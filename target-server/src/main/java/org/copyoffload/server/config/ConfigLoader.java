@@ -12,7 +12,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -205,8 +207,154 @@ public final class ConfigLoader {
             subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, crossCopy, namespaces));
             s.rejectUnknownKeys();
         }
+        Map<String, ServerConfig.Volume> volumesByName = new HashMap<>();
+        volumes.forEach(v -> volumesByName.put(v.name(), v));
+        ServerConfig.Iscsi iscsi = iscsi(root.get("iscsi"), volumesByName);
         root.rejectUnknownKeys();
-        return new ServerConfig(dataDir.toAbsolutePath().normalize(), listeners, metrics, nvme, volumes, subsystems);
+        return new ServerConfig(dataDir.toAbsolutePath().normalize(), listeners, metrics, nvme, volumes, subsystems,
+                iscsi);
+    }
+
+    /** The {@code iscsi} mapping; missing: no iSCSI. */
+    private static ServerConfig.Iscsi iscsi(ConfigNode node, Map<String, ServerConfig.Volume> volumes) {
+        if (node.isMissing()) {
+            return ServerConfig.Iscsi.NONE;
+        }
+        List<ServerConfig.IscsiPortal> portals = new ArrayList<>();
+        Set<String> endpoints = new HashSet<>();
+        for (ConfigNode l : node.list("listeners")) {
+            String address = l.string("address", "127.0.0.1");
+            checkAddress(l.path() + ".address", address);
+            int port = l.integer("port", 3260, 0, 65535);
+            String advertise = l.string("advertise-address", address);
+            checkAddress(l.path() + ".advertise-address", advertise);
+            int tpgt = l.integer("portal-group-tag", 1, 1, 0xFFFF);
+            if (!endpoints.add(address + ":" + port)) {
+                throw new ConfigException(l.path(), "listener " + address + ":" + port + " is defined twice");
+            }
+            portals.add(new ServerConfig.IscsiPortal(address, port, advertise, tpgt));
+            l.rejectUnknownKeys();
+        }
+        ServerConfig.IscsiLimits d = ServerConfig.IscsiLimits.DEFAULT;
+        // Ranges from RFC 7143, 13: data segment and burst lengths 512..2^24-1, MaxOutstandingR2T 1..65535.
+        int mrdsl = node.integer("max-recv-data-segment-length", d.maxRecvDataSegmentLength(), 512, 16777215);
+        int maxBurst = node.integer("max-burst-length", d.maxBurstLength(), 512, 16777215);
+        int firstBurst = node.integer("first-burst-length", d.firstBurstLength(), 512, 16777215);
+        if (firstBurst > maxBurst) {
+            throw new ConfigException(node.path() + ".first-burst-length", firstBurst
+                    + " exceeds max-burst-length " + maxBurst);
+        }
+        ServerConfig.IscsiLimits limits = new ServerConfig.IscsiLimits(mrdsl, maxBurst, firstBurst,
+                node.integer("max-outstanding-r2t", d.maxOutstandingR2T(), 1, 65535),
+                node.bool("immediate-data", d.immediateData()),
+                node.bool("initial-r2t", d.initialR2T()),
+                node.integer("max-connections", d.maxConnections(), 1, 65535),
+                node.integer("queue-depth", d.queueDepth(), 1, 4096),
+                bytes(node, "max-write-data-per-connection", d.maxWriteDataPerConnection()),
+                bytes(node, "max-write-data", d.maxWriteData()));
+        if (limits.maxWriteDataPerConnection() < maxBurst) {
+            throw new ConfigException(node.path() + ".max-write-data-per-connection", limits.maxWriteDataPerConnection()
+                    + " bytes is less than one burst (max-burst-length " + maxBurst + ")");
+        }
+        if (limits.maxWriteData() < limits.maxWriteDataPerConnection()) {
+            throw new ConfigException(node.path() + ".max-write-data", limits.maxWriteData()
+                    + " bytes is less than max-write-data-per-connection (" + limits.maxWriteDataPerConnection() + ")");
+        }
+        ServerConfig.Chap discoveryChap = chap(node.get("discovery-chap"));
+        List<ServerConfig.IscsiTarget> targets = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (ConfigNode t : node.list("targets")) {
+            String name = t.requiredString("name");
+            checkIscsiName(t.path() + ".name", name);
+            if (!names.add(name)) {
+                throw new ConfigException(t.path() + ".name", "target " + name + " is defined twice");
+            }
+            String alias = t.string("alias", null);
+            if (alias != null) {
+                checkAscii(t.path() + ".alias", alias, 255);
+            }
+            boolean allowAny = t.bool("allow-any-initiator", true);
+            List<String> initiators = t.strings("allowed-initiators");
+            for (int i = 0; i < initiators.size(); i++) {
+                checkIscsiName(t.path() + ".allowed-initiators[" + i + "]", initiators.get(i));
+            }
+            if (!allowAny && initiators.isEmpty()) {
+                throw new ConfigException(t.path() + ".allowed-initiators",
+                        "is empty while allow-any-initiator is false: no initiator could log in");
+            }
+            List<ServerConfig.Lun> luns = new ArrayList<>();
+            Set<Long> numbers = new HashSet<>();
+            for (ConfigNode l : t.list("luns")) {
+                long lun = l.integer("lun", luns.size(), 0, 16383);
+                if (!numbers.add(lun)) {
+                    throw new ConfigException(l.path() + ".lun", "LUN " + lun + " is used twice in " + name);
+                }
+                String volume = l.requiredString("volume");
+                ServerConfig.Volume v = volumes.get(volume);
+                if (v == null) {
+                    throw new ConfigException(l.path() + ".volume", "no volume named '" + volume + "'");
+                }
+                if (v.zoned() != null) {
+                    throw new ConfigException(l.path() + ".volume", "'" + volume
+                            + "' is zoned: zoned logical units are not supported yet");
+                }
+                luns.add(new ServerConfig.Lun(lun, volume));
+                l.rejectUnknownKeys();
+            }
+            targets.add(new ServerConfig.IscsiTarget(name, alias, allowAny, initiators, chap(t.get("chap")), luns));
+            t.rejectUnknownKeys();
+        }
+        if (!portals.isEmpty() && targets.isEmpty()) {
+            throw new ConfigException(node.path() + ".targets", "is empty: iSCSI listeners would serve nothing");
+        }
+        node.rejectUnknownKeys();
+        return new ServerConfig.Iscsi(portals, limits, discoveryChap, targets);
+    }
+
+    /**
+     * A {@code chap} mapping: user and secret the initiator must present, optionally mutual-user and
+     * mutual-secret for the target. RFC 7143 12.1.3: secrets of at least 12 bytes (16 is advised); the two
+     * secrets of mutual CHAP must differ.
+     */
+    private static ServerConfig.Chap chap(ConfigNode c) {
+        if (c.isMissing()) {
+            return null;
+        }
+        String user = c.requiredString("user");
+        String secret = c.requiredString("secret");
+        checkChapSecret(c.path() + ".secret", secret);
+        String mutualUser = c.string("mutual-user", null);
+        String mutualSecret = c.string("mutual-secret", null);
+        if ((mutualUser == null) != (mutualSecret == null)) {
+            throw new ConfigException(c.path() + (mutualUser == null ? ".mutual-user" : ".mutual-secret"),
+                    "is required with " + (mutualUser == null ? "mutual-secret" : "mutual-user"));
+        }
+        if (mutualSecret != null) {
+            checkChapSecret(c.path() + ".mutual-secret", mutualSecret);
+            if (mutualSecret.equals(secret)) {
+                throw new ConfigException(c.path() + ".mutual-secret", "must differ from secret (RFC 7143, 12.1.3)");
+            }
+        }
+        c.rejectUnknownKeys();
+        return new ServerConfig.Chap(user, secret, mutualUser, mutualSecret);
+    }
+
+    private static void checkChapSecret(String key, String secret) {
+        int bytes = secret.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes < 12 || bytes > 255) {
+            throw new ConfigException(key, bytes + " bytes; a CHAP secret needs 12 to 255 (RFC 7143, 12.1.3)");
+        }
+    }
+
+    /** RFC 7143, 4.2.7: iqn./eui./naa. names, at most 223 bytes, no spaces, lower case. */
+    static void checkIscsiName(String key, String name) {
+        boolean form = name.matches("iqn\\.[0-9]{4}-[0-9]{2}\\.[a-z0-9.-]+(:[^\\s]*)?")
+                || name.matches("eui\\.[0-9A-F]{16}") || name.matches("naa\\.[0-9A-F]{16}([0-9A-F]{16})?");
+        if (!form || name.getBytes(StandardCharsets.UTF_8).length > 223 || !name.equals(name.toLowerCase(java.util.Locale.ROOT))
+                && name.startsWith("iqn.")) {
+            throw new ConfigException(key, "'" + name + "' is not an iSCSI name (iqn.yyyy-mm.reverse.domain[:name], "
+                    + "eui. or naa., at most 223 bytes)");
+        }
     }
 
     /**

@@ -8,12 +8,68 @@ import java.util.List;
  * namespaces of subsystems; listeners say where NVMe/TCP is served and what discovery advertises.
  */
 public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metrics, Nvme nvme,
-                           List<Volume> volumes, List<Subsystem> subsystems) {
+                           List<Volume> volumes, List<Subsystem> subsystems, Iscsi iscsi) {
 
     public ServerConfig {
         listeners = List.copyOf(listeners);
         volumes = List.copyOf(volumes);
         subsystems = List.copyOf(subsystems);
+    }
+
+    /** The same with other iSCSI settings. */
+    public ServerConfig withIscsi(Iscsi value) {
+        return new ServerConfig(dataDir, listeners, metrics, nvme, volumes, subsystems, value);
+    }
+
+    /**
+     * The iSCSI side (RFC 7143): portals, targets with their LUNs, and the session limits offered in login. No
+     * listeners: no iSCSI.
+     */
+    public record Iscsi(List<IscsiPortal> portals, IscsiLimits limits, Chap discoveryChap, List<IscsiTarget> targets) {
+        public static final Iscsi NONE = new Iscsi(List.of(), IscsiLimits.DEFAULT, null, List.of());
+
+        public Iscsi {
+            portals = List.copyOf(portals);
+            targets = List.copyOf(targets);
+        }
+    }
+
+    /** An iSCSI listener; SendTargets reports {@code advertiseAddress}; {@code portalGroupTag} is its TPGT. */
+    public record IscsiPortal(String address, int port, String advertiseAddress, int portalGroupTag) {
+    }
+
+    /**
+     * What the target offers in login (RFC 7143, 13): data segment and burst sizes, R2T and immediate data
+     * behaviour, connections per session; {@code queueDepth} is the CmdSN window (MaxCmdSN - ExpCmdSN + 1); the
+     * solicited write data a connection and the target may hold.
+     */
+    public record IscsiLimits(int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
+                              int maxOutstandingR2T, boolean immediateData, boolean initialR2T, int maxConnections,
+                              int queueDepth, long maxWriteDataPerConnection, long maxWriteData) {
+        public static final IscsiLimits DEFAULT = new IscsiLimits(262144, 1 << 20, 65536, 1, true, true, 8, 128,
+                32L << 20, 512L << 20);
+    }
+
+    /**
+     * CHAP credentials (RFC 7143, 12.1.3): the initiator must answer with {@code user}/{@code secret}; with a
+     * {@code mutualUser}, the target answers the initiator's challenge with {@code mutualSecret}.
+     */
+    public record Chap(String user, String secret, String mutualUser, String mutualSecret) {
+        public boolean mutual() {
+            return mutualUser != null;
+        }
+    }
+
+    /** An iSCSI target: its LUNs (volumes by name), who may log in, and CHAP if required. */
+    public record IscsiTarget(String name, String alias, boolean allowAnyInitiator, List<String> allowedInitiators,
+                              Chap chap, List<Lun> luns) {
+        public IscsiTarget {
+            allowedInitiators = List.copyOf(allowedInitiators);
+            luns = List.copyOf(luns);
+        }
+    }
+
+    public record Lun(long lun, String volume) {
     }
 
     /** An NVMe/TCP listener; {@code advertiseAddress} is what the discovery log page reports. */

@@ -54,6 +54,49 @@ class ConfigLoaderTest {
         });
         // NSID 3 is zoned: 1 GiB of 64 MiB zones, 4 KiB blocks.
         assertThat(c.volumes().get(2).zoned()).isEqualTo(new ServerConfig.Zoned(16384, 16384, 14, 14));
+        // iSCSI: the same two conventional volumes as LUN 0 and 1 (one volume, two transports).
+        assertThat(c.iscsi().portals()).containsExactly(new ServerConfig.IscsiPortal("127.0.0.1", 3260, "127.0.0.1", 1));
+        assertThat(c.iscsi().targets()).singleElement().satisfies(t -> {
+            assertThat(t.name()).isEqualTo("iqn.2026-01.org.copyoffload:default");
+            assertThat(t.luns()).containsExactly(new ServerConfig.Lun(0, "conv0"), new ServerConfig.Lun(1, "conv1"));
+            assertThat(t.allowAnyInitiator()).isTrue();
+            assertThat(t.chap()).isNull();
+        });
+    }
+
+    @Test
+    void readsTheIscsiKeys() {
+        ServerConfig c = ConfigLoader.parse("""
+                volumes: [{name: a, size: 1MiB}, {name: b, size: 1MiB}]
+                iscsi:
+                  listeners: [{address: 127.0.0.1, port: 3261, advertise-address: 10.0.2.2, portal-group-tag: 7}]
+                  max-recv-data-segment-length: 65536
+                  max-burst-length: 262144
+                  first-burst-length: 8192
+                  max-outstanding-r2t: 4
+                  immediate-data: false
+                  initial-r2t: false
+                  max-connections: 2
+                  queue-depth: 64
+                  discovery-chap: {user: disc, secret: discoverysecret}
+                  targets:
+                    - name: iqn.2026-01.org.example:t1
+                      alias: one
+                      allow-any-initiator: false
+                      allowed-initiators: [iqn.1993-08.org.debian:01:abc]
+                      chap: {user: u, secret: initiatorsecret, mutual-user: t, mutual-secret: targetsecret1}
+                      luns: [{lun: 3, volume: b}, {volume: a}]
+                """, "t");
+        ServerConfig.Iscsi i = c.iscsi();
+        assertThat(i.portals()).containsExactly(new ServerConfig.IscsiPortal("127.0.0.1", 3261, "10.0.2.2", 7));
+        assertThat(i.limits()).isEqualTo(new ServerConfig.IscsiLimits(65536, 262144, 8192, 4, false, false, 2, 64,
+                32L << 20, 512L << 20));
+        assertThat(i.discoveryChap()).isEqualTo(new ServerConfig.Chap("disc", "discoverysecret", null, null));
+        ServerConfig.IscsiTarget t = i.targets().getFirst();
+        assertThat(t.alias()).isEqualTo("one");
+        assertThat(t.allowedInitiators()).containsExactly("iqn.1993-08.org.debian:01:abc");
+        assertThat(t.chap().mutual()).isTrue();
+        assertThat(t.luns()).containsExactly(new ServerConfig.Lun(3, "b"), new ServerConfig.Lun(1, "a"));
     }
 
     @Test
@@ -84,6 +127,15 @@ class ConfigLoaderTest {
             "target < connection   | 'nvme: {max-write-data: 16MiB}'                             | nvme.max-write-data: 16777216 bytes is less than max-write-data-per-connection (33554432)",
             "bad write data size   | 'nvme: {max-write-data: lots}'                              | nvme.max-write-data: not a size: 'lots'",
             "no event loop         | 'nvme: {event-loops: 0}'                                    | nvme.event-loops: 0 is outside 1..256",
+            "iscsi bad name        | 'iscsi: {targets: [{name: target1}]}'                       | iscsi.targets[0].name: 'target1' is not an iSCSI name",
+            "iscsi no volume       | 'iscsi: {targets: [{name: iqn.2026-01.a.b:t, luns: [{volume: zz}]}]}' | iscsi.targets[0].luns[0].volume: no volume named 'zz'",
+            "iscsi lun twice       | 'volumes: [{name: a, size: 1MiB}]\niscsi: {targets: [{name: iqn.2026-01.a.b:t, luns: [{lun: 1, volume: a}, {lun: 1, volume: a}]}]}' | iscsi.targets[0].luns[1].lun: LUN 1 is used twice",
+            "iscsi first > max     | 'iscsi: {first-burst-length: 2000000, max-burst-length: 1000000}' | iscsi.first-burst-length: 2000000 exceeds max-burst-length 1000000",
+            "iscsi short secret    | 'iscsi: {discovery-chap: {user: u, secret: short}}'        | iscsi.discovery-chap.secret: 5 bytes; a CHAP secret needs 12 to 255",
+            "iscsi same secrets    | 'iscsi: {discovery-chap: {user: u, secret: abcdefghijkl, mutual-user: t, mutual-secret: abcdefghijkl}}' | iscsi.discovery-chap.mutual-secret: must differ from secret",
+            "iscsi no initiator    | 'iscsi: {targets: [{name: iqn.2026-01.a.b:t, allow-any-initiator: false}]}' | iscsi.targets[0].allowed-initiators: is empty while allow-any-initiator is false",
+            "iscsi portal, no tgt  | 'iscsi: {listeners: [{port: 3260}]}'                       | iscsi.targets: is empty: iSCSI listeners would serve nothing",
+            "iscsi typo            | 'iscsi: {target: []}'                                       | iscsi.target: unknown key",
             "bad port              | 'listeners: [{port: 70000}]'                                | listeners[0].port: 70000 is outside 0..65535",
             "bad address           | 'listeners: [{address: localhost}]'                         | listeners[0].address: 'localhost' is not an IP address",
             "duplicate listener    | 'listeners: [{port: 1}, {port: 1}]'                         | listeners[1]: listener 127.0.0.1:1 is defined twice",

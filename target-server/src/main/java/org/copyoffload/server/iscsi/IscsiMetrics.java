@@ -1,0 +1,92 @@
+package org.copyoffload.server.iscsi;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.copyoffload.protocol.iscsi.IscsiOpcode;
+import org.copyoffload.protocol.scsi.ScsiStatus;
+
+/**
+ * iSCSI meters: PDUs and wire bytes by opcode and direction, SCSI commands by operation code and status with their
+ * latency, open sessions and connections, login failures by status.
+ */
+public final class IscsiMetrics {
+    private final MeterRegistry registry;
+    private final Map<IscsiOpcode, Counter> pdusIn = new EnumMap<>(IscsiOpcode.class);
+    private final Map<IscsiOpcode, Counter> pdusOut = new EnumMap<>(IscsiOpcode.class);
+    private final Map<IscsiOpcode, Counter> bytesIn = new EnumMap<>(IscsiOpcode.class);
+    private final Map<IscsiOpcode, Counter> bytesOut = new EnumMap<>(IscsiOpcode.class);
+    private final Map<String, Counter> commands = new ConcurrentHashMap<>();
+    private final Map<Integer, Timer> latency = new ConcurrentHashMap<>();
+    private final Map<String, Counter> loginFailures = new ConcurrentHashMap<>();
+    private final AtomicInteger sessions = new AtomicInteger();
+    private final AtomicInteger connections = new AtomicInteger();
+
+    public IscsiMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        for (IscsiOpcode op : IscsiOpcode.values()) {
+            String name = op.name().toLowerCase(Locale.ROOT);
+            pdusIn.put(op, Counter.builder("copyoffload.iscsi.pdus").tag("direction", "in").tag("opcode", name)
+                    .description("iSCSI PDUs by direction and opcode").register(registry));
+            pdusOut.put(op, Counter.builder("copyoffload.iscsi.pdus").tag("direction", "out").tag("opcode", name)
+                    .register(registry));
+            bytesIn.put(op, Counter.builder("copyoffload.iscsi.bytes").baseUnit("bytes").tag("direction", "in")
+                    .tag("opcode", name).description("iSCSI bytes on the wire (headers, padding, digests included)")
+                    .register(registry));
+            bytesOut.put(op, Counter.builder("copyoffload.iscsi.bytes").baseUnit("bytes").tag("direction", "out")
+                    .tag("opcode", name).register(registry));
+        }
+        Gauge.builder("copyoffload.iscsi.sessions", sessions, AtomicInteger::get)
+                .description("iSCSI sessions in full feature phase").register(registry);
+        Gauge.builder("copyoffload.iscsi.connections", connections, AtomicInteger::get)
+                .description("open iSCSI connections").register(registry);
+    }
+
+    void received(IscsiOpcode op, long wireBytes) {
+        pdusIn.get(op).increment();
+        bytesIn.get(op).increment(wireBytes);
+    }
+
+    void sent(IscsiOpcode op, long wireBytes) {
+        pdusOut.get(op).increment();
+        bytesOut.get(op).increment(wireBytes);
+    }
+
+    void command(int scsiOpcode, ScsiStatus status, long nanos) {
+        String op = String.format("0x%02x", scsiOpcode);
+        String st = status.name().toLowerCase(Locale.ROOT);
+        commands.computeIfAbsent(op + "/" + st, k -> Counter.builder("copyoffload.iscsi.commands")
+                .tag("opcode", op).tag("status", st)
+                .description("SCSI commands completed, by operation code and status").register(registry)).increment();
+        latency.computeIfAbsent(scsiOpcode, k -> Timer.builder("copyoffload.iscsi.command.latency").tag("opcode", op)
+                .description("SCSI command PDU to response").register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void loginFailed(String status) {
+        loginFailures.computeIfAbsent(status, k -> Counter.builder("copyoffload.iscsi.login.failures")
+                .tag("status", k).description("logins refused, by login status").register(registry)).increment();
+    }
+
+    void sessionOpened() {
+        sessions.incrementAndGet();
+    }
+
+    void sessionClosed() {
+        sessions.decrementAndGet();
+    }
+
+    void connectionOpened() {
+        connections.incrementAndGet();
+    }
+
+    void connectionClosed() {
+        connections.decrementAndGet();
+    }
+}
