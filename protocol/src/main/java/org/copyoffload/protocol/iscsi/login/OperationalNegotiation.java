@@ -17,8 +17,8 @@ import java.util.Set;
  * <ul>
  *   <li>a value the key's result function accepts: the result (Minimum, Maximum, AND, OR, or for a
  *       list the first value in the initiator's order that the target supports, 6.2.1, 6.2.2);
- *       answers that 6.2.2 makes optional (AND with No, OR with Yes) are sent too, since some
- *       initiators wait for every answer;
+ *       answers that 6.2.2 makes optional (AND with No, OR with Yes) are sent too: an answer is
+ *       always allowed, and the initiator then need not work the result out itself;
  *   <li>a malformed value, one out of the key's range or a list without any value the target supports:
  *       {@code Reject}, and the key keeps its current value or default (6.2: "If the acceptor sends
  *       'Reject' as an answer, the negotiated key is left at its current value (or default if no value was
