@@ -7,6 +7,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
+import org.copyoffload.protocol.iscsi.login.ChapCredential;
 import org.copyoffload.protocol.iscsi.login.ChapSecrets;
 import org.copyoffload.protocol.iscsi.login.LoginException;
 import org.copyoffload.protocol.iscsi.login.LoginStatus;
@@ -50,8 +51,6 @@ final class LoginExchange {
     private SecurityNegotiation security;
     private OperationalNegotiation operational;
     private boolean securityDone;
-    private boolean offersSent;
-    private boolean tpgtSent;
     private CompositeByteBuf pendingText;
 
     LoginExchange(IscsiTargetService service, IscsiConnection connection, int portalGroupTag) {
@@ -131,19 +130,18 @@ final class LoginExchange {
             }
             stage = OPERATIONAL;
             reply.addAll(operational().respond(rest));
-            if (!offersSent) {
-                offersSent = true;
-                for (TextKey k : operational().targetOffers()) {
-                    if (reply.stream().noneMatch(x -> x.name().equals(k.name()))) {
-                        reply.add(k);
-                    }
+            // What the target declares unasked (MaxRecvDataSegmentLength...), once each.
+            for (TextKey k : operational().targetOffers()) {
+                if (reply.stream().noneMatch(x -> x.name().equals(k.name()))) {
+                    reply.add(k);
                 }
             }
         }
-        if (!tpgtSent && !discovery) {
-            // TargetPortalGroupTag goes in the first Login Response of a normal session (RFC 7143, 13.9).
-            tpgtSent = true;
-            reply.add(new TextKey("TargetPortalGroupTag", Integer.toString(portalGroupTag)));
+        // TargetPortalGroupTag (and TargetAlias) in the response to the first request (RFC 7143, 13.9), once.
+        for (TextKey k : operational().anyStageDeclarations()) {
+            if (reply.stream().noneMatch(x -> x.name().equals(k.name()))) {
+                reply.add(k);
+            }
         }
         boolean transit = r.transit();
         int next = r.nsg();
@@ -221,7 +219,8 @@ final class LoginExchange {
     private SecurityNegotiation security() {
         if (security == null) {
             ServerConfig.Chap c = chap();
-            ChapSecrets secrets = c == null ? null : new ChapSecrets(c.user(), c.secret(), c.mutualUser(), c.mutualSecret());
+            ChapSecrets secrets = c == null ? null : new ChapSecrets(ChapCredential.of(c.user(), c.secret()),
+                    c.mutual() ? ChapCredential.of(c.mutualUser(), c.mutualSecret()) : null);
             security = new SecurityNegotiation(secrets, RANDOM);
         }
         return security;
