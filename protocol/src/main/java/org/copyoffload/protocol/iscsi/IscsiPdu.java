@@ -435,9 +435,11 @@ public sealed interface IscsiPdu {
     /**
      * Not a PDU on the wire: the decoder's verdict on a PDU it could not accept. {@code header} is a copy of
      * the offending BHS, the data of the Reject that answers it. When {@code fatal}, the stream cannot be
-     * trusted any more (header digest error, data segment longer than MaxRecvDataSegmentLength): the decoder
-     * discards everything after it and the connection must close after the Reject. Otherwise the decoder
-     * skipped the whole PDU and goes on with the next one (RFC 7143 7.8 for data digest errors).
+     * trusted any more (header digest error, data segment longer than MaxRecvDataSegmentLength) or the RFC
+     * wants the connection closed (format errors, RFC 7143 7.7: a bad AHS, AHS or data on a PDU that has
+     * none): the decoder discards everything after it and the connection must close, after the Reject if
+     * one is sent. Otherwise (an unsupported opcode, an opcode of the wrong side, a data digest error, RFC
+     * 7143 7.8) the decoder skipped the whole PDU and goes on with the next one.
      */
     record Malformed(RejectReason reason, boolean fatal, String description, ByteBuf header) implements WithData {
         public Malformed {

@@ -10,10 +10,11 @@ import org.copyoffload.protocol.iscsi.IscsiPdu.Malformed;
 /**
  * Turns bytes into {@link IscsiPdu}s (RFC 7143 11.2). For each PDU it waits for the BHS, AHS and header
  * digest, checks the header digest and DataSegmentLength (a failure there is fatal: the length that frames
- * the stream cannot be trusted), then the opcode and the lengths it allows, then waits for the data segment,
- * its padding and data digest. A PDU it cannot accept becomes one {@link Malformed} message. After a fatal one
- * the decoder discards everything; after any other it skips the rest of that PDU, as it arrives, and decodes
- * the next, so the connection stays in step.
+ * the stream cannot be trusted), then the opcode, then the AHS and whether the PDU may have AHS and data
+ * (format errors, fatal by RFC 7143 7.7), then waits for the data segment, its padding and data digest. A PDU
+ * it cannot accept becomes one {@link Malformed} message. After a fatal one the decoder discards everything;
+ * after any other (an unsupported or wrong-side opcode, a data digest error) it skips the rest of that PDU, as
+ * it arrives, and decodes the next, so the connection stays in step.
  */
 public final class IscsiPduDecoder extends ByteToMessageDecoder {
     static final int AHS_EXTENDED_CDB = 1;
@@ -90,14 +91,23 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
             return skip(in, start, total, RejectReason.PROTOCOL_ERROR, "opcode " + opcode + " (0x"
                     + Integer.toHexString(code) + ") is sent by " + (opcode.fromInitiator() ? "initiators" : "targets"));
         }
+        // RFC 7143 7.7: other illegal or inconsistent header fields are format errors, and format errors close
+        // the connection. The opcode is the exception (above): a Reject answers it.
         if (ahsLength > 0 && opcode != IscsiOpcode.SCSI_COMMAND) {
             // RFC 7143 11.2.2 defines AHS only for SCSI Command
-            return skip(in, start, total, RejectReason.PROTOCOL_ERROR, "TotalAHSLength " + ahsLength / 4 + " in "
+            return fatal(in, start, RejectReason.PROTOCOL_ERROR, "TotalAHSLength " + ahsLength / 4 + " in "
                     + opcode + ", which has no AHS");
         }
         if (dataLength > 0 && !carriesData(opcode)) {
-            return skip(in, start, total, RejectReason.PROTOCOL_ERROR, "DataSegmentLength " + dataLength + " in "
+            return fatal(in, start, RejectReason.PROTOCOL_ERROR, "DataSegmentLength " + dataLength + " in "
                     + opcode + ", which has no data segment");
+        }
+        Object ahs = null;
+        if (ahsLength > 0) {
+            ahs = commandAhs(in, start, ahsLength);
+            if (ahs instanceof String problem) {
+                return fatal(in, start, RejectReason.PROTOCOL_ERROR, problem);
+            }
         }
         if (in.readableBytes() < total) {
             return null;
@@ -112,7 +122,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
                         + Integer.toHexString(received) + ", computed 0x" + Integer.toHexString(expected));
             }
         }
-        Object pdu = decodeBody(in, start, opcode, ahsLength, dataStart, dataLength);
+        IscsiPdu pdu = decodeBody(in, start, opcode, (CommandAhs) ahs, dataStart, dataLength);
         in.skipBytes((int) total);
         return pdu;
     }
@@ -125,7 +135,8 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
         };
     }
 
-    private Object decodeBody(ByteBuf in, int s, IscsiOpcode opcode, int ahsLength, int dataStart, int dataLength) {
+    private static IscsiPdu decodeBody(ByteBuf in, int s, IscsiOpcode opcode, CommandAhs ahs, int dataStart,
+                                       int dataLength) {
         int flags = in.getUnsignedByte(s + 1);
         boolean immediate = (in.getUnsignedByte(s) & 0x40) != 0;
         boolean f = (flags & 0x80) != 0;
@@ -140,7 +151,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
         int w44 = in.getInt(s + 44);
         return switch (opcode) {
             case NOP_OUT -> new IscsiPdu.NopOut(immediate, lun, itt, w20, w24, w28, data(in, s, dataStart, dataLength));
-            case SCSI_COMMAND -> scsiCommand(in, s, ahsLength, dataStart, dataLength);
+            case SCSI_COMMAND -> scsiCommand(in, s, ahs, dataStart, dataLength);
             case TASK_MANAGEMENT_REQUEST -> new IscsiPdu.TaskManagementRequest(immediate, flags & 0x7F, lun, itt, w20,
                     w24, w28, w32, w36);
             case LOGIN_REQUEST -> new IscsiPdu.LoginRequest(f, (flags & 0x40) != 0, (flags >> 2) & 3, flags & 3,
@@ -178,8 +189,15 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
         };
     }
 
-    /** SCSI Command with its AHSs (RFC 7143 11.2.2): an Extended CDB and a bidirectional read length, each at most once. */
-    private Object scsiCommand(ByteBuf in, int s, int ahsLength, int dataStart, int dataLength) {
+    /** What the AHSs of a SCSI Command carry: the CDB bytes beyond 16 (or null) and the bidirectional read length (or -1). */
+    private record CommandAhs(byte[] extendedCdb, int bidirectionalReadLength) {
+    }
+
+    /**
+     * The AHSs of a SCSI Command (RFC 7143 11.2.2): an Extended CDB and a bidirectional read length, each at
+     * most once. A {@link CommandAhs}, or a String saying what is wrong.
+     */
+    private static Object commandAhs(ByteBuf in, int s, int ahsLength) {
         int at = BHS;
         int end = BHS + ahsLength;
         byte[] extension = null;
@@ -191,15 +209,13 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
             // AHSLength excludes AHSLength and AHSType (3 bytes) and the padding to a 4-byte boundary
             int size = 3 + length + IscsiDigest.padding(3 + length);
             if (size > end - at) {
-                return malformed(in, s, RejectReason.INVALID_PDU_FIELD, false, "AHSLength " + length + " of the AHS at byte "
-                        + at + " overruns TotalAHSLength " + ahsLength / 4);
+                return "AHSLength " + length + " of the AHS at byte " + at + " overruns TotalAHSLength " + ahsLength / 4;
             }
             switch (type) {
                 case AHS_EXTENDED_CDB -> {
                     // AHSLength = CDB length - 15: the reserved byte plus the CDB bytes beyond the first 16
                     if (extension != null || length < 2 || length - 1 > IscsiPdu.ScsiCommand.MAX_CDB - 16) {
-                        return malformed(in, s, RejectReason.INVALID_PDU_FIELD, false, "Extended CDB AHS at byte " + at
-                                + (extension != null ? " repeated" : " with AHSLength " + length));
+                        return "Extended CDB AHS at byte " + at + (extension != null ? " repeated" : " with AHSLength " + length);
                     }
                     extension = new byte[length - 1];
                     in.getBytes(s + at + 4, extension);
@@ -207,20 +223,24 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
                 case AHS_BIDI_READ_LENGTH -> {
                     int value = in.getInt(s + at + 4);
                     if (bidi >= 0 || length != 5 || value < 0) {
-                        return malformed(in, s, RejectReason.INVALID_PDU_FIELD, false,
-                                "Bidirectional Read Expected Data Transfer Length AHS at byte " + at
-                                        + (bidi >= 0 ? " repeated" : " with AHSLength " + length + ", value "
-                                        + Integer.toUnsignedString(value)));
+                        return "Bidirectional Read Expected Data Transfer Length AHS at byte " + at
+                                + (bidi >= 0 ? " repeated" : " with AHSLength " + length + ", value "
+                                + Integer.toUnsignedString(value));
                     }
                     bidi = value;
                 }
                 default -> {
-                    return malformed(in, s, RejectReason.INVALID_PDU_FIELD, false, "AHSType " + type + " at byte " + at
-                            + " not supported");
+                    return "AHSType " + type + " at byte " + at + " not supported";
                 }
             }
             at += size;
         }
+        return new CommandAhs(extension, bidi);
+    }
+
+    /** SCSI Command (RFC 7143 11.3): the CDB is the 16-byte field followed by the Extended CDB AHS bytes. */
+    private static IscsiPdu.ScsiCommand scsiCommand(ByteBuf in, int s, CommandAhs ahs, int dataStart, int dataLength) {
+        byte[] extension = ahs == null ? null : ahs.extendedCdb();
         byte[] cdb = new byte[IscsiPdu.ScsiCommand.CDB_FIELD + (extension == null ? 0 : extension.length)];
         in.getBytes(s + 32, cdb, 0, IscsiPdu.ScsiCommand.CDB_FIELD);
         if (extension != null) {
@@ -229,7 +249,8 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
         int flags = in.getUnsignedByte(s + 1);
         return new IscsiPdu.ScsiCommand((in.getUnsignedByte(s) & 0x40) != 0, (flags & 0x80) != 0, (flags & 0x40) != 0,
                 (flags & 0x20) != 0, flags & 0x07, in.getLong(s + 8), in.getInt(s + 16), in.getInt(s + 20),
-                in.getInt(s + 24), in.getInt(s + 28), cdb, bidi, data(in, s, dataStart, dataLength));
+                in.getInt(s + 24), in.getInt(s + 28), cdb, ahs == null ? -1 : ahs.bidirectionalReadLength(),
+                data(in, s, dataStart, dataLength));
     }
 
     private static long isid(ByteBuf in, int s) {

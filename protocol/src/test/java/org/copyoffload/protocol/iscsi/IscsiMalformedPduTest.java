@@ -17,8 +17,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Bytes the decoder must not accept, built by hand. Each becomes one {@link IscsiPdu.Malformed} naming a Reject
- * reason and carrying the offending BHS. A fatal verdict is the last thing decoded; after any other the
- * stream stays in step and the following PDUs decode.
+ * reason and carrying the offending BHS. A fatal verdict (a header digest error, a data segment beyond
+ * MaxRecvDataSegmentLength, a format error) is the last thing decoded; after any other (an opcode, a data
+ * digest error) the stream stays in step and the following PDUs decode.
  */
 class IscsiMalformedPduTest {
     static final int MAX = IscsiCodecSettings.DEFAULT_MAX_RECV_DATA_SEGMENT_LENGTH;
@@ -88,19 +89,19 @@ class IscsiMalformedPduTest {
                 arguments("SCSI Command to an initiator", Receiver.INITIATOR_BOTH,
                         Receiver.INITIATOR_BOTH.wire(0x01).data(pattern(7, 1)).build(), RejectReason.PROTOCOL_ERROR, false),
 
-                // lengths
+                // lengths; AHS or data where the PDU has none are format errors (RFC 7143 7.7)
                 arguments("DataSegmentLength one above MaxRecvDataSegmentLength", t,
                         nopOut(t).data(new byte[MAX + 1]).build(), RejectReason.PROTOCOL_ERROR, true),
                 arguments("DataSegmentLength FFFFFFh, data never sent", Receiver.TARGET_HD,
                         nopOut(Receiver.TARGET_HD).dataSegmentLength(0xFFFFFF).build(), RejectReason.PROTOCOL_ERROR, true),
                 arguments("data segment on a Task Management Function Request", t,
-                        t.wire(0x02).data(pattern(4, 1)).build(), RejectReason.PROTOCOL_ERROR, false),
+                        t.wire(0x02).data(pattern(4, 1)).build(), RejectReason.PROTOCOL_ERROR, true),
                 arguments("data segment on a Logout Request", Receiver.TARGET_BOTH,
-                        Receiver.TARGET_BOTH.wire(0x46).data(pattern(4, 1)).build(), RejectReason.PROTOCOL_ERROR, false),
+                        Receiver.TARGET_BOTH.wire(0x46).data(pattern(4, 1)).build(), RejectReason.PROTOCOL_ERROR, true),
                 arguments("data segment on an R2T", Receiver.INITIATOR, Receiver.INITIATOR.wire(0x31).data(pattern(1, 1))
-                        .build(), RejectReason.PROTOCOL_ERROR, false),
+                        .build(), RejectReason.PROTOCOL_ERROR, true),
                 arguments("AHS on a NOP-Out", t, nopOut(t).ahs(ahs(5, 2, new byte[4])).build(),
-                        RejectReason.PROTOCOL_ERROR, false),
+                        RejectReason.PROTOCOL_ERROR, true),
 
                 // digests (RFC 7143 7.8)
                 arguments("header digest error", Receiver.TARGET_HD,
@@ -116,26 +117,26 @@ class IscsiMalformedPduTest {
                         Receiver.INITIATOR_BOTH.wire(0x25).data(pattern(6, 1)).corruptDataDigest().build(),
                         RejectReason.DATA_DIGEST_ERROR, false),
 
-                // AHS (RFC 7143 11.2.2)
+                // AHS (RFC 7143 11.2.2): format errors, fatal (7.7)
                 arguments("AHSLength overruns TotalAHSLength", t, command(t, ahs(17, 1, new byte[4])).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("second AHS overruns TotalAHSLength", Receiver.TARGET_BOTH,
                         command(Receiver.TARGET_BOTH, Be.concat(ahs(3, 1, new byte[4]), ahs(5, 2, new byte[0]))).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("AHSType 0 (reserved)", t, command(t, ahs(1, 0, new byte[0])).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("AHSType 64 (vendor specific)", t, command(t, ahs(5, 64, new byte[4])).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("Extended CDB AHS without CDB bytes", t, command(t, ahs(1, 1, new byte[0])).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("Extended CDB AHS twice", t,
                         command(t, Be.concat(ahs(5, 1, new byte[4]), ahs(5, 1, new byte[4]))).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("bidirectional AHS with AHSLength 4", t, command(t, ahs(4, 2, new byte[4])).build(),
-                        RejectReason.INVALID_PDU_FIELD, false),
+                        RejectReason.PROTOCOL_ERROR, true),
                 arguments("bidirectional read length of 2 GiB", t,
                         command(t, ahs(5, 2, new Be(4).u32(0, 0x80000000L).array())).build(),
-                        RejectReason.INVALID_PDU_FIELD, false));
+                        RejectReason.PROTOCOL_ERROR, true));
     }
 
     @ParameterizedTest(name = "{0} ({1})")
@@ -192,6 +193,23 @@ class IscsiMalformedPduTest {
                         assertThat(m.description()).contains("DataSegmentLength 1048576", "MaxRecvDataSegmentLength 8192");
                     });
             assertThat(h.feed(new byte[4096])).as("silence after a fatal verdict").isEmpty();
+        }
+    }
+
+    @Test
+    void aBadAhsIsRefusedFromTheHeaderBeforeTheDataArrives() {
+        Receiver r = Receiver.TARGET_HD;
+        byte[] pdu = command(r, ahs(9, 1, new byte[4])).data(new byte[4000]).build();
+        int header = 48 + 8 + 4;
+        try (IscsiHarness h = new IscsiHarness(r.settings())) {
+            assertThat(h.feed(Arrays.copyOf(pdu, header - 1))).isEmpty();
+            assertThat(h.feed(Arrays.copyOfRange(pdu, header - 1, header))).singleElement()
+                    .isInstanceOfSatisfying(IscsiPdu.Malformed.class, m -> {
+                        assertThat(m.fatal()).isTrue();
+                        assertThat(m.description()).contains("AHSLength 9");
+                    });
+            assertThat(h.feed(Arrays.copyOfRange(pdu, header, pdu.length))).isEmpty();
+            assertThat(h.feed(r.validPdu())).as("silence after a fatal verdict").isEmpty();
         }
     }
 
