@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.copyoffload.protocol.iscsi.IscsiCodecSettings;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
+import org.copyoffload.protocol.iscsi.IscsiPduEncoder;
 import org.copyoffload.protocol.iscsi.RejectReason;
 import org.copyoffload.protocol.iscsi.login.NegotiatedParameters;
 import org.copyoffload.protocol.iscsi.login.TextKey;
@@ -40,6 +41,8 @@ import org.slf4j.MDC;
 public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(IscsiConnection.class);
     static final int RESERVED_TAG = 0xFFFFFFFF;
+    /** Encoding without digests, for the copy of a rejected header. */
+    private static final IscsiCodecSettings PLAIN = IscsiCodecSettings.target();
     /** Login must finish within this time, so sockets that say nothing cannot pile up. */
     private static final long LOGIN_TIMEOUT_SECONDS = 15;
     /** An idle connection is pinged with NOP-In after this long... */
@@ -161,7 +164,6 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 throw new IllegalStateException("unexpected message " + msg);
             }
             lastHeardNanos = System.nanoTime();
-            service.metrics().received(pdu.opcode(), wireLength(pdu));
             if (phase == Phase.CLOSING) {
                 return;
             }
@@ -169,6 +171,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 malformed(m);
                 return;
             }
+            service.metrics().received(pdu.opcode(), wireLength(pdu));
             if (phase == Phase.LOGIN) {
                 login.receive(pdu);
                 return;
@@ -854,16 +857,13 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     /** Reject (RFC 7143, 11.17) with the offending PDU's header. */
     void reject(RejectReason reason, IscsiPdu pdu, String why) {
         withMdc(() -> log.warn("rejecting {} from {}: {} ({})", pdu.opcode(), remote, why, reason));
-        ByteBuf header = ctx.alloc().buffer(48);
-        org.copyoffload.protocol.iscsi.IscsiPduEncoder.encodeHeader(pdu, header);
-        send(new IscsiPdu.Reject(reason.code(), statSn++, expCmdSn(), maxCmdSn(), 0, header));
+        send(new IscsiPdu.Reject(reason.code(), statSn++, expCmdSn(), maxCmdSn(), 0, rejectedHeader(pdu)));
         ctx.flush();
     }
 
     /** A rejected command still takes its CmdSN, so the window moves on (RFC 7143, 11.17.1). */
     private void rejectInOrder(int cmdSn, boolean immediate, RejectReason reason, IscsiPdu pdu, String why) {
-        ByteBuf header = ctx.alloc().buffer(48);
-        org.copyoffload.protocol.iscsi.IscsiPduEncoder.encodeHeader(pdu, header);
+        ByteBuf header = rejectedHeader(pdu);
         List<IscsiSession.Pending> ready = session.accept(cmdSn, immediate, new IscsiSession.Pending(this, () -> {
             withMdc(() -> log.warn("rejecting {} from {}: {} ({})", pdu.opcode(), remote, why, reason));
             send(new IscsiPdu.Reject(reason.code(), statSn++, expCmdSn(), maxCmdSn(), 0, header));
@@ -874,6 +874,17 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             return;
         }
         run(ready);
+    }
+
+    /** The 48-byte BHS of a PDU as it came, for the Reject's data segment (RFC 7143, 11.17.3). */
+    private ByteBuf rejectedHeader(IscsiPdu pdu) {
+        int dataLength = pdu instanceof IscsiPdu.WithData w ? w.data().readableBytes() : 0;
+        ByteBuf header = IscsiPduEncoder.encodeHeader(ctx.alloc(), pdu, dataLength, PLAIN);
+        try {
+            return header.copy(header.readerIndex(), IscsiPdu.BHS_LENGTH);
+        } finally {
+            header.release();
+        }
     }
 
     private int expCmdSn() {
