@@ -1,0 +1,84 @@
+package org.copyoffload.protocol.scsi;
+
+import java.util.Optional;
+
+/**
+ * The additional sense codes and qualifiers this target reports (SPC-5, 4.4.9, Table 53 / Annex F.2), each with the
+ * sense key it goes with.
+ */
+public enum AdditionalSense {
+    NO_ADDITIONAL_SENSE(SenseKey.NO_SENSE, 0x00, 0x00),
+    // Medium and hardware: a store I/O error surfaces as the matching medium error.
+    WRITE_ERROR(SenseKey.MEDIUM_ERROR, 0x0C, 0x00),
+    UNRECOVERED_READ_ERROR(SenseKey.MEDIUM_ERROR, 0x11, 0x00),
+    // ILLEGAL REQUEST
+    PARAMETER_LIST_LENGTH_ERROR(SenseKey.ILLEGAL_REQUEST, 0x1A, 0x00),
+    INVALID_COMMAND_OPERATION_CODE(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00),
+    LBA_OUT_OF_RANGE(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00),
+    INVALID_FIELD_IN_CDB(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),
+    LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
+    INVALID_FIELD_IN_PARAMETER_LIST(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00),
+    SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
+    /** The data-out the transport delivered does not fit the CDB (SAM-5 5.4.3; iSCSI Expected Data Transfer Length). */
+    INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT(SenseKey.ILLEGAL_REQUEST, 0x0E, 0x03),
+    // MISCOMPARE
+    MISCOMPARE_DURING_VERIFY_OPERATION(SenseKey.MISCOMPARE, 0x1D, 0x00),
+    MISCOMPARE_VERIFY_OF_UNMAPPED_LBA(SenseKey.MISCOMPARE, 0x1D, 0x01),
+    // UNIT ATTENTION
+    POWER_ON_RESET_OR_BUS_DEVICE_RESET_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x00),
+    POWER_ON_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x01),
+    SCSI_BUS_RESET_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x02),
+    /** Established by LOGICAL UNIT RESET (and target resets) for every I_T nexus (SAM-5 6.3.3). */
+    BUS_DEVICE_RESET_FUNCTION_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x03),
+    I_T_NEXUS_LOSS_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x07),
+    MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
+    CAPACITY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x09),
+    /** CLEAR TASK SET from another I_T nexus aborted this nexus's commands (SAM-5 7.5, TAS=0). */
+    COMMANDS_CLEARED_BY_ANOTHER_INITIATOR(SenseKey.UNIT_ATTENTION, 0x2F, 0x00),
+    REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E),
+    // ABORTED COMMAND
+    INVALID_MESSAGE_ERROR(SenseKey.ABORTED_COMMAND, 0x49, 0x00),
+    INTERNAL_TARGET_FAILURE(SenseKey.HARDWARE_ERROR, 0x44, 0x00);
+
+    private final SenseKey key;
+    private final int asc;
+    private final int ascq;
+
+    AdditionalSense(SenseKey key, int asc, int ascq) {
+        this.key = key;
+        this.asc = asc;
+        this.ascq = ascq;
+    }
+
+    /** The sense key this code is reported with. */
+    public SenseKey key() {
+        return key;
+    }
+
+    public int asc() {
+        return asc;
+    }
+
+    public int ascq() {
+        return ascq;
+    }
+
+    /** ASC in the high byte, ASCQ in the low one, as libiscsi and sg3_utils print them. */
+    public int code() {
+        return asc << 8 | ascq;
+    }
+
+    public static Optional<AdditionalSense> lookup(int asc, int ascq) {
+        for (AdditionalSense s : values()) {
+            if (s.asc == asc && s.ascq == ascq) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public String toString() {
+        return name() + String.format("(%02Xh/%02Xh)", asc, ascq);
+    }
+}

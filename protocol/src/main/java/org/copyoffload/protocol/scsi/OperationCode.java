@@ -1,0 +1,122 @@
+package org.copyoffload.protocol.scsi;
+
+import java.util.Optional;
+
+/** Operation codes (SPC-5 Annex F.3.1, SBC-4 Table 27) with their CDB lengths; the target implements these. */
+public enum OperationCode {
+    TEST_UNIT_READY(0x00, 6),
+    REQUEST_SENSE(0x03, 6),
+    READ_6(0x08, 6),
+    WRITE_6(0x0A, 6),
+    INQUIRY(0x12, 6),
+    MODE_SELECT_6(0x15, 6),
+    MODE_SENSE_6(0x1A, 6),
+    START_STOP_UNIT(0x1B, 6),
+    READ_CAPACITY_10(0x25, 10),
+    READ_10(0x28, 10),
+    WRITE_10(0x2A, 10),
+    WRITE_AND_VERIFY_10(0x2E, 10),
+    VERIFY_10(0x2F, 10),
+    PRE_FETCH_10(0x34, 10),
+    SYNCHRONIZE_CACHE_10(0x35, 10),
+    WRITE_SAME_10(0x41, 10),
+    UNMAP(0x42, 10),
+    MODE_SELECT_10(0x55, 10),
+    MODE_SENSE_10(0x5A, 10),
+    READ_16(0x88, 16),
+    COMPARE_AND_WRITE(0x89, 16),
+    WRITE_16(0x8A, 16),
+    WRITE_AND_VERIFY_16(0x8E, 16),
+    VERIFY_16(0x8F, 16),
+    PRE_FETCH_16(0x90, 16),
+    SYNCHRONIZE_CACHE_16(0x91, 16),
+    WRITE_SAME_16(0x93, 16),
+    /** SERVICE ACTION IN (16): READ CAPACITY (16), GET LBA STATUS (SBC-4 Annex A.2). */
+    SERVICE_ACTION_IN_16(0x9E, 16),
+    REPORT_LUNS(0xA0, 12),
+    /** MAINTENANCE IN: REPORT SUPPORTED OPERATION CODES, REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS. */
+    MAINTENANCE_IN(0xA3, 12),
+    READ_12(0xA8, 12),
+    WRITE_12(0xAA, 12),
+    WRITE_AND_VERIFY_12(0xAE, 12),
+    VERIFY_12(0xAF, 12);
+
+    private static final OperationCode[] BY_CODE = new OperationCode[256];
+
+    static {
+        for (OperationCode op : values()) {
+            BY_CODE[op.code] = op;
+        }
+    }
+
+    private final int code;
+    private final int cdbLength;
+
+    OperationCode(int code, int cdbLength) {
+        this.code = code;
+        this.cdbLength = cdbLength;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public int cdbLength() {
+        return cdbLength;
+    }
+
+    public static Optional<OperationCode> lookup(int code) {
+        return code < 0 || code > 0xFF ? Optional.empty() : Optional.ofNullable(BY_CODE[code]);
+    }
+
+    /** The SERVICE ACTION field of SERVICE ACTION IN (16) and MAINTENANCE IN: byte 1, bits 4:0. */
+    public static final CdbField SERVICE_ACTION = CdbField.bits("SERVICE ACTION", 1, 4, 5);
+
+    /** Service actions of SERVICE ACTION IN (16). */
+    public enum ServiceActionIn16 {
+        READ_CAPACITY_16(0x10), GET_LBA_STATUS(0x12);
+
+        private final int code;
+
+        ServiceActionIn16(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public static Optional<ServiceActionIn16> lookup(int code) {
+            for (ServiceActionIn16 s : values()) {
+                if (s.code == code) {
+                    return Optional.of(s);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** Service actions of MAINTENANCE IN (SPC-5 Table F.4). */
+    public enum MaintenanceIn {
+        REPORT_SUPPORTED_OPERATION_CODES(0x0C), REPORT_SUPPORTED_TASK_MANAGEMENT_FUNCTIONS(0x0D);
+
+        private final int code;
+
+        MaintenanceIn(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public static Optional<MaintenanceIn> lookup(int code) {
+            for (MaintenanceIn s : values()) {
+                if (s.code == code) {
+                    return Optional.of(s);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+}
