@@ -27,8 +27,17 @@ public final class ModeParameters {
      * @param blocks      NUMBER OF LOGICAL BLOCKS (a short descriptor carries FFFFFFFFh when larger)
      * @param blockLength LOGICAL BLOCK LENGTH
      * @param offset      where it starts in a parsed parameter list
+     * @param longLba     a 16-byte long LBA descriptor rather than an 8-byte short one
      */
-    public record BlockDescriptor(long blocks, int blockLength, int offset) {
+    public record BlockDescriptor(long blocks, int blockLength, int offset, boolean longLba) {
+        public BlockDescriptor(long blocks, int blockLength) {
+            this(blocks, blockLength, 0, false);
+        }
+
+        /** Where LOGICAL BLOCK LENGTH starts in the parameter list. */
+        public int blockLengthOffset() {
+            return offset + (longLba ? 12 : 5);
+        }
     }
 
     /**
@@ -132,8 +141,9 @@ public final class ModeParameters {
         List<BlockDescriptor> descriptors = new ArrayList<>();
         for (int at = header; at < header + bdLength; at += bdSize) {
             descriptors.add(longLba
-                    ? new BlockDescriptor(Be.getLong(data, at), Be.getInt(data, at + 12), at)
-                    : new BlockDescriptor(Be.getInt(data, at) & 0xFFFF_FFFFL, Be.getInt(data, at + 4) & 0xFFFFFF, at));
+                    ? new BlockDescriptor(Be.getLong(data, at), Be.getInt(data, at + 12), at, true)
+                    : new BlockDescriptor(Be.getInt(data, at) & 0xFFFF_FFFFL, Be.getInt(data, at + 4) & 0xFFFFFF, at,
+                    false));
         }
         List<Page> pages = new ArrayList<>();
         int at = header + bdLength;

@@ -109,15 +109,15 @@ class ResponseDataTest {
     void modeParameterHeadersAndBlockDescriptors() {
         byte[] caching = new ModePage.Caching(true, false).encode();
         byte[] six = ModeParameters.encode(false, ModeParameters.DPOFUA,
-                Optional.of(new ModeParameters.BlockDescriptor(0x1_0000_0000L, 4096, 0)), false, List.of(caching));
+                Optional.of(new ModeParameters.BlockDescriptor(0x1_0000_0000L, 4096)), false, List.of(caching));
         assertThat(hexOf(java.util.Arrays.copyOf(six, 12))).isEqualTo("1f001008" + "ffffffff00001000");
-        byte[] ten = ModeParameters.encode(true, 0, Optional.of(new ModeParameters.BlockDescriptor(7, 512, 0)), true,
+        byte[] ten = ModeParameters.encode(true, 0, Optional.of(new ModeParameters.BlockDescriptor(7, 512)), true,
                 List.of());
         assertThat(ten).isEqualTo(hex("0016 00 00 01 00 0010 0000000000000007 00000000 00000200"));
 
         ModeParameters.Parsed parsed = ModeParameters.decode(false, six, six.length);
         assertThat(parsed.deviceSpecific()).isEqualTo(0x10);
-        assertThat(parsed.blockDescriptors()).containsExactly(new ModeParameters.BlockDescriptor(0xFFFF_FFFFL, 4096, 4));
+        assertThat(parsed.blockDescriptors()).containsExactly(new ModeParameters.BlockDescriptor(0xFFFF_FFFFL, 4096, 4, false));
         assertThat(parsed.pages()).hasSize(1);
         assertThat(parsed.pages().get(0).offset()).isEqualTo(12);
         assertThat(parsed.pages().get(0).bytes()).isEqualTo(caching);
