@@ -66,6 +66,32 @@ public interface BlockStore extends Closeable {
     }
 
     /**
+     * A run of the store that is either all allocated (it may hold data) or all deallocated (a hole: it reads as
+     * zeros and takes no space), for thin-provisioning reports such as SCSI GET LBA STATUS.
+     *
+     * @param offset    where the run starts
+     * @param length    its length in bytes (positive)
+     * @param allocated whether the run is allocated
+     */
+    record Extent(long offset, long length, boolean allocated) {
+        public long end() {
+            return offset + length;
+        }
+    }
+
+    /**
+     * The run that starts at {@code offset} (before {@link #size()}): allocated or a hole, and how far it goes. A run
+     * may be reported shorter than it is (the caller asks again at its end), never longer. The default calls the
+     * whole rest of the store allocated, which is always safe: an allocated range may still read as zeros.
+     */
+    default Extent extentAt(long offset) throws IOException {
+        if (offset < 0 || offset >= size()) {
+            throw new IllegalArgumentException("extent offset " + offset + " outside a store of " + size() + " bytes");
+        }
+        return new Extent(offset, size() - offset, true);
+    }
+
+    /**
      * Copies {@code length} bytes inside or between stores, correct when the ranges overlap (as if through a
      * temporary buffer). See {@link StoreCopier#copy}.
      */

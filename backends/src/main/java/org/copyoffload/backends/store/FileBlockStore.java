@@ -176,6 +176,27 @@ public final class FileBlockStore implements BlockStore {
         return linux.stat().allocatedBytes();
     }
 
+    /**
+     * From SEEK_DATA and SEEK_HOLE: a hole runs to the next data (or the end of the file), data runs to the next hole.
+     * The kernel reports holes in filesystem blocks, so a deallocated range smaller than one is reported allocated.
+     */
+    @Override
+    public Extent extentAt(long offset) throws IOException {
+        if (offset < 0 || offset >= size) {
+            throw new IllegalArgumentException("extent offset " + offset + " outside " + path + " of " + size + " bytes");
+        }
+        ensureOpen();
+        long data = linux.seek(offset, Libc.SEEK_DATA);
+        if (data < 0 || data >= size) {
+            return new Extent(offset, size - offset, false);
+        }
+        if (data > offset) {
+            return new Extent(offset, data - offset, false);
+        }
+        long hole = linux.seek(offset, Libc.SEEK_HOLE);
+        return new Extent(offset, (hole < 0 ? size : Math.min(hole, size)) - offset, true);
+    }
+
     @Override
     public Optional<FileChannel> fileChannel() {
         try {

@@ -33,6 +33,11 @@ final class Libc {
     static final int ENOSYS = 38;
     static final int EOPNOTSUPP = 95;
     static final int EPERM = 1;
+    static final int ENXIO = 6;
+
+    /** lseek(2) whence values for sparse files (Linux 3.1). */
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
 
     /** cachestat(2), Linux 6.5; the same number on x86_64 and the generic table (aarch64, riscv64). */
     static final long SYS_CACHESTAT = 451;
@@ -64,6 +69,8 @@ final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), true);
     private static final MethodHandle FTRUNCATE = bind("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), true);
+    private static final MethodHandle LSEEK = bind("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), true);
     private static final MethodHandle FSTAT = bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), true);
     private static final MethodHandle SYSCALL4 = bind("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), true,
@@ -150,6 +157,29 @@ final class Libc {
             if (rc != 0) {
                 throw failure("ftruncate(length=" + length + ")", errno(state));
             }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * lseek(2); returns the resulting offset, or -1 for ENXIO (SEEK_DATA past the last data, or an offset at or past
+     * the end of the file), which callers of SEEK_DATA read as "a hole to the end".
+     */
+    static long lseek(int fd, long offset, int whence) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            long rc = (long) LSEEK.invokeExact(state, fd, offset, whence);
+            if (rc < 0) {
+                int errno = errno(state);
+                if (errno == ENXIO) {
+                    return -1;
+                }
+                throw failure("lseek(offset=" + offset + ", whence=" + whence + ")", errno);
+            }
+            return rc;
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

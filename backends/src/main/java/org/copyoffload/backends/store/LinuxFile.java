@@ -66,6 +66,23 @@ final class LinuxFile implements Closeable {
         }
     }
 
+    /**
+     * lseek(2) with SEEK_DATA or SEEK_HOLE: the next data or hole at or after {@code offset}, -1 when there is no
+     * more data (ENXIO). Filesystems without sparse-file support answer as if the whole file were data, which is
+     * what the kernel's generic implementation does.
+     */
+    long seek(long offset, int whence) throws IOException {
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            return Libc.lseek(fd, offset, whence);
+        } catch (ErrnoException e) {
+            throw withPath(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     Libc.Stat stat() throws IOException {
         lock.readLock().lock();
         try {

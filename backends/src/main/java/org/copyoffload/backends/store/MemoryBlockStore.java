@@ -114,6 +114,23 @@ public final class MemoryBlockStore implements BlockStore {
         return (long) chunks.size() * CHUNK_BYTES;
     }
 
+    /** Chunks never written (or dropped whole) are holes; the walk stops after 4096 chunks (256 MiB). */
+    @Override
+    public Extent extentAt(long offset) throws IOException {
+        if (offset < 0 || offset >= size) {
+            throw new IllegalArgumentException("extent offset " + offset + " outside a store of " + size + " bytes");
+        }
+        ensureOpen();
+        long index = offset / CHUNK_BYTES;
+        boolean allocated = chunks.containsKey(index);
+        long last = (size - 1) / CHUNK_BYTES;
+        long next = index + 1;
+        while (next <= last && next - index < 4096 && chunks.containsKey(next) == allocated) {
+            next++;
+        }
+        return new Extent(offset, Math.min(size, next * CHUNK_BYTES) - offset, allocated);
+    }
+
     @Override
     public boolean isCached(long offset, long length) {
         Ranges.check(offset, length, size);

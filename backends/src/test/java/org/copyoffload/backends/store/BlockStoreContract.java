@@ -219,4 +219,30 @@ abstract class BlockStoreContract {
         assertThatThrownBy(store::flush).isInstanceOf(ClosedChannelException.class);
         assertThatThrownBy(store::allocatedBytes).isInstanceOf(ClosedChannelException.class);
     }
+
+    @Test
+    void extentsTileTheStoreAndHolesReadAsZeros() throws IOException {
+        BlockStore store = newStore(8 * MIB);
+        write(store, 2 * MIB, random(7, (int) MIB));
+        write(store, 5 * MIB, random(8, (int) MIB));
+        store.deallocate(5 * MIB, 512 * 1024);
+        long at = 0;
+        long allocated = 0;
+        while (at < store.size()) {
+            BlockStore.Extent e = store.extentAt(at);
+            assertThat(e.offset()).isEqualTo(at);
+            assertThat(e.length()).isPositive();
+            assertThat(e.end()).isLessThanOrEqualTo(store.size());
+            if (!e.allocated()) {
+                assertZeros(read(store, e.offset(), (int) e.length()), "hole at " + e.offset());
+            } else {
+                allocated += e.length();
+            }
+            at = e.end();
+        }
+        // The written megabytes are allocated (whatever a store does with the rest).
+        assertThat(allocated).isGreaterThanOrEqualTo(MIB + 512 * 1024);
+        assertThatThrownBy(() -> store.extentAt(store.size())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.extentAt(-1)).isInstanceOf(IllegalArgumentException.class);
+    }
 }

@@ -40,6 +40,23 @@ class FileBlockStoreTest extends BlockStoreContract {
     }
 
     @Test
+    void extentsFollowSeekDataAndSeekHole() throws IOException {
+        BlockStore store = newStore(4 * MIB);
+        BlockStore.Extent empty = store.extentAt(0);
+        org.junit.jupiter.api.Assumptions.assumeFalse(empty.allocated(), "filesystem reports holes");
+        assertThat(empty).isEqualTo(new BlockStore.Extent(0, 4 * MIB, false));
+        write(store, MIB, random(3, (int) MIB));
+        assertThat(store.extentAt(0)).isEqualTo(new BlockStore.Extent(0, MIB, false));
+        assertThat(store.extentAt(MIB)).isEqualTo(new BlockStore.Extent(MIB, MIB, true));
+        assertThat(store.extentAt(MIB + 4096)).isEqualTo(new BlockStore.Extent(MIB + 4096, MIB - 4096, true));
+        assertThat(store.extentAt(2 * MIB)).isEqualTo(new BlockStore.Extent(2 * MIB, 2 * MIB, false));
+        store.deallocate(MIB + 65_536, 65_536);
+        assertThat(store.extentAt(MIB)).isEqualTo(new BlockStore.Extent(MIB, 65_536, true));
+        assertThat(store.extentAt(MIB + 65_536)).isEqualTo(new BlockStore.Extent(MIB + 65_536, 65_536, false));
+        assertThat(store.extentAt(MIB + 131_072).allocated()).isTrue();
+    }
+
+    @Test
     void createsASparseFileOfTheConfiguredSize() throws IOException {
         Path file = dir.resolve("sparse");
         try (BlockStore store = FileBlockStore.open(file, 1L << 30, true)) {
