@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.copyoffload.protocol.scsi.CacheRangeCdb;
+import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CdbField;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.CompareAndWriteCdb;
@@ -29,7 +30,6 @@ import org.copyoffload.protocol.scsi.SupportedOperationCodes.Timeouts;
 import org.copyoffload.protocol.scsi.UnmapCdb;
 import org.copyoffload.protocol.scsi.VerifyCdb;
 import org.copyoffload.protocol.scsi.WriteSameCdb;
-import org.copyoffload.protocol.scsi.AdditionalSense;
 
 /**
  * Every command the target implements, with what REPORT SUPPORTED OPERATION CODES says of it: dispatch and the
@@ -50,7 +50,8 @@ final class CommandTable {
      * @param cdbLength           the CDB length
      * @param fields              the fields the decoder evaluates (CDB USAGE DATA)
      * @param handler             what runs it
-     * @param noLogicalUnitNeeded answered even at a LUN with no logical unit (SPC-5 4.? incorrect logical unit)
+     * @param noLogicalUnitNeeded answered even at a LUN with no logical unit (SPC-5 on commands sent to an
+     *                            incorrect logical unit: INQUIRY, REPORT LUNS, REQUEST SENSE)
      * @param unitAttentionExempt neither reports nor clears a pending unit attention (SAM-5 5.14: INQUIRY,
      *                            REPORT LUNS; REQUEST SENSE reports it as its parameter data)
      */
@@ -144,8 +145,16 @@ final class CommandTable {
                 .findFirst();
     }
 
+    /** The entry for a CDB, if the target implements the command. */
+    Optional<Entry> lookup(byte[] cdb) {
+        int opcode = cdb[0] & 0xFF;
+        return hasServiceActions(opcode)
+                ? find(opcode, OptionalInt.of(OperationCode.SERVICE_ACTION.readInt(cdb)))
+                : find(opcode, OptionalInt.empty());
+    }
+
     /**
-     * The entry for a CDB: INVALID COMMAND OPERATION CODE for an operation code not implemented (SPC-5 4.?), INVALID
+     * The entry for a CDB: INVALID COMMAND OPERATION CODE for an operation code not implemented, INVALID
      * FIELD IN CDB at SERVICE ACTION for one of its service actions that is not (libiscsi takes either with field
      * pointer 1 as "not implemented").
      */

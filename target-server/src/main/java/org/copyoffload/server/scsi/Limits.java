@@ -38,6 +38,6 @@ record Limits(int maxTransferBytes, long maxUnmapLbaCount, int maxUnmapDescripto
     }
 
     int maxCompareAndWriteBlocks(int blockSize) {
-        return (int) Math.max(1, Math.min(maxCompareAndWrite, maxTransferBytes / 2 / blockSize));
+        return Math.max(1, Math.min(maxCompareAndWrite, maxTransferBytes / 2 / blockSize));
     }
 }

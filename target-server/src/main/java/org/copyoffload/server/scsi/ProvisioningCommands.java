@@ -74,7 +74,7 @@ final class ProvisioningCommands {
         long bytes = c.blocks() * blockSize;
         return u.submit(c.opcode() + " of " + c.blocks() + " blocks at LBA " + c.lba() + (c.unmap() ? " (UNMAP)" : ""),
                 AdditionalSense.WRITE_ERROR, () -> {
-                    try (RangeLock.Held held = u.ranges().acquire(c.lba(), c.blocks(), false)) {
+                    try (RangeLock.Held _ = u.ranges().acquire(c.lba(), c.blocks(), false)) {
                         if (zeros) {
                             u.store().writeZeroes(offset, bytes, c.unmap(), durable);
                         } else {
@@ -162,7 +162,7 @@ final class ProvisioningCommands {
         return u.submit("UNMAP of " + total + " blocks in " + work.size() + " ranges", AdditionalSense.WRITE_ERROR,
                 () -> {
                     for (UnmapParameterList.Descriptor d : work) {
-                        try (RangeLock.Held held = u.ranges().acquire(d.lba(), d.blocks(), false)) {
+                        try (RangeLock.Held _ = u.ranges().acquire(d.lba(), d.blocks(), false)) {
                             u.store().writeZeroes(u.offset(d.lba()), d.blocks() * u.blockSize(), true, durable);
                         }
                     }

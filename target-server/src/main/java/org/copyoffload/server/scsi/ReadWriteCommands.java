@@ -66,7 +66,7 @@ final class ReadWriteCommands {
         return u.submit(c.opcode() + " of " + c.transferLength() + " blocks at LBA " + c.lba(),
                 AdditionalSense.UNRECOVERED_READ_ERROR, () -> {
                     boolean handedOver = false;
-                    try (RangeLock.Held held = u.ranges().acquire(c.lba(), c.transferLength(), false)) {
+                    try (RangeLock.Held _ = u.ranges().acquire(c.lba(), c.transferLength(), false)) {
                         u.store().read(offset, buf.nioBuffer(0, bytes));
                         buf.writerIndex(bytes);
                         u.blocksRead.add(c.transferLength());
@@ -120,7 +120,7 @@ final class ReadWriteCommands {
     private static void writeBlocks(Request r, LogicalUnit u, long lba, long blocks, boolean durable)
             throws IOException {
         ByteBuf data = r.dataOut();
-        try (RangeLock.Held held = u.ranges().acquire(lba, blocks, false)) {
+        try (RangeLock.Held _ = u.ranges().acquire(lba, blocks, false)) {
             DataOut.write(u.store(), u.offset(lba), data, data.readerIndex(), (int) (blocks * u.blockSize()), durable);
         }
         u.blocksWritten.add(blocks);
@@ -210,7 +210,7 @@ final class ReadWriteCommands {
     /** The blocks in a heap buffer (verification reads at most MAXIMUM TRANSFER LENGTH: 1 MiB by default). */
     private static ByteBuffer readRange(LogicalUnit u, long lba, long blocks) throws IOException {
         ByteBuffer actual = ByteBuffer.allocate((int) (blocks * u.blockSize()));
-        try (RangeLock.Held held = u.ranges().acquire(lba, blocks, false)) {
+        try (RangeLock.Held _ = u.ranges().acquire(lba, blocks, false)) {
             u.store().read(u.offset(lba), actual);
         }
         return actual.flip();
@@ -253,7 +253,7 @@ final class ReadWriteCommands {
         return u.submit("COMPARE AND WRITE of " + c.blocks() + " blocks at LBA " + c.lba(),
                 AdditionalSense.WRITE_ERROR, () -> {
                     ByteBuf data = r.dataOut();
-                    try (RangeLock.Held held = u.ranges().acquire(c.lba(), c.blocks(), true)) {
+                    try (RangeLock.Held _ = u.ranges().acquire(c.lba(), c.blocks(), true)) {
                         ByteBuffer actual = ByteBuffer.allocate(half);
                         try {
                             u.store().read(u.offset(c.lba()), actual);

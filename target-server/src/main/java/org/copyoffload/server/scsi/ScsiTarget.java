@@ -119,14 +119,12 @@ public final class ScsiTarget {
                 throw new CheckCondition(SenseData.of(AdditionalSense.INVALID_FIELD_IN_CDB,
                         SenseData.FieldPointer.cdb(0)), "CDB of " + (cdb == null ? 0 : cdb.length) + " bytes");
             }
-            int opcode = cdb[0] & 0xFF;
-            boolean anyLun = opcode == OperationCode.INQUIRY.code() || opcode == OperationCode.REPORT_LUNS.code()
-                    || opcode == OperationCode.REQUEST_SENSE.code();
-            if (unit == null && !anyLun) {
+            Optional<CommandTable.Entry> known = commands.lookup(cdb);
+            if (unit == null && !known.map(CommandTable.Entry::noLogicalUnitNeeded).orElse(false)) {
                 throw new CheckCondition(AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED,
                         "no logical unit at LUN " + command.lun());
             }
-            if (unit != null && !anyLun) {
+            if (unit != null && !known.map(CommandTable.Entry::unitAttentionExempt).orElse(false)) {
                 Optional<AdditionalSense> attention = unit.takeUnitAttention(nexus);
                 if (attention.isPresent()) {
                     return CompletableFuture.completedFuture(ScsiResponse.checkCondition(

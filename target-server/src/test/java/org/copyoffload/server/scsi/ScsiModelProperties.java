@@ -76,7 +76,7 @@ class ScsiModelProperties extends ScsiTestBase {
                 step(random, r, log);
             }
             for (Region r : regions) {
-                int chunk = (int) Math.min(REGION_BLOCKS, (1 << 20) / r.bs);
+                int chunk = Math.min(REGION_BLOCKS, (1 << 20) / r.bs);
                 for (int at = 0; at < REGION_BLOCKS; at += chunk) {
                     assertThat(read16(r.lun, r.base + at, chunk)).as("LUN %d blocks %d+%d", r.lun, r.base + at, chunk)
                             .isEqualTo(r.modelBlocks(r.base + at, chunk));
@@ -92,7 +92,7 @@ class ScsiModelProperties extends ScsiTestBase {
 
     private void step(Random random, Region r, List<String> log) {
         // Up to the whole region, but within MAXIMUM TRANSFER LENGTH (1 MiB: 256 blocks of 4 KiB).
-        int most = (int) Math.min(REGION_BLOCKS, (1 << 20) / r.bs);
+        int most = Math.min(REGION_BLOCKS, (1 << 20) / r.bs);
         int n = 1 + (random.nextInt(4) == 0 ? random.nextInt(most) : random.nextInt(16));
         long lba = r.base + random.nextInt(REGION_BLOCKS - n + 1);
         boolean pastEnd = r.atEnd() && random.nextInt(10) == 0;
