@@ -390,6 +390,20 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             overflow = true;
             residual = available;
         }
+        if (task.write) {
+            // A write's residual compares the Expected Data Transfer Length with what the CDB asks for
+            // (RFC 7143, 11.4.5.2): less sent is an overflow, more is an underflow.
+            long needed = session.target().scsi().expectedDataOut(task.lun, task.cdb).orElse(task.expectedLength);
+            if (needed > task.expectedLength) {
+                overflow = true;
+                underflow = false;
+                residual = (int) Math.min(Integer.MAX_VALUE, needed - task.expectedLength);
+            } else if (needed < task.expectedLength) {
+                underflow = true;
+                overflow = false;
+                residual = (int) (task.expectedLength - needed);
+            }
+        }
         boolean collapse = response.status() == ScsiStatus.GOOD && response.sense().length == 0 && send > 0;
         int segment = parameters.initiatorMaxRecvDataSegmentLength();
         int burst = parameters.maxBurstLength();

@@ -20,7 +20,8 @@ record Limits(int maxTransferBytes, long maxUnmapLbaCount, int maxUnmapDescripto
      * can carry; LIO's 65535-block WRITE SAME (so libiscsi's 65536-block WRITE SAME test expects INVALID FIELD IN
      * CDB rather than a 256 MiB WRITE (16) no target accepts).
      */
-    static final Limits DEFAULT = new Limits(1 << 20, 1 << 20, 4095, 0xFFFF, 255);
+    // 8 MiB per command: 2048 blocks of 4 KiB, what libiscsi's tests write in one command (ExtendedCopy.Simple).
+    static final Limits DEFAULT = new Limits(8 << 20, 1 << 20, 4095, 0xFFFF, 255);
 
     Limits {
         if (maxTransferBytes < 4096 || Integer.bitCount(maxTransferBytes) != 1) {

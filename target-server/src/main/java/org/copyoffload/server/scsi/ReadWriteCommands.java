@@ -243,6 +243,11 @@ final class ReadWriteCommands {
         }
         u.checkRange(c.lba(), c.blocks());
         if (c.blocks() == 0) {
+            if (r.dataOutLength() != 0) {
+                // Data for blocks the CDB does not count (256 blocks wrap the one-byte field to 0): the field is wrong.
+                throw CheckCondition.invalidField(CompareAndWriteCdb.BLOCKS, 0,
+                        "NUMBER OF LOGICAL BLOCKS 0 with " + r.dataOutLength() + " bytes of data-out");
+            }
             return Responses.GOOD; // no blocks are compared or written: not an error
         }
         int half = c.blocks() * u.blockSize();

@@ -97,6 +97,15 @@ public final class ScsiTarget {
         return name;
     }
 
+    /**
+     * The bytes of data-out the CDB asks for at this LUN (see {@link ExpectedDataOut}), for a transport's write
+     * residuals; empty for a LUN without a logical unit or a command the target does not implement.
+     */
+    public java.util.OptionalLong expectedDataOut(long lun, byte[] cdb) {
+        LogicalUnit u = units.get(lun);
+        return u == null ? java.util.OptionalLong.empty() : ExpectedDataOut.bytes(cdb, u.blockSize());
+    }
+
     /** The LUNs, ascending. */
     public SortedSet<Long> luns() {
         return luns;
