@@ -148,7 +148,8 @@ class LibiscsiAgainstTgtTest {
     @Test
     @DisplayName("a target that stops answering (tgtd SIGSTOPped) is caught by the watchdog, and tgt still stops cleanly")
     void hungTarget() throws IOException {
-        try (TgtTarget frozen = TgtTarget.start(TgtTarget.Config.defaults().withLuns(TgtTarget.Lun.of(1, 16L << 20)))) {
+        TgtTarget frozen = TgtTarget.start(TgtTarget.Config.defaults().withLuns(TgtTarget.Lun.of(1, 16L << 20)));
+        try {
             Processes.signal(frozen.pid(), "STOP");
             long t0 = System.nanoTime();
             Result r;
@@ -166,6 +167,8 @@ class LibiscsiAgainstTgtTest {
             assertThat(took).isLessThan(Duration.ofSeconds(20));
             frozen.close();
             assertThat(frozen.stoppedCleanly()).isTrue();
+        } finally {
+            frozen.close();
         }
     }
 
