@@ -3,7 +3,8 @@
 # Debian kernel with Debian's nvme-cli, open-iscsi, sg3-utils and ddpt, runs a command script in it and
 # hands the results back. The guest reaches the host's 127.0.0.1 as 10.0.2.2 and nothing else.
 #
-#   guest.sh deps           apt-get install the host packages this needs (skipped when all present)
+#   guest.sh deps           apt-get install the host packages this needs (skipped when all present), with
+#                           libiscsi-bin and tgt for the host-side iSCSI suites
 #   guest.sh build          build (or reuse) the guest for $GUEST_DIST in $GUEST_WORK
 #   guest.sh run CMDS.sh    boot the guest, run CMDS.sh inside, power off; prints the run folder
 #   guest.sh qemu-root      put Debian 13's QEMU 10.0 in $QEMU_ROOT (debootstrap, once)
@@ -62,8 +63,9 @@ log() { echo "[guest.sh $GUEST_DIST $(date +%T)] $*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------------- deps
+# libiscsi-bin (iscsi-test-cu, iscsi-perf) and tgt (tgtd) run on the host itself, for the iSCSI suites.
 HOST_PKGS="qemu-system-x86 busybox-static nvme-cli open-iscsi sg3-utils ddpt cpio kmod debootstrap
-           debian-archive-keyring gzip coreutils util-linux bash"
+           debian-archive-keyring gzip coreutils util-linux bash libiscsi-bin tgt"
 
 cmd_deps() {
     local missing=() p
