@@ -123,13 +123,13 @@ class InquiryTest extends ScsiTestBase {
         ByteBuffer b = ByteBuffer.wrap(vpd(LUN_4K, 0xB0));
         assertThat(b.getShort(2)).isEqualTo((short) 0x3C);
         assertThat(b.get(4) & 1).as("WSNZ").isEqualTo(1);
-        assertThat(b.get(5) & 0xFF).as("MAXIMUM COMPARE AND WRITE LENGTH").isEqualTo(128);
-        assertThat(b.getInt(8)).as("MAXIMUM TRANSFER LENGTH").isEqualTo(256);
+        assertThat(b.get(5) & 0xFF).as("MAXIMUM COMPARE AND WRITE LENGTH").isEqualTo(255);
+        assertThat(b.getInt(8)).as("MAXIMUM TRANSFER LENGTH").isEqualTo(2048);
         assertThat(b.getInt(20)).as("MAXIMUM UNMAP LBA COUNT").isEqualTo(1 << 20);
         assertThat(b.getInt(24)).as("MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT").isEqualTo(4095);
         assertThat(b.getLong(36)).as("MAXIMUM WRITE SAME LENGTH").isEqualTo(0xFFFF);
         ByteBuffer small = ByteBuffer.wrap(vpd(LUN_512, 0xB0));
-        assertThat(small.getInt(8)).isEqualTo(2048);
+        assertThat(small.getInt(8)).isEqualTo(16384);
         assertThat(small.getInt(28)).as("OPTIMAL UNMAP GRANULARITY").isEqualTo(8);
         assertThat(small.get(5) & 0xFF).isEqualTo(255);
     }

@@ -79,11 +79,11 @@ class ReadWriteTest extends ScsiTestBase {
 
     @Test
     void transfersBeyondTheMaximumTransferLengthAreInvalid() {
-        // 1 MiB: 256 blocks of 4 KiB, 2048 of 512 bytes.
-        run(LUN_4K, cdb(OperationCode.READ_10, 0, 256).encode()).good();
-        run(LUN_4K, cdb(OperationCode.READ_10, 0, 257).encode())
+        // 8 MiB: 2048 blocks of 4 KiB, 16384 of 512 bytes.
+        run(LUN_4K, cdb(OperationCode.READ_10, 0, 2048).encode()).good();
+        run(LUN_4K, cdb(OperationCode.READ_10, 0, 2049).encode())
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(7, 7));
-        run(LUN_512, cdb(OperationCode.READ_16, 0, 2049).encode())
+        run(LUN_512, cdb(OperationCode.READ_16, 0, 16385).encode())
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(10, 7));
         run(LUN_4K, cdb(OperationCode.READ_12, 0, 0xFFFFFFFFL).encode())
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(6, 7));

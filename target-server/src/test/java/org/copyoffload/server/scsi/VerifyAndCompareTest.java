@@ -59,7 +59,7 @@ class VerifyAndCompareTest extends ScsiTestBase {
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(1, 2));
         run(LUN_4K, verify(OperationCode.VERIFY_16, BLOCKS_4K - 1, 2, 0)).check(AdditionalSense.LBA_OUT_OF_RANGE);
         run(LUN_4K, verify(OperationCode.VERIFY_10, 0, 0, 0)).good();
-        run(LUN_4K, verify(OperationCode.VERIFY_10, 0, 257, 0))
+        run(LUN_4K, verify(OperationCode.VERIFY_10, 0, 2049, 0))
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(7, 7));
         write(LUN_4K, verify(OperationCode.VERIFY_10, 0, 2, 0b01), new byte[4096])
                 .check(AdditionalSense.INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT);
@@ -123,8 +123,9 @@ class VerifyAndCompareTest extends ScsiTestBase {
 
     @Test
     void compareAndWriteErrors() {
-        // MAXIMUM COMPARE AND WRITE LENGTH: 128 blocks of 4 KiB (1 MiB of data-out), 255 of 512 bytes.
-        write(LUN_4K, caw(0, 129), new byte[2 * 129 * 4096])
+        // MAXIMUM COMPARE AND WRITE LENGTH: 255 blocks, the field's limit; 256 blocks wrap the field to 0, and data
+        // for a CAW of 0 blocks is an invalid field (libiscsi CompareAndWrite.Simple).
+        write(LUN_4K, caw(0, 0), new byte[2 * 256 * 4096])
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(13, 7));
         write(LUN_512, caw(0, 255), new byte[2 * 255 * 512]).good();
         write(LUN_4K, caw(BLOCKS_4K - 1, 2), new byte[4 * 4096]).check(AdditionalSense.LBA_OUT_OF_RANGE);

@@ -1,0 +1,115 @@
+package org.copyoffload.it.iscsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.copyoffload.it.iscsi.LibiscsiSuite.Outcome;
+import org.copyoffload.it.iscsi.LibiscsiSuite.Result;
+import org.copyoffload.it.iscsi.LibiscsiSuite.TestResult;
+import org.copyoffload.server.CopyoffloadServer;
+import org.copyoffload.server.config.ConfigLoader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * libiscsi's conformance suite, whole ({@code iscsi-test-cu --test=ALL --dataloss}, two initiator names, a second
+ * path to the same LU for the multipath tests), against our target on a 4 KiB and on a 512-byte LU, beside Debian's
+ * tgt on the same machine: not one test may fail, and every test that skips must skip for a reason listed in the
+ * README (commands we do not implement yet). Tables in {@code integration-tests/target/iscsi-logs/}.
+ */
+class LibiscsiAgainstOursTest {
+    private static final String IQN = "iqn.2026-01.org.copyoffload:libiscsi";
+    private static final String INITIATOR_1 = "iqn.2026-01.org.copyoffload:libiscsi-1";
+    private static final String INITIATOR_2 = "iqn.2026-01.org.copyoffload:libiscsi-2";
+    private static final Duration RUN = Duration.ofMinutes(10);
+    private static final Duration PER_TEST = Duration.ofSeconds(60);
+    /**
+     * Why a test may skip against us: what libiscsi prints for a command or feature we do not offer (yet). Anything
+     * else that skips fails this test, so a regression cannot hide as a skip.
+     */
+    static final List<String> ACCEPTED_SKIPS = List.of(
+            "PERSISTENT RESERVE IN is not implemented", "PROUT Not Supported", "RESERVE6 is not implemented",
+            "EXTENDEDCOPY is not implemented", "RECEIVECOPYRESULT is not implemented",
+            "RECEIVE_COPY_RESULTS is not implemented", "ORWRITE is not implemented", "WRITEATOMIC16 is not implemented",
+            "READDEFECTDATA10 is not implemented", "READDEFECTDATA12 is not implemented",
+            "--allow-sanitize flag is not set", "not removable", "not write-protected", "LBPPB < 2",
+            "does not support 0-blocks", "Multipath unavailable");
+
+    @TempDir
+    static Path dataDir;
+    static CopyoffloadServer server;
+    static int port;
+    static TgtTarget tgt;
+
+    @BeforeAll
+    static void start() throws Exception {
+        IscsiTools.ensureInstalled();
+        String yaml = """
+                data-dir: %s
+                listeners: []
+                metrics: {enabled: false}
+                volumes:
+                  - {name: four, size: 256MiB, block-size: 4096}
+                  - {name: five, size: 128MiB, block-size: 512}
+                iscsi:
+                  listeners: [{address: 127.0.0.1, port: 0}]
+                  targets:
+                    - name: %s
+                      luns: [{lun: 0, volume: four}, {lun: 1, volume: five}]
+                """.formatted(dataDir, IQN);
+        server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"));
+        port = server.iscsiAddresses().getFirst().getPort();
+        tgt = TgtTarget.start(TgtTarget.Config.defaults());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (tgt != null) {
+            tgt.close();
+        }
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static Result whole(IscsiUrl url, String name) {
+        return LibiscsiSuite.run(LibiscsiSuite.Options.of(url).withTests("ALL").withDataloss(true)
+                .withMultipathUrl(url).withInitiatorNames(INITIATOR_1, INITIATOR_2).withTimeouts(RUN, PER_TEST)
+                .withName(name));
+    }
+
+    @Test
+    void wholeSuitePassesOnBothBlockSizesWithOnlyListedSkips() throws Exception {
+        Result four = whole(new IscsiUrl("127.0.0.1", port, IQN, 0), "ours-4k-whole-suite");
+        Result five = whole(new IscsiUrl("127.0.0.1", port, IQN, 1), "ours-512-whole-suite");
+        Result reference = whole(tgt.url(1), "tgt-whole-suite");
+        Path table = SuiteTable.write("libiscsi-whole-suite", List.of(new SuiteTable.Column("ours 4 KiB LU", four),
+                new SuiteTable.Column("ours 512 B LU", five), new SuiteTable.Column("tgt 1.0.85", reference)));
+        System.out.printf("libiscsi whole suite: ours 4 KiB %s; ours 512 B %s; tgt %s (table %s)%n", four.totals(),
+                five.totals(), reference.totals(), table);
+        for (Result r : List.of(four, five)) {
+            assertThat(r.problems()).as(r.describe()).isEmpty();
+            assertThat(r.complete()).as(r.describe()).isTrue();
+            assertThat(r.tests()).as("tests run").hasSizeGreaterThanOrEqualTo(200);
+            assertThat(r.tests()).filteredOn(t -> t.outcome() != Outcome.PASSED && t.outcome() != Outcome.SKIPPED)
+                    .as("tests that did not pass: " + r.describe()).isEmpty();
+            Map<String, List<String>> unexplained = new TreeMap<>();
+            for (TestResult t : r.tests()) {
+                if (t.outcome() == Outcome.SKIPPED) {
+                    List<String> odd = t.skipReasons().stream()
+                            .filter(reason -> ACCEPTED_SKIPS.stream().noneMatch(reason::contains)).toList();
+                    if (!odd.isEmpty()) {
+                        unexplained.put(t.name(), odd);
+                    }
+                }
+            }
+            assertThat(unexplained).as("skips for reasons the README does not list").isEmpty();
+        }
+    }
+}
