@@ -1,11 +1,11 @@
 package org.copyoffload.initiator.iscsi;
 
+import org.copyoffload.initiator.ReceivedPdus;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -21,9 +21,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
@@ -47,17 +45,14 @@ public final class RawIscsiConnection implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel channel;
     private final IscsiCodecSettings settings;
-    private final BlockingQueue<IscsiPdu> received;
-    private final CompletableFuture<Void> peerClosed;
-    private volatile boolean closing;
+    private final ReceivedPdus<IscsiPdu> received;
 
     private RawIscsiConnection(EventLoopGroup group, Channel channel, IscsiCodecSettings settings,
-                               BlockingQueue<IscsiPdu> received, CompletableFuture<Void> peerClosed) {
+                               ReceivedPdus<IscsiPdu> received) {
         this.group = group;
         this.channel = channel;
         this.settings = settings;
         this.received = received;
-        this.peerClosed = peerClosed;
     }
 
     /** Opens the TCP connection; nothing is sent yet. */
@@ -66,8 +61,7 @@ public final class RawIscsiConnection implements AutoCloseable {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("raw-iscsi", true),
                 epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         IscsiCodecSettings settings = IscsiCodecSettings.initiator();
-        BlockingQueue<IscsiPdu> received = new LinkedBlockingQueue<>();
-        CompletableFuture<Void> peerClosed = new CompletableFuture<>();
+        ReceivedPdus<IscsiPdu> received = new ReceivedPdus<>(IscsiPdu.class);
         ChannelFuture connect = new Bootstrap()
                 .group(group)
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
@@ -78,7 +72,7 @@ public final class RawIscsiConnection implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new IscsiPduDecoder(settings), new IscsiPduEncoder(settings),
-                                new Collector(received, peerClosed));
+                                received.collector(pdu -> { }));
                     }
                 })
                 .connect(address);
@@ -88,7 +82,7 @@ public final class RawIscsiConnection implements AutoCloseable {
             throw new IllegalStateException("cannot connect to " + address
                     + (connect.cause() != null ? ": " + connect.cause() : ": timed out"), connect.cause());
         }
-        return new RawIscsiConnection(group, connect.channel(), settings, received, peerClosed);
+        return new RawIscsiConnection(group, connect.channel(), settings, received);
     }
 
     /** Sends a PDU, encoded with the settings in force (the PDU and its data are taken). */
@@ -134,63 +128,35 @@ public final class RawIscsiConnection implements AutoCloseable {
 
     /** Everything decoded from the target, in order. */
     public BlockingQueue<IscsiPdu> received() {
-        return received;
+        return received.queue();
     }
 
     /** The next received PDU, or null when none arrives in time. */
     public IscsiPdu poll(Duration timeout) {
-        try {
-            return received.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return received.poll(timeout);
     }
 
     /** The next received PDU, which must be of {@code type}; anything else (or nothing) throws. */
     public <T extends IscsiPdu> T expect(Class<T> type, Duration timeout) {
-        IscsiPdu pdu = poll(timeout);
-        if (pdu == null) {
-            throw new IllegalStateException("no " + type.getSimpleName() + " within " + timeout.toMillis() + " ms"
-                    + (isPeerClosed() ? " (peer closed)" : ""));
-        }
-        if (!type.isInstance(pdu)) {
-            String text = pdu.toString();
-            ReferenceCountUtil.release(pdu);
-            throw new IllegalStateException("expected " + type.getSimpleName() + ", received " + text);
-        }
-        return type.cast(pdu);
+        return received.expect(type, timeout);
     }
 
     /** True once the target closed the connection (not when this side did). */
     public boolean isPeerClosed() {
-        return peerClosed.isDone() && !closing;
+        return received.isPeerClosed();
     }
 
     /** Waits for the target to close the connection; false when it is still open after {@code timeout}. */
     public boolean awaitPeerClose(Duration timeout) {
-        try {
-            peerClosed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return !closing;
-        } catch (TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (ExecutionException e) {
-            return true;
-        }
+        return received.awaitPeerClose(timeout);
     }
 
     @Override
     public void close() {
-        closing = !peerClosed.isDone();
+        received.closing();
         channel.close().awaitUninterruptibly(CLOSE_WAIT.toMillis());
         shutdown(group);
-        IscsiPdu pdu;
-        while ((pdu = received.poll()) != null) {
-            ReferenceCountUtil.release(pdu);
-        }
+        received.drain();
     }
 
     /** Stops the event loop, waiting a bounded time: closing must never hang. */
@@ -204,38 +170,6 @@ public final class RawIscsiConnection implements AutoCloseable {
         }
         if (!f.isSuccess()) {
             throw new IllegalStateException(what + " failed: " + f.cause(), f.cause());
-        }
-    }
-
-    /** Queues decoded PDUs and notes the peer's close. */
-    private static final class Collector extends ChannelInboundHandlerAdapter {
-        private final BlockingQueue<IscsiPdu> received;
-        private final CompletableFuture<Void> peerClosed;
-
-        Collector(BlockingQueue<IscsiPdu> received, CompletableFuture<Void> peerClosed) {
-            this.received = received;
-            this.peerClosed = peerClosed;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof IscsiPdu pdu) {
-                received.add(pdu);
-            } else {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            peerClosed.complete(null);
-            ctx.fireChannelInactive();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A reset by the peer counts as its close; the test looks at what arrived before it.
-            ctx.close();
         }
     }
 }

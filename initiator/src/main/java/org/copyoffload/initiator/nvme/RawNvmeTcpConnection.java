@@ -1,18 +1,16 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.ReceivedPdus;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.copyoffload.protocol.nvme.CompletionQueueEntry;
 import org.copyoffload.protocol.nvme.fabrics.ConnectCommand;
@@ -37,19 +35,15 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
     private final Transport transport;
     private final Channel channel;
     private final NvmeTcpSettings settings;
-    private final BlockingQueue<NvmeTcpPdu> received;
-    private final CompletableFuture<Void> peerClosed;
+    private final ReceivedPdus<NvmeTcpPdu> received;
     private final TrafficCounters traffic;
-    private volatile boolean closing;
 
     private RawNvmeTcpConnection(Transport transport, Channel channel, NvmeTcpSettings settings,
-                                 BlockingQueue<NvmeTcpPdu> received, CompletableFuture<Void> peerClosed,
-                                 TrafficCounters traffic) {
+                                 ReceivedPdus<NvmeTcpPdu> received, TrafficCounters traffic) {
         this.transport = transport;
         this.channel = channel;
         this.settings = settings;
         this.received = received;
-        this.peerClosed = peerClosed;
         this.traffic = traffic;
     }
 
@@ -57,8 +51,7 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
     public static RawNvmeTcpConnection open(InetSocketAddress address, Duration timeout) {
         Transport transport = new Transport(1);
         NvmeTcpSettings settings = new NvmeTcpSettings(false, NvmeTcpQueue.MAX_RECEIVE_DATA, 0);
-        BlockingQueue<NvmeTcpPdu> received = new LinkedBlockingQueue<>();
-        CompletableFuture<Void> peerClosed = new CompletableFuture<>();
+        ReceivedPdus<NvmeTcpPdu> received = new ReceivedPdus<>(NvmeTcpPdu.class);
         TrafficCounters traffic = new TrafficCounters();
         NvmeTcpPduEncoder encoder = new NvmeTcpPduEncoder(settings);
         ChannelFuture connect = transport.bootstrap(timeout)
@@ -66,7 +59,12 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         ch.pipeline().addLast(new TrafficMeter(traffic), new NvmeTcpPduDecoder(settings), encoder,
-                                new Collector(settings, received, peerClosed));
+                                // ICResp's digests and CPDA apply before the next PDU decodes, as a host applies them.
+                                received.collector(pdu -> {
+                                    if (pdu instanceof NvmeTcpPdu.IcResp r) {
+                                        settings.negotiated(r.headerDigest(), r.dataDigest(), r.cpda());
+                                    }
+                                }));
                     }
                 })
                 .connect(address);
@@ -76,7 +74,7 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
             throw new NvmeTransportException("cannot connect to " + address
                     + (connect.cause() != null ? ": " + connect.cause() : ": timed out"), connect.cause());
         }
-        return new RawNvmeTcpConnection(transport, connect.channel(), settings, received, peerClosed, traffic);
+        return new RawNvmeTcpConnection(transport, connect.channel(), settings, received, traffic);
     }
 
     /** Sends a PDU, encoded with the settings in force (the PDU and its data are taken). */
@@ -100,32 +98,17 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
 
     /** Everything decoded from the controller, in order. */
     public BlockingQueue<NvmeTcpPdu> received() {
-        return received;
+        return received.queue();
     }
 
     /** The next received PDU, or null when none arrives in time. */
     public NvmeTcpPdu poll(Duration timeout) {
-        try {
-            return received.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return received.poll(timeout);
     }
 
     /** The next received PDU, which must be of {@code type}; anything else (or nothing) throws. */
     public <T extends NvmeTcpPdu> T expect(Class<T> type, Duration timeout) {
-        NvmeTcpPdu pdu = poll(timeout);
-        if (pdu == null) {
-            throw new IllegalStateException("no " + type.getSimpleName() + " within " + timeout.toMillis() + " ms"
-                    + (isPeerClosed() ? " (peer closed)" : ""));
-        }
-        if (!type.isInstance(pdu)) {
-            String text = pdu.toString();
-            ReferenceCountUtil.release(pdu);
-            throw new IllegalStateException("expected " + type.getSimpleName() + ", received " + text);
-        }
-        return type.cast(pdu);
+        return received.expect(type, timeout);
     }
 
     /** Sends ICReq (PFV 0, HPDA 0, MAXR2T 0) and waits for the ICResp, whose settings then apply. */
@@ -159,22 +142,12 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
 
     /** True once the controller closed the connection (not when this side did). */
     public boolean isPeerClosed() {
-        return peerClosed.isDone() && !closing;
+        return received.isPeerClosed();
     }
 
     /** Waits for the controller to close the connection; false when it is still open after {@code timeout}. */
     public boolean awaitPeerClose(Duration timeout) {
-        try {
-            peerClosed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-            return !closing;
-        } catch (java.util.concurrent.TimeoutException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        } catch (java.util.concurrent.ExecutionException e) {
-            return true;
-        }
+        return received.awaitPeerClose(timeout);
     }
 
     public TrafficCounters traffic() {
@@ -183,13 +156,10 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
 
     @Override
     public void close() {
-        closing = !peerClosed.isDone();
+        received.closing();
         channel.close().awaitUninterruptibly(CLOSE_WAIT.toMillis());
         transport.close();
-        NvmeTcpPdu pdu;
-        while ((pdu = received.poll()) != null) {
-            ReferenceCountUtil.release(pdu);
-        }
+        received.drain();
     }
 
     private static void await(ChannelFuture f, String what) {
@@ -198,43 +168,6 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
         }
         if (!f.isSuccess()) {
             throw new NvmeTransportException(what + " failed: " + f.cause(), f.cause());
-        }
-    }
-
-    /** Queues decoded PDUs; adopts the controller's digests and CPDA from ICResp before the next PDU decodes. */
-    private static final class Collector extends ChannelInboundHandlerAdapter {
-        private final NvmeTcpSettings settings;
-        private final BlockingQueue<NvmeTcpPdu> received;
-        private final CompletableFuture<Void> peerClosed;
-
-        Collector(NvmeTcpSettings settings, BlockingQueue<NvmeTcpPdu> received, CompletableFuture<Void> peerClosed) {
-            this.settings = settings;
-            this.received = received;
-            this.peerClosed = peerClosed;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof NvmeTcpPdu.IcResp r) {
-                settings.negotiated(r.headerDigest(), r.dataDigest(), r.cpda());
-            }
-            if (msg instanceof NvmeTcpPdu pdu) {
-                received.add(pdu);
-            } else {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            peerClosed.complete(null);
-            ctx.fireChannelInactive();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A reset by the peer counts as its close; the test looks at what arrived before it.
-            ctx.close();
         }
     }
 }

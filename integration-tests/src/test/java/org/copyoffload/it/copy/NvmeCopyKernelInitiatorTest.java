@@ -172,21 +172,21 @@ class NvmeCopyKernelInitiatorTest {
                     List.of("device", "case", "sent by", "spec", "ours", "note"), rows));
 
             SoftAssertions soft = new SoftAssertions();
-            Map<String, String> map = CopyCases.map(ok(run, "map"));
+            Map<String, String> map = CopyCases.map(run.ok("map"));
             soft.assertThat(map).as("device map\n%s", log).containsKeys("OUR_C", "OUR_N1", "OUR_N2", "OUR_N3",
                     "OLD_C", "OLD_N1", "XC_C", "XC_N1", "XC_N2", "XC_N3");
             soft.assertThat(map).as(log).containsEntry("OUR_TRANSPORT", "tcp").containsEntry("XC_TRANSPORT", "tcp");
-            soft.assertThat(ok(run, "our.id-ctrl").output()).as(log).containsPattern("ver\\s+: 0x20100")
+            soft.assertThat(run.ok("our.id-ctrl").output()).as(log).containsPattern("ver\\s+: 0x20100")
                     .containsPattern("ocfs\\s+: 0xf");
-            soft.assertThat(oncs(ok(run, "our.id-ctrl")) & 0x100).as("ONCS Copy bit, NVMe 2.1\n%s", log).isEqualTo(0x100);
-            soft.assertThat(ok(run, "old.id-ctrl").output()).as(log).containsPattern("ver\\s+: 0x10400");
-            soft.assertThat(oncs(ok(run, "old.id-ctrl")) & 0x100).as("ONCS Copy bit, NVMe 1.4\n%s", log).isZero();
-            soft.assertThat(ok(run, "xc.id-ctrl").output()).as(log).containsPattern("ocfs\\s+: 0xf");
-            soft.assertThat(ok(run, "our.id-ns1").output()).as(log).containsPattern("nsze\\s+: 0x4000")
+            soft.assertThat(oncs(run.ok("our.id-ctrl")) & 0x100).as("ONCS Copy bit, NVMe 2.1\n%s", log).isEqualTo(0x100);
+            soft.assertThat(run.ok("old.id-ctrl").output()).as(log).containsPattern("ver\\s+: 0x10400");
+            soft.assertThat(oncs(run.ok("old.id-ctrl")) & 0x100).as("ONCS Copy bit, NVMe 1.4\n%s", log).isZero();
+            soft.assertThat(run.ok("xc.id-ctrl").output()).as(log).containsPattern("ocfs\\s+: 0xf");
+            soft.assertThat(run.ok("our.id-ns1").output()).as(log).containsPattern("nsze\\s+: 0x4000")
                     .containsPattern("mssrl\\s+: 8\\b").containsPattern("mcl\\s+: 20\\b").containsPattern("msrc\\s+: 3\\b");
-            soft.assertThat(ok(run, "our.id-ns2").output()).as(log).containsPattern("mssrl\\s+: 128\\b")
+            soft.assertThat(run.ok("our.id-ns2").output()).as(log).containsPattern("mssrl\\s+: 128\\b")
                     .containsPattern("mcl\\s+: 128\\b").containsPattern("msrc\\s+: 127\\b");
-            soft.assertThat(ok(run, "pattern").output()).as(log).contains("DATA-OK");
+            soft.assertThat(run.ok("pattern").output()).as(log).contains("DATA-OK");
 
             for (Map.Entry<String, Integer> e : want.entrySet()) {
                 soft.assertThat(CopyCases.hex(got.get(e.getKey()))).as("status of %s\n%s", e.getKey(), log)
@@ -194,17 +194,17 @@ class NvmeCopyKernelInitiatorTest {
             }
 
             // Host Behavior Support: XC starts with CDFE 0x0C; OUR with 0 until the host sets it.
-            soft.assertThat(ok(run, "xc.hbs-get").output()).as(log).contains("00 00 00 00 0c 00 00 00");
-            soft.assertThat(ok(run, "our.hbs-get-before").output()).as(log).contains("00 00 00 00 00 00 00 00");
+            soft.assertThat(run.ok("xc.hbs-get").output()).as(log).contains("00 00 00 00 0c 00 00 00");
+            soft.assertThat(run.ok("our.hbs-get-before").output()).as(log).contains("00 00 00 00 00 00 00 00");
             GuestStep set = run.step("our.hbs-set");
             if (newKernel) {
                 // Kernel 6.12 refuses Set Features Host Behavior Support from user space (REAL-CLIENTS.md).
                 soft.assertThat(set.rc()).as("6.12 refuses Set Features 16h\n%s", log).isNotZero();
                 soft.assertThat(set.output()).as(log).containsIgnoringCase("permission denied");
-                soft.assertThat(ok(run, "our.hbs-get-after").output()).as(log).contains("00 00 00 00 00 00 00 00");
+                soft.assertThat(run.ok("our.hbs-get-after").output()).as(log).contains("00 00 00 00 00 00 00 00");
             } else {
                 soft.assertThat(set.ok()).as("6.1 passes Set Features 16h through\n%s", log).isTrue();
-                soft.assertThat(ok(run, "our.hbs-get-after").output()).as(log).contains("00 00 00 00 0c 00 00 00");
+                soft.assertThat(run.ok("our.hbs-get-after").output()).as(log).contains("00 00 00 00 0c 00 00 00");
             }
 
             // ---- every copy that had to succeed reads back right in the guest and in the volume files here
@@ -270,11 +270,5 @@ class NvmeCopyKernelInitiatorTest {
             }
         }
         return -1;
-    }
-
-    private static GuestStep ok(GuestRun run, String name) {
-        GuestStep step = run.step(name);
-        assertThat(step.ok()).as("step %s failed:%n%s", name, run.describe()).isTrue();
-        return step;
     }
 }

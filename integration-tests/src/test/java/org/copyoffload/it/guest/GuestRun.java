@@ -52,6 +52,26 @@ public record GuestRun(
                 "guest " + dist.id() + " never began step '" + name + "'\n" + describe()));
     }
 
+    /** The step called {@code name}, which must have returned 0; fails with the whole log otherwise. */
+    public GuestStep ok(String name) {
+        GuestStep step = step(name);
+        if (!step.ok()) {
+            throw new AssertionError("step " + name + " failed:\n" + describe());
+        }
+        return step;
+    }
+
+    /** {@code length} bytes of a volume file at {@code offset}, to check what a guest wrote. */
+    public static byte[] readFile(Path file, long offset, int length) throws java.io.IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(length);
+            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
+                // read until full or the end of the file
+            }
+            return b.array();
+        }
+    }
+
     /** Fails with the whole log unless the guest ran the script to its end. */
     public GuestRun requireDone() {
         if (!done) {

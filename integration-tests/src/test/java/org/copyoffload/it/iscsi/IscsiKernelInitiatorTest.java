@@ -2,18 +2,14 @@ package org.copyoffload.it.iscsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.copyoffload.it.guest.GuestRun;
-import org.copyoffload.it.guest.GuestStep;
 import org.copyoffload.it.guest.GuestVm;
 import org.copyoffload.server.CopyoffloadServer;
 import org.copyoffload.server.config.ConfigLoader;
@@ -96,31 +92,31 @@ class IscsiKernelInitiatorTest {
             GuestRun run = GuestVm.run(dist, script, Duration.ofMinutes(5)).requireDone();
             String log = run.describe();
 
-            ok(run, "iscsid");
-            assertThat(ok(run, "discovery").output()).as(log).contains(GuestVm.HOST_ADDRESS + ":" + port + ",1 " + IQN)
+            run.ok("iscsid");
+            assertThat(run.ok("discovery").output()).as(log).contains(GuestVm.HOST_ADDRESS + ":" + port + ",1 " + IQN)
                     .doesNotContain(LOCKED);
-            assertThat(ok(run, "login").output()).as(log).contains("successful").contains(IQN);
-            assertThat(ok(run, "map").lines()).as(log).anyMatch(l -> l.startsWith("B0=sd")).anyMatch(l -> l.startsWith("B1=sd"));
+            assertThat(run.ok("login").output()).as(log).contains("successful").contains(IQN);
+            assertThat(run.ok("map").lines()).as(log).anyMatch(l -> l.startsWith("B0=sd")).anyMatch(l -> l.startsWith("B1=sd"));
             // 256 MiB of 4 KiB blocks and 64 MiB of 512-byte blocks, in 512-byte sectors.
-            assertThat(ok(run, "sizes").lines()).as(log).containsExactly("4096", "512", "524288", "131072");
-            assertThat(ok(run, "inquiry").output()).as(log).contains("COPYOFFL").containsPattern("PQual=0\\s+PDT=0");
-            assertThat(ok(run, "vpd-di").output()).as(log).contains("designator type: NAA,  code set: Binary")
+            assertThat(run.ok("sizes").lines()).as(log).containsExactly("4096", "512", "524288", "131072");
+            assertThat(run.ok("inquiry").output()).as(log).contains("COPYOFFL").containsPattern("PQual=0\\s+PDT=0");
+            assertThat(run.ok("vpd-di").output()).as(log).contains("designator type: NAA,  code set: Binary")
                     .containsPattern("0x6[0-9a-f]{31}").contains(IQN + ",t,0x0001").contains("Relative target port: 0x1");
-            assertThat(ok(run, "vpd-bl").output()).as(log).containsPattern("Maximum transfer length: (0x800|2048 blocks)");
-            assertThat(ok(run, "vpd-lbpv").output()).as(log).containsPattern("LBPU\\)?[=:] ?1").contains("thin provisioned");
-            assertThat(ok(run, "readcap").output()).as(log).contains("Logical block length=512 bytes")
+            assertThat(run.ok("vpd-bl").output()).as(log).containsPattern("Maximum transfer length: (0x800|2048 blocks)");
+            assertThat(run.ok("vpd-lbpv").output()).as(log).containsPattern("LBPU\\)?[=:] ?1").contains("thin provisioned");
+            assertThat(run.ok("readcap").output()).as(log).contains("Logical block length=512 bytes")
                     .contains("lbpme=1, lbprz=1").contains("Number of logical blocks=131072");
-            assertThat(ok(run, "dd-4k").output()).as(log).contains("READBACK-OK");
-            assertThat(ok(run, "dd-512").output()).as(log).contains("READBACK-OK");
-            ok(run, "sync-cache");
-            assertThat(ok(run, "report-luns").output()).as(log).contains("0000000000000000").contains("0001000000000000");
-            assertThat(ok(run, "logout").lines()).as(log).contains("0");
+            assertThat(run.ok("dd-4k").output()).as(log).contains("READBACK-OK");
+            assertThat(run.ok("dd-512").output()).as(log).contains("READBACK-OK");
+            run.ok("sync-cache");
+            assertThat(run.ok("report-luns").output()).as(log).contains("0000000000000000").contains("0001000000000000");
+            assertThat(run.ok("logout").lines()).as(log).contains("0");
             assertThat(run.step("locked").rc()).as(log).isNotZero();
             assertThat(run.step("locked").output()).as(log).containsIgnoringCase("authoriz");
 
-            assertThat(read(dataDir.resolve("big.img"), 3L << 20, 4 << 20))
+            assertThat(GuestRun.readFile(dataDir.resolve("big.img"), 3L << 20, 4 << 20))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-4k.bin")));
-            assertThat(read(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
+            assertThat(GuestRun.readFile(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-512.bin")));
 
             String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -129,22 +125,6 @@ class IscsiKernelInitiatorTest {
             assertThat(metrics).contains("copyoffload_iscsi_pdus_total{direction=\"in\",opcode=\"scsi_data_out\"}")
                     .contains("copyoffload_iscsi_commands_total{opcode=\"0x2a\",status=\"good\"}")
                     .contains("copyoffload_iscsi_login_failures_total{status=\"authorization_failure\"}");
-        }
-    }
-
-    private static GuestStep ok(GuestRun run, String name) {
-        GuestStep step = run.step(name);
-        assertThat(step.ok()).as("step %s failed:%n%s", name, run.describe()).isTrue();
-        return step;
-    }
-
-    private static byte[] read(Path file, long offset, int length) throws IOException {
-        try (FileChannel ch = FileChannel.open(file)) {
-            ByteBuffer b = ByteBuffer.allocate(length);
-            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
-                // read until full
-            }
-            return b.array();
         }
     }
 }

@@ -38,8 +38,8 @@ class LibiscsiAgainstOursTest {
             "EXTENDEDCOPY is not implemented", "RECEIVECOPYRESULT is not implemented",
             "RECEIVE_COPY_RESULTS is not implemented", "ORWRITE is not implemented", "WRITEATOMIC16 is not implemented",
             "READDEFECTDATA10 is not implemented", "READDEFECTDATA12 is not implemented",
-            "--allow-sanitize flag is not set", "not removable", "not write-protected", "LBPPB < 2",
-            "does not support 0-blocks", "Multipath unavailable");
+            "--allow-sanitize flag is not set", "not removable", "Media is not removable", "not write-protected",
+            "LBPPB < 2", "does not support 0-blocks");
 
     @TempDir
     static Path dataDir;

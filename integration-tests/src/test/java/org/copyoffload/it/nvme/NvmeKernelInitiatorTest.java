@@ -2,13 +2,10 @@ package org.copyoffload.it.nvme;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -99,46 +96,46 @@ class NvmeKernelInitiatorTest {
             GuestRun run = GuestVm.run(dist, script, Duration.ofMinutes(5)).requireDone();
             String log = run.describe();
 
-            ok(run, "no-default-route");
-            GuestStep discover = ok(run, "discover");
+            run.ok("no-default-route");
+            GuestStep discover = run.ok("discover");
             assertThat(discover.output()).as(log).contains("subnqn:  " + NQN)
                     .contains("traddr:  " + GuestVm.HOST_ADDRESS).contains("trsvcid: " + port)
                     .contains("nqn.2014-08.org.nvmexpress.discovery")
                     // The locked subsystem is not listed to a host it refuses.
                     .doesNotContain(LOCKED_NQN);
-            ok(run, "connect-all");
-            assertThat(ok(run, "list").output()).as(log).contains("copyoffload it");
-            assertThat(ok(run, "map").lines()).as(log).hasSize(3).anyMatch(l -> l.startsWith("N1=")).anyMatch(l -> l.startsWith("N2="));
-            GuestStep idCtrl = ok(run, "id-ctrl");
+            run.ok("connect-all");
+            assertThat(run.ok("list").output()).as(log).contains("copyoffload it");
+            assertThat(run.ok("map").lines()).as(log).hasSize(3).anyMatch(l -> l.startsWith("N1=")).anyMatch(l -> l.startsWith("N2="));
+            GuestStep idCtrl = run.ok("id-ctrl");
             assertThat(idCtrl.output()).as(log).containsPattern("mn\\s+: copyoffload it")
                     .containsPattern("subnqn\\s+: " + NQN).containsPattern("mdts\\s+: 8")
                     .containsPattern("ver\\s+: 0x20100").containsPattern("oncs\\s+: 0x18d").containsPattern("ocfs\\s+: 0xf")
                     .containsPattern("ioccsz\\s+: 516");
-            assertThat(ok(run, "id-ns").output()).as(log).containsPattern("nsze\\s+: 0x10000")
+            assertThat(run.ok("id-ns").output()).as(log).containsPattern("nsze\\s+: 0x10000")
                     .contains("lbads:12");
-            assertThat(ok(run, "ns-descs").output()).as(log).containsPattern("uuid\\s+: [0-9a-f-]{36}");
-            assertThat(ok(run, "dd-4k").output()).as(log).contains("READBACK-OK");
-            assertThat(ok(run, "dd-512").lines()).as(log).contains("512", "READBACK-OK");
-            ok(run, "flush");
+            assertThat(run.ok("ns-descs").output()).as(log).containsPattern("uuid\\s+: [0-9a-f-]{36}");
+            assertThat(run.ok("dd-4k").output()).as(log).contains("READBACK-OK");
+            assertThat(run.ok("dd-512").lines()).as(log).contains("512", "READBACK-OK");
+            run.ok("flush");
             GuestStep outOfRange = run.step("lba-out-of-range");
             assertThat(outOfRange.rc()).as(log).isNotZero();
             assertThat(outOfRange.output().toUpperCase()).as(log).contains("LBA");
             GuestStep badOpcode = run.step("invalid-opcode");
             assertThat(badOpcode.rc()).as(log).isNotZero();
             assertThat(badOpcode.output().toLowerCase()).as(log).contains("opcode");
-            assertThat(ok(run, "smart-log").output()).as(log).contains("host_write_commands");
-            assertThat(ok(run, "error-log").output()).as(log).containsPattern("error_count\\s+: [1-9]");
-            assertThat(ok(run, "disconnect").lines()).as(log).contains("0");
+            assertThat(run.ok("smart-log").output()).as(log).contains("host_write_commands");
+            assertThat(run.ok("error-log").output()).as(log).containsPattern("error_count\\s+: [1-9]");
+            assertThat(run.ok("disconnect").lines()).as(log).contains("0");
             assertThat(run.step("wrong-nqn").rc()).as(log).isNotZero();
             // The kernel decodes IATTR/IPO of Connect Invalid Parameters and names the field.
-            assertThat(ok(run, "dmesg").output()).as(log).contains("Connect Invalid Data Parameter, subsysnqn")
+            assertThat(run.ok("dmesg").output()).as(log).contains("Connect Invalid Data Parameter, subsysnqn")
                     .contains("is not allowed");
             assertThat(run.step("host-not-allowed").rc()).as(log).isNotZero();
 
             // What the guest wrote is in the volume files, at the offsets it wrote to.
-            assertThat(read(dataDir.resolve("big.img"), 3L << 20, 4 << 20))
+            assertThat(GuestRun.readFile(dataDir.resolve("big.img"), 3L << 20, 4 << 20))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-4k.bin")));
-            assertThat(read(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
+            assertThat(GuestRun.readFile(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-512.bin")));
 
             String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -147,22 +144,6 @@ class NvmeKernelInitiatorTest {
             assertThat(metrics).contains("copyoffload_nvme_commands_total{opcode=\"write\",queue=\"io\",status=\"success\"}")
                     .contains("copyoffload_nvme_tcp_pdus_total{direction=\"in\",type=\"h2c_data\"}")
                     .contains("status=\"lba_out_of_range\"");
-        }
-    }
-
-    private static GuestStep ok(GuestRun run, String name) {
-        GuestStep step = run.step(name);
-        assertThat(step.ok()).as("step %s failed:%n%s", name, run.describe()).isTrue();
-        return step;
-    }
-
-    private static byte[] read(Path file, long offset, int length) throws IOException {
-        try (FileChannel ch = FileChannel.open(file)) {
-            ByteBuffer b = ByteBuffer.allocate(length);
-            while (b.hasRemaining() && ch.read(b, offset + b.position()) > 0) {
-                // read until full
-            }
-            return b.array();
         }
     }
 }

@@ -72,33 +72,33 @@ class NvmeZnsKernelInitiatorTest {
             GuestRun run = GuestVm.run(dist, script, Duration.ofMinutes(5)).requireDone();
             String log = run.describe();
 
-            ok(run, "connect");
+            run.ok("connect");
             // host-managed, 8 zones, zone size 4 MiB = 8192 sectors, the limits as configured on the path device.
             // (Kernel 6.1's multipath head device shows 0 0 for the limits; 6.12 passes them up to the head.)
-            GuestStep sysfs = ok(run, "sysfs");
+            GuestStep sysfs = run.ok("sysfs");
             assertThat(sysfs.lines()).as(log).startsWith("host-managed", "8", "8192").contains("path 2 3");
             if (dist == GuestVm.Dist.TRIXIE) {
                 assertThat(sysfs.lines()).as(log).contains("head 2 3");
             }
-            ok(run, "zns-id-ctrl");
-            assertThat(ok(run, "zns-id-ns").output()).as(log).containsPattern("mar\\s+: 0x2").containsPattern("mor\\s+: 0x1");
-            assertThat(ok(run, "report-empty").output()).as(log).contains("nr_zones: 8").contains("Cap: 0x300");
+            run.ok("zns-id-ctrl");
+            assertThat(run.ok("zns-id-ns").output()).as(log).containsPattern("mar\\s+: 0x2").containsPattern("mor\\s+: 0x1");
+            assertThat(run.ok("report-empty").output()).as(log).contains("nr_zones: 8").contains("Cap: 0x300");
             // Zone 0 implicitly opened (ZS 2h: State 0x20) with its write pointer after 8 blocks.
-            assertThat(ok(run, "write-at-wp").output()).as(log).containsPattern("WP: 0x8\\s+Cap: 0x300\\s+State: 0x20");
+            assertThat(run.ok("write-at-wp").output()).as(log).containsPattern("WP: 0x8\\s+Cap: 0x300\\s+State: 0x20");
             assertThat(run.step("write-off-wp").rc()).as(log).isNotZero();
-            assertThat(ok(run, "zone-append").output()).as(log).contains("appended data to LBA 8");
-            assertThat(ok(run, "read-back").output()).as(log).contains("READBACK-OK");
-            assertThat(ok(run, "open-zone").output()).as(log).containsPattern("State: 0x30");   // explicitly opened
-            assertThat(ok(run, "close-zone").output()).as(log).containsPattern("State: 0x40");  // closed
-            assertThat(ok(run, "finish-zone").output()).as(log).containsPattern("State: 0xe0"); // full
+            assertThat(run.ok("zone-append").output()).as(log).contains("appended data to LBA 8");
+            assertThat(run.ok("read-back").output()).as(log).contains("READBACK-OK");
+            assertThat(run.ok("open-zone").output()).as(log).containsPattern("State: 0x30");   // explicitly opened
+            assertThat(run.ok("close-zone").output()).as(log).containsPattern("State: 0x40");  // closed
+            assertThat(run.ok("finish-zone").output()).as(log).containsPattern("State: 0xe0"); // full
             assertThat(run.step("write-full").rc()).as(log).isNotZero();
-            assertThat(ok(run, "reset-zone").output()).as(log).containsPattern("WP: 0x400\\s+Cap: 0x300\\s+State: 0x10");
+            assertThat(run.ok("reset-zone").output()).as(log).containsPattern("WP: 0x400\\s+Cap: 0x300\\s+State: 0x10");
             assertThat(run.step("not-zone-start").rc()).as(log).isNotZero();
-            GuestStep blkzone = ok(run, "blkzone");
+            GuestStep blkzone = run.ok("blkzone");
             if (!blkzone.contains("NO-BLKZONE")) {
                 assertThat(blkzone.output()).as(log).contains("start: 0x000000000, len 0x002000, cap 0x001800, wptr 0x000048");
             }
-            ok(run, "disconnect");
+            run.ok("disconnect");
 
             // The 8 blocks written with dd and the appended one are in the volume file.
             byte[] written = Files.readAllBytes(run.share().resolve("zone0.bin"));
@@ -110,11 +110,5 @@ class NvmeZnsKernelInitiatorTest {
                         .as(log).isEqualTo(java.util.Arrays.copyOf(written, 4096));
             }
         }
-    }
-
-    private static GuestStep ok(GuestRun run, String name) {
-        GuestStep step = run.step(name);
-        assertThat(step.ok()).as("step %s failed:%n%s", name, run.describe()).isTrue();
-        return step;
     }
 }

@@ -3,7 +3,7 @@ package org.copyoffload.protocol.iscsi;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.util.ReferenceCounted;
+import org.copyoffload.protocol.BufferCarrier;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Objects;
@@ -15,7 +15,7 @@ import java.util.Objects;
  * {@code long}. Fields the RFC marks "or reserved" are written as given: pass 0 where they do not apply.
  *
  * <p>PDUs with a data segment hold it as a {@link ByteBuf} (without padding or digest). They are
- * {@link ReferenceCounted} through it, and whoever takes one releases it.
+ * {@link BufferCarrier}s: reference counted through it, and whoever takes one releases it.
  */
 public sealed interface IscsiPdu {
     /** Basic Header Segment length (RFC 7143 11.2.1). */
@@ -27,47 +27,7 @@ public sealed interface IscsiPdu {
     IscsiOpcode opcode();
 
     /** A PDU with a data segment; reference counting goes to the buffer. */
-    sealed interface WithData extends IscsiPdu, ReferenceCounted {
-        ByteBuf data();
-
-        @Override
-        default int refCnt() {
-            return data().refCnt();
-        }
-
-        @Override
-        default ReferenceCounted retain() {
-            data().retain();
-            return this;
-        }
-
-        @Override
-        default ReferenceCounted retain(int increment) {
-            data().retain(increment);
-            return this;
-        }
-
-        @Override
-        default ReferenceCounted touch() {
-            data().touch();
-            return this;
-        }
-
-        @Override
-        default ReferenceCounted touch(Object hint) {
-            data().touch(hint);
-            return this;
-        }
-
-        @Override
-        default boolean release() {
-            return data().release();
-        }
-
-        @Override
-        default boolean release(int decrement) {
-            return data().release(decrement);
-        }
+    sealed interface WithData extends IscsiPdu, BufferCarrier {
     }
 
     // ---------------------------------------------------------------- initiator to target

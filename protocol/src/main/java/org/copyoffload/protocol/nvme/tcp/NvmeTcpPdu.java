@@ -1,60 +1,20 @@
 package org.copyoffload.protocol.nvme.tcp;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.util.ReferenceCounted;
+import org.copyoffload.protocol.BufferCarrier;
 import org.copyoffload.protocol.nvme.CompletionQueueEntry;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
 
 /**
  * One NVMe/TCP PDU (NVMe/TCP Transport 1.1, 3.6). PDUs that carry data hold a {@link ByteBuf}; they are
- * {@link ReferenceCounted} through it, and whoever takes one releases it.
+ * {@link BufferCarrier}s: reference counted through it, and whoever takes one releases it.
  */
 public sealed interface NvmeTcpPdu {
 
     PduType type();
 
     /** A PDU with a data buffer; reference counting goes to the buffer. */
-    sealed interface WithData extends NvmeTcpPdu, ReferenceCounted {
-        ByteBuf data();
-
-        @Override
-        default int refCnt() {
-            return data().refCnt();
-        }
-
-        @Override
-        default ReferenceCounted retain() {
-            data().retain();
-            return this;
-        }
-
-        @Override
-        default ReferenceCounted retain(int increment) {
-            data().retain(increment);
-            return this;
-        }
-
-        @Override
-        default ReferenceCounted touch() {
-            data().touch();
-            return this;
-        }
-
-        @Override
-        default ReferenceCounted touch(Object hint) {
-            data().touch(hint);
-            return this;
-        }
-
-        @Override
-        default boolean release() {
-            return data().release();
-        }
-
-        @Override
-        default boolean release(int decrement) {
-            return data().release(decrement);
-        }
+    sealed interface WithData extends NvmeTcpPdu, BufferCarrier {
     }
 
     /** ICReq (3.6.2.2, Figure 26). HPDA is the host's required data alignment in dwords, 0's based. */
