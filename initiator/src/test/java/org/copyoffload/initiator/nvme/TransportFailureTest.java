@@ -168,7 +168,15 @@ class TransportFailureTest {
     @Test
     void blockingHelpersRefuseToRunOnTheEventLoop() throws Exception {
         try (NvmeTcpHost host = NvmeTcpHost.connect(controller.options().build())) {
-            CompletableFuture<Object> nested = host.flush(0, 1).thenApply(v -> host.identifyController());
+            // The read is held by the controller, so the callback is attached before it completes and then runs on
+            // the event loop that completes it (a future already complete would run it on this thread instead).
+            CompletableFuture<ByteBuf> held = pendingReads(host, 1).getFirst();
+            CompletableFuture<Object> nested = held.thenApply(b -> {
+                b.release();
+                return host.identifyController();
+            });
+            controller.holdIo = false;
+            controller.releaseHeld(1);
             assertThatThrownBy(nested::get).cause().isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("deadlock");
         }
