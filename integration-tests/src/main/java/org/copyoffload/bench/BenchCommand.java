@@ -25,8 +25,9 @@ import picocli.CommandLine.Option;
         description = {"Measures, in one run on loopback: one TCP stream's bandwidth (the reference), the target's",
                 "128 KiB sequential read throughput with the Java host and its ratio to the reference, and",
                 "4 KiB random read IOPS at queue depth 32; NVMe Copy against copy_file_range and a host-driven copy;",
-                "Zone Append throughput and 4 KiB IOPS beside plain writes, and the zoned crash test. The target",
-                "runs in this process on temporary volumes (a separate process for the crash test)."})
+                "Zone Append throughput and 4 KiB IOPS beside plain writes, and the zoned crash test; iSCSI reads",
+                "beside Debian's tgt with libiscsi's iscsi-perf. The target runs in this process on temporary volumes",
+                "(a separate process for the crash test)."})
 public final class BenchCommand implements Callable<Integer> {
     private static final String NQN = "nqn.2026-01.org.copyoffload:bench";
 
@@ -52,7 +53,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--copy-size", defaultValue = "1024", description = "MiB copied by the copy measurements (default: ${DEFAULT-VALUE}).")
     int copySizeMiB;
 
-    @Option(names = "--only", description = "Run only one group of measurements: read, copy or zns (default: all).")
+    @Option(names = "--only", description = "Run only one group of measurements: read, copy, zns or iscsi (default: all;"
+            + " iscsi when iscsi-perf and tgtd are installed).")
     String only;
 
     @Option(names = "--zns-size", defaultValue = "4096", description = "MiB of each namespace of the zoned measurements (default: ${DEFAULT-VALUE}).")
@@ -60,6 +62,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--crash-kills", defaultValue = "50", description = "SIGKILLs of the zoned crash test (default: ${DEFAULT-VALUE}; 0 skips it).")
     int crashKills;
+
+    @Option(names = "--iscsi-size", defaultValue = "1024", description = "MiB of the LU the iSCSI measurements read (default: ${DEFAULT-VALUE}).")
+    int iscsiSizeMiB;
 
     @Option(names = "--copy-rounds", defaultValue = "5", description = "Rounds of the copy measurements; medians are reported (default: ${DEFAULT-VALUE}).")
     int copyRounds;
@@ -69,8 +74,8 @@ public final class BenchCommand implements Callable<Integer> {
         if (ioQueues == null) {
             ioQueues = Runtime.getRuntime().availableProcessors();
         }
-        if (only != null && !java.util.Set.of("read", "copy", "zns").contains(only)) {
-            System.err.println("bench: --only must be read, copy or zns, not " + only);
+        if (only != null && !java.util.Set.of("read", "copy", "zns", "iscsi").contains(only)) {
+            System.err.println("bench: --only must be read, copy, zns or iscsi, not " + only);
             return 2;
         }
         if (znsSizeMiB < 64 || znsSizeMiB % 64 != 0) {
@@ -95,6 +100,18 @@ public final class BenchCommand implements Callable<Integer> {
         if (only == null || only.equals("zns")) {
             znsBenchmark();
         }
+        if ("iscsi".equals(only) || only == null && org.copyoffload.it.iscsi.IscsiPerf.installed()
+                && org.copyoffload.it.iscsi.TgtTarget.installed()) {
+            Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
+                    "copyoffload-bench-iscsi");
+            try {
+                new IscsiBenchmark(dir, (long) iscsiSizeMiB << 20, Duration.ofSeconds(seconds)).run();
+            } finally {
+                deleteTree(dir);
+            }
+        } else if (only == null) {
+            System.out.println("iscsi: not measured (needs iscsi-perf and tgtd: apt-get install libiscsi-bin tgt)");
+        }
         return 0;
     }
 
@@ -117,6 +134,14 @@ public final class BenchCommand implements Callable<Integer> {
         } finally {
             deleteContents(dir);
             Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws java.io.IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
