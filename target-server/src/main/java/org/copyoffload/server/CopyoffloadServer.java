@@ -94,7 +94,8 @@ public final class CopyoffloadServer implements AutoCloseable {
             target.advertise(advertised);
             List<InetSocketAddress> iscsiBound = new ArrayList<>();
             if (!config.iscsi().portals().isEmpty()) {
-                iscsi = new IscsiTargetService(config.iscsi(), volumes, new IscsiMetrics(registry));
+                iscsi = new IscsiTargetService(config.iscsi(), volumes, new IscsiMetrics(registry),
+                        config.dataDir());
                 Gauge.builder("copyoffload.iscsi.write.data.buffered", iscsi, IscsiTargetService::writeDataBuffered)
                         .baseUnit("bytes").description("solicited write data held (bounded by iscsi.max-write-data)")
                         .register(registry);

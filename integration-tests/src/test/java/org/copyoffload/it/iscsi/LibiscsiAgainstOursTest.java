@@ -35,8 +35,7 @@ class LibiscsiAgainstOursTest {
      */
     static final List<String> ACCEPTED_SKIPS = List.of(
             "PERSISTENT RESERVE IN is not implemented", "PROUT Not Supported", "RESERVE6 is not implemented",
-            "EXTENDEDCOPY is not implemented", "RECEIVECOPYRESULT is not implemented",
-            "RECEIVE_COPY_RESULTS is not implemented", "ORWRITE is not implemented", "WRITEATOMIC16 is not implemented",
+            "ORWRITE is not implemented", "WRITEATOMIC16 is not implemented",
             "READDEFECTDATA10 is not implemented", "READDEFECTDATA12 is not implemented",
             "--allow-sanitize flag is not set", "not removable", "Media is not removable", "not write-protected",
             "LBPPB < 2", "does not support 0-blocks");
@@ -82,6 +81,23 @@ class LibiscsiAgainstOursTest {
         return LibiscsiSuite.run(LibiscsiSuite.Options.of(url).withTests("ALL").withDataloss(true)
                 .withMultipathUrl(url).withInitiatorNames(INITIATOR_1, INITIATOR_2).withTimeouts(RUN, PER_TEST)
                 .withName(name));
+    }
+
+    /** EXTENDED COPY (LID1) and RECEIVE COPY RESULTS: all 8 tests run and pass on both block sizes, none skips. */
+    @Test
+    void copyFamiliesPassWithoutSkips() {
+        for (int lun : new int[] {0, 1}) {
+            IscsiUrl url = new IscsiUrl("127.0.0.1", port, IQN, lun);
+            Result r = LibiscsiSuite.run(LibiscsiSuite.Options.of(url)
+                    .withTests("SCSI.ExtendedCopy", "SCSI.ReceiveCopyResults").withDataloss(true)
+                    .withInitiatorNames(INITIATOR_1, INITIATOR_2).withTimeouts(RUN, PER_TEST)
+                    .withName("ours-copy-lun" + lun));
+            assertThat(r.problems()).as(r.describe()).isEmpty();
+            assertThat(r.totals("SCSI.ExtendedCopy")).as(r.describe())
+                    .isEqualTo(new LibiscsiSuite.Totals(6, 0, 0, 0, 0, 0));
+            assertThat(r.totals("SCSI.ReceiveCopyResults")).as(r.describe())
+                    .isEqualTo(new LibiscsiSuite.Totals(2, 0, 0, 0, 0, 0));
+        }
     }
 
     @Test

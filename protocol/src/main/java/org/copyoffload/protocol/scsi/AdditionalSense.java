@@ -18,6 +18,24 @@ public enum AdditionalSense {
     INVALID_FIELD_IN_CDB(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),
     LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
     INVALID_FIELD_IN_PARAMETER_LIST(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00),
+    // EXTENDED COPY parameter list checks (SPC-4 6.4.3)
+    TOO_MANY_TARGET_DESCRIPTORS(SenseKey.ILLEGAL_REQUEST, 0x26, 0x06),
+    UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE(SenseKey.ILLEGAL_REQUEST, 0x26, 0x07),
+    TOO_MANY_SEGMENT_DESCRIPTORS(SenseKey.ILLEGAL_REQUEST, 0x26, 0x08),
+    UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE(SenseKey.ILLEGAL_REQUEST, 0x26, 0x09),
+    /** INLINE DATA LENGTH beyond the MAXIMUM INLINE DATA LENGTH reported (zero here: no inline data segments). */
+    INLINE_DATA_LENGTH_EXCEEDED(SenseKey.ILLEGAL_REQUEST, 0x26, 0x0B),
+    /** A LIST IDENTIFIER already in use by a copy of the same I_T nexus (SPC-4 6.4.3.2). */
+    OPERATION_IN_PROGRESS(SenseKey.ILLEGAL_REQUEST, 0x00, 0x16),
+    // COPY ABORTED: errors found while a segment is processed (SPC-4 6.4.5.1)
+    /** A store I/O error inside a copy. */
+    THIRD_PARTY_DEVICE_FAILURE(SenseKey.COPY_ABORTED, 0x0D, 0x01),
+    /** A segment names a CSCD this copy manager cannot reach (no such descriptor, no such logical unit). */
+    COPY_TARGET_DEVICE_NOT_REACHABLE(SenseKey.COPY_ABORTED, 0x0D, 0x02),
+    /** A CSCD is not a block device (PERIPHERAL DEVICE TYPE other than 00h) where a segment needs one. */
+    INCORRECT_COPY_TARGET_DEVICE_TYPE(SenseKey.COPY_ABORTED, 0x0D, 0x03),
+    /** The segment cannot be carried out between these CSCDs (e.g. different logical block lengths). */
+    INVALID_OPERATION_FOR_COPY_SOURCE_OR_DESTINATION(SenseKey.COPY_ABORTED, 0x26, 0x0C),
     SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
     /** The data-out the transport delivered does not fit the CDB (SAM-5 5.4.3; iSCSI Expected Data Transfer Length). */
     INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT(SenseKey.ILLEGAL_REQUEST, 0x0E, 0x03),

@@ -23,6 +23,10 @@ public enum OperationCode {
     UNMAP(0x42, 10),
     MODE_SELECT_10(0x55, 10),
     MODE_SENSE_10(0x5A, 10),
+    /** EXTENDED COPY: LID1 (service action 00h) only (SPC-4 6.4; SPC-5 calls it EXTENDED COPY (LID1)). */
+    EXTENDED_COPY(0x83, 16),
+    /** RECEIVE COPY RESULTS: COPY STATUS, OPERATING PARAMETERS, FAILED SEGMENT DETAILS (SPC-4 6.18). */
+    RECEIVE_COPY_RESULTS(0x84, 16),
     READ_16(0x88, 16),
     COMPARE_AND_WRITE(0x89, 16),
     WRITE_16(0x8A, 16),
@@ -88,6 +92,45 @@ public enum OperationCode {
 
         public static Optional<ServiceActionIn16> lookup(int code) {
             for (ServiceActionIn16 s : values()) {
+                if (s.code == code) {
+                    return Optional.of(s);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** Service actions of EXTENDED COPY (SPC-5 Table F.4): LID4 (01h) is not implemented. */
+    public enum ExtendedCopy {
+        LID1(0x00);
+
+        private final int code;
+
+        ExtendedCopy(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+    }
+
+    /** Service actions of RECEIVE COPY RESULTS (SPC-4 Table 110); RECEIVE DATA (01h) needs held data, kept by none here. */
+    public enum ReceiveCopyResults {
+        COPY_STATUS(0x00), OPERATING_PARAMETERS(0x03), FAILED_SEGMENT_DETAILS(0x04);
+
+        private final int code;
+
+        ReceiveCopyResults(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public static Optional<ReceiveCopyResults> lookup(int code) {
+            for (ReceiveCopyResults s : values()) {
                 if (s.code == code) {
                     return Optional.of(s);
                 }

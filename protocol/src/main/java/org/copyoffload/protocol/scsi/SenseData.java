@@ -16,8 +16,11 @@ import java.util.OptionalLong;
  * @param ascq         ADDITIONAL SENSE CODE QUALIFIER
  * @param information  the INFORMATION field (e.g. the offset of the first miscompared byte), if valid
  * @param fieldPointer for ILLEGAL REQUEST: which CDB or parameter list byte (and bit) is wrong (SKSV set)
+ * @param commandSpecific COMMAND-SPECIFIC INFORMATION, if any: for COPY ABORTED from EXTENDED COPY the number of
+ *                        the segment descriptor that failed (SPC-4 6.4.5.1)
  */
-public record SenseData(SenseKey key, int asc, int ascq, OptionalLong information, Optional<FieldPointer> fieldPointer) {
+public record SenseData(SenseKey key, int asc, int ascq, OptionalLong information, Optional<FieldPointer> fieldPointer,
+                        OptionalLong commandSpecific) {
     public static final int FIXED_FORMAT_CURRENT = 0x70;
     public static final int FIXED_FORMAT_DEFERRED = 0x71;
     public static final int DESCRIPTOR_FORMAT_CURRENT = 0x72;
@@ -25,19 +28,32 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
     /** 18 bytes: ADDITIONAL SENSE LENGTH 0Ah covers bytes 8-17. */
     public static final int FIXED_LENGTH = 18;
     private static final int INFORMATION_DESCRIPTOR = 0x00;
+    private static final int COMMAND_SPECIFIC_DESCRIPTOR = 0x01;
     private static final int SENSE_KEY_SPECIFIC_DESCRIPTOR = 0x02;
 
     public SenseData {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(information, "information");
         Objects.requireNonNull(fieldPointer, "fieldPointer");
+        Objects.requireNonNull(commandSpecific, "commandSpecific");
         if (asc < 0 || asc > 0xFF || ascq < 0 || ascq > 0xFF) {
             throw new IllegalArgumentException("ASC/ASCQ must be bytes, were " + asc + "/" + ascq);
         }
     }
 
+    /** Sense data without COMMAND-SPECIFIC INFORMATION (every command but EXTENDED COPY). */
+    public SenseData(SenseKey key, int asc, int ascq, OptionalLong information, Optional<FieldPointer> fieldPointer) {
+        this(key, asc, ascq, information, fieldPointer, OptionalLong.empty());
+    }
+
     public SenseData(AdditionalSense sense) {
         this(sense.key(), sense.asc(), sense.ascq(), OptionalLong.empty(), Optional.empty());
+    }
+
+    /** {@code sense} with COMMAND-SPECIFIC INFORMATION {@code value} (a 32-bit field in fixed format). */
+    public static SenseData withCommandSpecific(AdditionalSense sense, long value) {
+        return new SenseData(sense.key(), sense.asc(), sense.ascq(), OptionalLong.empty(), Optional.empty(),
+                OptionalLong.of(value));
     }
 
     public static SenseData of(AdditionalSense sense, FieldPointer pointer) {
@@ -71,6 +87,7 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
             Be.putInt(b, 3, (int) information.getAsLong());
         }
         b[7] = (byte) (FIXED_LENGTH - 8);
+        commandSpecific.ifPresent(v -> Be.putInt(b, 8, (int) v));
         b[12] = (byte) asc;
         b[13] = (byte) ascq;
         fieldPointer.ifPresent(p -> p.encode(b, 15));
@@ -79,7 +96,8 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
 
     /** Descriptor format (SPC-5 Table 45) with the Information (Table 47) and Sense key specific (Table 48) ones. */
     public byte[] encodeDescriptor() {
-        int length = 8 + (information.isPresent() ? 12 : 0) + (fieldPointer.isPresent() ? 8 : 0);
+        int length = 8 + (information.isPresent() ? 12 : 0) + (commandSpecific.isPresent() ? 12 : 0)
+                + (fieldPointer.isPresent() ? 8 : 0);
         byte[] b = new byte[length];
         b[0] = (byte) DESCRIPTOR_FORMAT_CURRENT;
         b[1] = (byte) key.code();
@@ -92,6 +110,12 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
             b[at + 1] = 0x0A;
             b[at + 2] = (byte) 0x80; // VALID shall be one in this descriptor
             Be.putLong(b, at + 4, information.getAsLong());
+            at += 12;
+        }
+        if (commandSpecific.isPresent()) {
+            b[at] = COMMAND_SPECIFIC_DESCRIPTOR; // SPC-5 4.4.2.3
+            b[at + 1] = 0x0A;
+            Be.putLong(b, at + 4, commandSpecific.getAsLong());
             at += 12;
         }
         if (fieldPointer.isPresent()) {
@@ -123,23 +147,28 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
                         : OptionalLong.empty();
                 Optional<FieldPointer> pointer = b.length >= 18 && key == SenseKey.ILLEGAL_REQUEST
                         ? FieldPointer.decode(b, 15) : Optional.empty();
-                return new SenseData(key, b[12] & 0xFF, b[13] & 0xFF, info, pointer);
+                long csi = Be.getInt(b, 8) & 0xFFFF_FFFFL;
+                return new SenseData(key, b[12] & 0xFF, b[13] & 0xFF, info, pointer,
+                        csi == 0 ? OptionalLong.empty() : OptionalLong.of(csi));
             }
             case DESCRIPTOR_FORMAT_CURRENT, DESCRIPTOR_FORMAT_DEFERRED -> {
                 SenseKey key = key(b[1] & 0x0F);
                 OptionalLong info = OptionalLong.empty();
+                OptionalLong csi = OptionalLong.empty();
                 Optional<FieldPointer> pointer = Optional.empty();
                 int end = Math.min(b.length, 8 + (b[7] & 0xFF));
                 for (int at = 8; at + 2 <= end; at += 2 + (b[at + 1] & 0xFF)) {
                     int type = b[at] & 0xFF;
                     if (type == INFORMATION_DESCRIPTOR && at + 12 <= end && (b[at + 2] & 0x80) != 0) {
                         info = OptionalLong.of(Be.getLong(b, at + 4));
+                    } else if (type == COMMAND_SPECIFIC_DESCRIPTOR && at + 12 <= end) {
+                        csi = OptionalLong.of(Be.getLong(b, at + 4));
                     } else if (type == SENSE_KEY_SPECIFIC_DESCRIPTOR && at + 8 <= end
                             && key == SenseKey.ILLEGAL_REQUEST) {
                         pointer = FieldPointer.decode(b, at + 4);
                     }
                 }
-                return new SenseData(key, b[2] & 0xFF, b[3] & 0xFF, info, pointer);
+                return new SenseData(key, b[2] & 0xFF, b[3] & 0xFF, info, pointer, csi);
             }
             default -> throw new IllegalArgumentException(
                     "RESPONSE CODE = " + String.format("%02Xh", responseCode) + ": not a sense data format");
@@ -156,6 +185,7 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
         StringBuilder s = new StringBuilder(key.name()).append(String.format(" %02Xh/%02Xh", asc, ascq));
         additionalSense().ifPresent(a -> s.append(' ').append(a.name()));
         information.ifPresent(i -> s.append(" information=").append(i));
+        commandSpecific.ifPresent(i -> s.append(" command-specific=").append(i));
         fieldPointer.ifPresent(p -> s.append(' ').append(p));
         return s.toString();
     }

@@ -1,5 +1,6 @@
 package org.copyoffload.server.iscsi;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -10,8 +11,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.copyoffload.backends.copy.CopyEngine;
 import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.memory.DataBudget;
+import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.scsi.ScsiTarget;
 import org.copyoffload.server.volume.Volume;
 import org.copyoffload.server.volume.VolumeSet;
@@ -56,16 +59,23 @@ public final class IscsiTargetService implements AutoCloseable {
     private volatile List<AdvertisedPortal> portals = List.of();
     private int nextTsih = 1; // guarded by sessions
 
-    public IscsiTargetService(ServerConfig.Iscsi config, VolumeSet volumes, IscsiMetrics metrics) {
+    /**
+     * @param scratchDirectory where EXTENDED COPY keeps scratch stores for copies that overlap themselves: the data
+     *                         directory, on the volumes' filesystem
+     */
+    public IscsiTargetService(ServerConfig.Iscsi config, VolumeSet volumes, IscsiMetrics metrics,
+                              Path scratchDirectory) {
         this.config = config;
         this.metrics = metrics;
         this.writeData = new DataBudget(config.limits().maxWriteData());
+        // EXTENDED COPY's scratch stores beside the volumes, where copy_file_range serves them (as NVMe Copy's).
+        CopyEngine copyEngine = new CopyEngine(NvmeTarget.scratchStores(scratchDirectory));
         for (ServerConfig.IscsiTarget t : config.targets()) {
             Map<Long, Volume> luns = new TreeMap<>();
             for (ServerConfig.Lun l : t.luns()) {
                 luns.put(l.lun(), volumes.get(l.volume()));
             }
-            targets.put(t.name(), new Target(t, new ScsiTarget(t.name(), luns, ioExecutor)));
+            targets.put(t.name(), new Target(t, new ScsiTarget(t.name(), luns, ioExecutor, copyEngine)));
         }
     }
 

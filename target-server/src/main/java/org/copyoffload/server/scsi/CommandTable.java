@@ -13,13 +13,16 @@ import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CdbField;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.CompareAndWriteCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.ModeSelectCdb;
 import org.copyoffload.protocol.scsi.ModeSenseCdb;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.OperationCode.MaintenanceIn;
+import org.copyoffload.protocol.scsi.OperationCode.ReceiveCopyResults;
 import org.copyoffload.protocol.scsi.OperationCode.ServiceActionIn16;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
+import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
 import org.copyoffload.protocol.scsi.ReportLunsCdb;
 import org.copyoffload.protocol.scsi.ReportSupportedOpcodesCdb;
 import org.copyoffload.protocol.scsi.ReportSupportedTmfCdb;
@@ -115,6 +118,12 @@ final class CommandTable {
         }
         for (OperationCode op : List.of(MODE_SELECT_6, MODE_SELECT_10)) {
             add(op, ModeSelectCdb.fields(op), ModePages::modeSelect);
+        }
+        entries.add(new Entry(EXTENDED_COPY, OptionalInt.of(OperationCode.ExtendedCopy.LID1.code()), 16,
+                ExtendedCopyCdb.FIELDS, ThirdPartyCopyCommands::extendedCopy, false, false));
+        for (ReceiveCopyResults sa : ReceiveCopyResults.values()) {
+            entries.add(new Entry(RECEIVE_COPY_RESULTS, OptionalInt.of(sa.code()), 16, ReceiveCopyResultsCdb.fields(sa),
+                    ThirdPartyCopyCommands::receiveCopyResults, false, false));
         }
         entries.add(new Entry(MAINTENANCE_IN, OptionalInt.of(MaintenanceIn.REPORT_SUPPORTED_OPERATION_CODES.code()),
                 12, ReportSupportedOpcodesCdb.FIELDS, ReportCommands::reportSupportedOperationCodes, false, false));

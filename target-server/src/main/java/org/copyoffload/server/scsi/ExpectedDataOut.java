@@ -2,6 +2,7 @@ package org.copyoffload.server.scsi;
 
 import java.util.OptionalLong;
 import org.copyoffload.protocol.scsi.CompareAndWriteCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.ModeSelectCdb;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
@@ -49,6 +50,7 @@ public final class ExpectedDataOut {
             case COMPARE_AND_WRITE -> 2L * CompareAndWriteCdb.decode(cdb).blocks() * blockSize;
             case WRITE_SAME_10, WRITE_SAME_16 -> WriteSameCdb.decode(cdb).ndob() ? 0 : blockSize;
             case UNMAP -> UnmapCdb.decode(cdb).parameterListLength();
+            case EXTENDED_COPY -> ExtendedCopyCdb.decode(cdb).parameterListLength();
             case MODE_SELECT_6, MODE_SELECT_10 -> ModeSelectCdb.decode(cdb).parameterListLength();
             default -> 0;
         });

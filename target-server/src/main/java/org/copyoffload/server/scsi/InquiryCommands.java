@@ -31,20 +31,21 @@ final class InquiryCommands {
     static final int TARGET_PORT_GROUP = 1;
     /** Most VPD pages any logical unit here returns; the supported-pages list is built from these codes. */
     static final List<Integer> VPD_PAGES = List.of(VpdPage.SUPPORTED_VPD_PAGES, VpdPage.UNIT_SERIAL_NUMBER,
-            VpdPage.DEVICE_IDENTIFICATION, VpdPage.EXTENDED_INQUIRY_DATA, VpdPage.BLOCK_LIMITS,
-            VpdPage.BLOCK_DEVICE_CHARACTERISTICS, VpdPage.LOGICAL_BLOCK_PROVISIONING);
+            VpdPage.DEVICE_IDENTIFICATION, VpdPage.EXTENDED_INQUIRY_DATA, VpdPage.THIRD_PARTY_COPY,
+            VpdPage.BLOCK_LIMITS, VpdPage.BLOCK_DEVICE_CHARACTERISTICS, VpdPage.LOGICAL_BLOCK_PROVISIONING);
 
     private InquiryCommands() {
     }
 
     /**
      * VERSION 06h (SPC-4) although the commands follow SPC-5: libiscsi's Inquiry.Standard fails any VERSION but
-     * 0, 4, 5 and 6. HISUP (hierarchical LUNs), CMDQUE (tagged commands), 3PC clear (no EXTENDED COPY yet),
+     * 0, 4, 5 and 6. HISUP (hierarchical LUNs), CMDQUE (tagged commands), 3PC (EXTENDED COPY (LID1) and RECEIVE
+     * COPY RESULTS, SPC-4 6.4),
      * no protection information, no ALUA. Version descriptors: SAM-5, iSCSI, SPC-4, SBC-3 (SBC-3's code is how
      * libiscsi learns the unit speaks READ CAPACITY (16) and the 3Ch Block Limits page).
      */
     static StandardInquiryData standardData(int peripheral) {
-        return new StandardInquiryData(peripheral, false, 0x06, true, 0, false, false, true, VENDOR, PRODUCT,
+        return new StandardInquiryData(peripheral, false, 0x06, true, 0, true, false, true, VENDOR, PRODUCT,
                 REVISION, List.of(StandardInquiryData.VERSION_SAM_5, StandardInquiryData.VERSION_ISCSI,
                 StandardInquiryData.VERSION_SPC_4, StandardInquiryData.VERSION_SBC_3));
     }
@@ -81,6 +82,7 @@ final class InquiryCommands {
             case VpdPage.SUPPORTED_VPD_PAGES -> new SupportedVpdPages(VPD_PAGES);
             case VpdPage.UNIT_SERIAL_NUMBER -> new UnitSerialNumber(u.serial());
             case VpdPage.DEVICE_IDENTIFICATION -> deviceIdentification(r.nexus(), u);
+            case VpdPage.THIRD_PARTY_COPY -> ThirdPartyCopyCommands.vpdPage(r.target());
             // SIMPSUP only: commands run concurrently as they arrive, with no ordering for ORDERED or HEAD OF
             // QUEUE; V_SUP: there is a volatile cache (the page cache) that SYNCHRONIZE CACHE flushes.
             case VpdPage.EXTENDED_INQUIRY_DATA -> new ExtendedInquiryData(false, false, true, true, false, 0);
@@ -97,14 +99,21 @@ final class InquiryCommands {
     }
 
     /**
+     * The designators of the logical unit itself (association 00b) in its Device Identification page: what an
+     * EXTENDED COPY identification CSCD descriptor may name it by, whatever port the command came through.
+     */
+    static List<Designator> logicalUnitDesignators(LogicalUnit u) {
+        return List.of(Designator.naaRegisteredExtended(NAA_COMPANY_ID, u.naaVendorSpecific()),
+                Designator.t10VendorId(VENDOR, u.serial()));
+    }
+
+    /**
      * Device Identification (SPC-5 7.7.6): for the logical unit an NAA 6h designator and a T10 vendor ID one; for
      * the target port the command came through its relative port identifier, its target port group and its SCSI
      * name string ({@code iqn...,t,0x<TPGT>}); for the target device its name.
      */
     static DeviceIdentification deviceIdentification(ItNexus nexus, LogicalUnit u) {
-        List<Designator> designators = new ArrayList<>();
-        designators.add(Designator.naaRegisteredExtended(NAA_COMPANY_ID, u.naaVendorSpecific()));
-        designators.add(Designator.t10VendorId(VENDOR, u.serial()));
+        List<Designator> designators = new ArrayList<>(logicalUnitDesignators(u));
         OptionalInt iscsi = OptionalInt.of(Designator.PROTOCOL_ISCSI);
         designators.add(Designator.relativeTargetPort(Designator.PROTOCOL_ISCSI, nexus.relativeTargetPortId()));
         designators.add(Designator.targetPortGroup(TARGET_PORT_GROUP));

@@ -49,6 +49,12 @@ final class LogicalUnit {
     private final ConcurrentHashMap<ItNexus, Deque<AdditionalSense>> unitAttentions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<ItNexus, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final RangeLock ranges = new RangeLock();
+    /**
+     * EXTENDED COPY (LID1) status by I_T nexus and LIST IDENTIFIER, for RECEIVE COPY RESULTS (SPC-4 6.4.3.2: list
+     * identifiers are the nexus's own). A LID1 list identifier is one byte, so a nexus holds at most 256.
+     */
+    private final ConcurrentHashMap<ItNexus, ConcurrentHashMap<Integer, CopyStatusRecord>> copies =
+            new ConcurrentHashMap<>();
     final LongAdder blocksRead = new LongAdder();
     final LongAdder blocksWritten = new LongAdder();
     final LongAdder mediaErrors = new LongAdder();
@@ -179,10 +185,18 @@ final class LogicalUnit {
         establishUnitAttention(nexuses, sense);
     }
 
-    /** The I_T nexus is gone: its pending conditions and counts go too. */
+    /** The I_T nexus is gone: its pending conditions, counts and copy status go too. */
     void forget(ItNexus nexus) {
         unitAttentions.remove(nexus);
         inFlight.remove(nexus);
+        copies.remove(nexus);
+    }
+
+    // ---------------------------------------------------------------- EXTENDED COPY status (SPC-4 6.18)
+
+    /** The copies of one nexus, by LIST IDENTIFIER. */
+    ConcurrentHashMap<Integer, CopyStatusRecord> copies(ItNexus nexus) {
+        return copies.computeIfAbsent(nexus, n -> new ConcurrentHashMap<>());
     }
 
     // ---------------------------------------------------------------- commands in flight

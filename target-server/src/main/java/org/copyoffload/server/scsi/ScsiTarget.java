@@ -12,12 +12,16 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.nio.file.Path;
+import org.copyoffload.backends.copy.CopyEngine;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CdbField;
 import org.copyoffload.protocol.scsi.CheckCondition;
+import org.copyoffload.protocol.scsi.CopyManagerLimits;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.ReportLunsData;
 import org.copyoffload.protocol.scsi.SenseData;
+import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.volume.Volume;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +48,8 @@ public final class ScsiTarget {
     private final Map<Long, LogicalUnit> units;
     private final SortedSet<Long> luns;
     private final ExecutorService ioExecutor;
+    private final CopyEngine copyEngine;
+    private final CopyManagerLimits copyLimits;
     private final CommandTable commands = new CommandTable();
     private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
 
@@ -55,13 +61,31 @@ public final class ScsiTarget {
      *                                  size the target cannot serve
      */
     public ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor) {
-        this(name, luns, ioExecutor, Limits.DEFAULT);
+        this(name, luns, ioExecutor, Limits.DEFAULT, defaultCopyEngine());
+    }
+
+    /**
+     * As above, with the engine EXTENDED COPY runs on; its scratch stores (for copies whose source overlaps what
+     * they write) should be on the volumes' filesystem, where copy_file_range serves them.
+     */
+    public ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, CopyEngine copyEngine) {
+        this(name, luns, ioExecutor, Limits.DEFAULT, copyEngine);
     }
 
     ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, Limits limits) {
+        this(name, luns, ioExecutor, limits, defaultCopyEngine());
+    }
+
+    /** Scratch stores in the JVM's temporary directory, for targets built without an engine (tests, tools). */
+    private static CopyEngine defaultCopyEngine() {
+        return new CopyEngine(NvmeTarget.scratchStores(Path.of(System.getProperty("java.io.tmpdir"))));
+    }
+
+    ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, Limits limits, CopyEngine copyEngine) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(luns, "luns");
         this.ioExecutor = Objects.requireNonNull(ioExecutor, "ioExecutor");
+        this.copyEngine = Objects.requireNonNull(copyEngine, "copyEngine");
         if (name.isBlank()) {
             throw new IllegalArgumentException("a SCSI target needs a name");
         }
@@ -91,6 +115,7 @@ public final class ScsiTarget {
         }
         this.units = Collections.unmodifiableMap(built);
         this.luns = Collections.unmodifiableSortedSet(new TreeSet<>(built.keySet()));
+        this.copyLimits = ThirdPartyCopyCommands.limits(built.values());
     }
 
     public String name() {
@@ -258,5 +283,19 @@ public final class ScsiTarget {
 
     ExecutorService ioExecutor() {
         return ioExecutor;
+    }
+
+    CopyEngine copyEngine() {
+        return copyEngine;
+    }
+
+    /** What the copy manager of every logical unit here reports and enforces. */
+    CopyManagerLimits copyLimits() {
+        return copyLimits;
+    }
+
+    /** All logical units, by LUN: every one is a CSCD any nexus may name (no LUN masking). */
+    java.util.Collection<LogicalUnit> units() {
+        return units.values();
     }
 }

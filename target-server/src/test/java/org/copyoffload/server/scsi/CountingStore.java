@@ -121,7 +121,8 @@ final class CountingStore implements BlockStore {
 
     @Override
     public Optional<FileChannel> fileChannel() {
-        return delegate.fileChannel();
+        // With a failure injected, no channel: copies (EXTENDED COPY) then go through read and write, and fail.
+        return failReads || failWrites ? Optional.empty() : delegate.fileChannel();
     }
 
     @Override

@@ -3,6 +3,7 @@ package org.copyoffload.server.scsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.copyoffload.protocol.scsi.CompareAndWriteCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.ModeSelectCdb;
 import org.copyoffload.protocol.scsi.OperationCode;
@@ -38,7 +39,8 @@ class ExpectedDataOutTest {
         assertThat(ExpectedDataOut.bytes(new ModeSelectCdb(OperationCode.MODE_SELECT_10, true, false, 28).encode(), 512))
                 .hasValue(28);
         assertThat(ExpectedDataOut.bytes(new InquiryCdb(false, 0, 96).encode(), 512)).hasValue(0);
-        assertThat(ExpectedDataOut.bytes(new byte[] {(byte) 0x83, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 512))
+        assertThat(ExpectedDataOut.bytes(new ExtendedCopyCdb(76).encode(), 512)).hasValue(76);
+        assertThat(ExpectedDataOut.bytes(new byte[] {(byte) 0xC0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 512))
                 .isEmpty();
     }
 }

@@ -29,7 +29,7 @@ class InquiryTest extends ScsiTestBase {
         assertThat(d[2]).as("VERSION: SPC-4, the newest libiscsi accepts").isEqualTo((byte) 0x06);
         assertThat(d[3] & 0x1F).as("HISUP, RESPONSE DATA FORMAT 2").isEqualTo(0x12);
         assertThat(d[4] & 0xFF).as("ADDITIONAL LENGTH").isEqualTo(d.length - 5);
-        assertThat(d[5] & 0x08).as("3PC: no EXTENDED COPY yet").isZero();
+        assertThat(d[5] & 0x08).as("3PC: EXTENDED COPY (LID1)").isEqualTo(0x08);
         assertThat(d[5] & 0x01).as("PROTECT").isZero();
         assertThat(d[7] & 0x02).as("CMDQUE").isEqualTo(2);
         assertThat(new String(d, 8, 8, StandardCharsets.US_ASCII)).isEqualTo("COPYOFFL");
@@ -64,7 +64,7 @@ class InquiryTest extends ScsiTestBase {
     void everySupportedPageCanBeRead() {
         byte[] supported = vpd(LUN_4K, 0x00);
         assertThat(Arrays.copyOfRange(supported, 4, supported.length)).isEqualTo(new byte[] {0x00, (byte) 0x80,
-                (byte) 0x83, (byte) 0x86, (byte) 0xB0, (byte) 0xB1, (byte) 0xB2});
+                (byte) 0x83, (byte) 0x86, (byte) 0x8F, (byte) 0xB0, (byte) 0xB1, (byte) 0xB2});
         for (int i = 4; i < supported.length; i++) {
             byte[] page = vpd(LUN_512, supported[i] & 0xFF);
             assertThat(page[1]).isEqualTo(supported[i]);

@@ -52,7 +52,8 @@ class ReportAndStatusTest extends ScsiTestBase {
         assertThat(list).allMatch(d -> d.servactv() || d.sa() == 0);
         assertThat(list).anyMatch(d -> d.opcode() == 0x9E && d.sa() == 0x10 && d.servactv());
         assertThat(list).anyMatch(d -> d.opcode() == 0x89 && d.cdbLength() == 16);
-        assertThat(list).noneMatch(d -> d.opcode() == 0x83); // no EXTENDED COPY
+        assertThat(list).anyMatch(d -> d.opcode() == 0x83 && d.sa() == 0 && d.servactv()); // EXTENDED COPY (LID1)
+        assertThat(list).anyMatch(d -> d.opcode() == 0x84 && d.sa() == 3 && d.servactv()); // OPERATING PARAMETERS
         for (Descriptor d : list) {
             int options = d.servactv() ? 2 : 1;
             byte[] one = run(LUN_4K, new ReportSupportedOpcodesCdb(false, options, d.opcode(), d.sa(), 65535)
@@ -89,8 +90,8 @@ class ReportAndStatusTest extends ScsiTestBase {
         assertThat(caw[4 + 1] & 0x18).isEqualTo(0x18);
         byte[] verify = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 1, 0x2F, 0, 65535).encode()).good().data();
         assertThat(verify[4 + 1] & 0x10).isEqualTo(0x10);
-        byte[] xcopy = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 1, 0x83, 0, 65535).encode()).good().data();
-        assertThat(xcopy).isEqualTo(new byte[] {0, 1, 0, 0});
+        byte[] lid4 = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x83, 1, 65535).encode()).good().data();
+        assertThat(lid4).as("EXTENDED COPY (LID4) is not supported").isEqualTo(new byte[] {0, 1, 0, 0});
         byte[] badSa = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x9E, 0x13, 65535).encode()).good().data();
         assertThat(badSa[1] & 7).isEqualTo(1);
         run(LUN_4K, new ReportSupportedOpcodesCdb(false, 5, 0, 0, 65535).encode())

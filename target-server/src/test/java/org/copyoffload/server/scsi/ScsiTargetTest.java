@@ -71,8 +71,8 @@ class ScsiTargetTest extends ScsiTestBase {
         cdb[0] = (byte) 0xC0; // vendor specific, not implemented
         SenseData s = run(LUN_4K, cdb).check(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
         assertThat(s.fieldPointer()).isEmpty();
-        // EXTENDED COPY is not advertised (3PC = 0) and not implemented.
-        cdb[0] = (byte) 0x83;
+        // PERSISTENT RESERVE IN is not implemented either.
+        cdb[0] = (byte) 0x5E;
         run(LUN_4K, cdb).check(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
     }
 

@@ -1,0 +1,105 @@
+package org.copyoffload.protocol.scsi;
+
+/** The parameter data of RECEIVE COPY RESULTS (SPC-4 6.18), one record per service action implemented. */
+public final class CopyResults {
+    private CopyResults() {
+    }
+
+    /**
+     * OPERATING PARAMETERS (SPC-4 6.18.4, Table 113): 44 bytes and the implemented descriptor type codes. SNLID is
+     * one: LIST ID USAGE 11b (no list identifier) is supported.
+     */
+    public record OperatingParameters(CopyManagerLimits limits) {
+        public byte[] encode() {
+            int n = limits.descriptorTypes().size();
+            byte[] b = new byte[44 + n];
+            Be.putInt(b, 0, b.length - 4); // AVAILABLE DATA: the bytes after this field
+            b[4] = 0x01; // SNLID
+            Be.putShort(b, 8, limits.maxCscdDescriptors());
+            Be.putShort(b, 10, limits.maxSegmentDescriptors());
+            Be.putInt(b, 12, (int) limits.maxDescriptorListLength());
+            Be.putInt(b, 16, (int) limits.maxSegmentLength());
+            Be.putInt(b, 20, (int) limits.maxInlineDataLength());
+            // HELD DATA LIMIT (24-27) and MAXIMUM STREAM DEVICE TRANSFER SIZE (28-31): zero, none of either.
+            Be.putShort(b, 34, limits.totalConcurrentCopies());
+            b[36] = (byte) limits.maxConcurrentCopies();
+            b[37] = (byte) limits.dataSegmentGranularity();
+            b[38] = (byte) limits.inlineDataGranularity();
+            b[39] = (byte) limits.heldDataGranularity();
+            b[43] = (byte) n;
+            for (int i = 0; i < n; i++) {
+                b[44 + i] = (byte) (int) limits.descriptorTypes().get(i);
+            }
+            return b;
+        }
+    }
+
+    /** COPY MANAGER STATUS values (SPC-4 Table 111). */
+    public enum CopyManagerStatus {
+        IN_PROGRESS(0x00), COMPLETED_WITHOUT_ERRORS(0x01), COMPLETED_WITH_ERRORS(0x02);
+
+        private final int code;
+
+        CopyManagerStatus(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+    }
+
+    /**
+     * COPY STATUS (SPC-4 6.18.2, Table 110): 12 bytes. The transfer count is in bytes while it fits the 32-bit
+     * field, else in kibibytes (TRANSFER COUNT UNITS 00h / 01h, Table 112).
+     *
+     * @param status            COPY MANAGER STATUS (HDD, held data discarded, is zero: none is ever held)
+     * @param segmentsProcessed SEGMENTS PROCESSED
+     * @param bytesTransferred  data moved so far, in bytes
+     */
+    public record CopyStatus(CopyManagerStatus status, int segmentsProcessed, long bytesTransferred) {
+        public byte[] encode() {
+            byte[] b = new byte[12];
+            Be.putInt(b, 0, 8);
+            b[4] = (byte) status.code();
+            Be.putShort(b, 5, segmentsProcessed);
+            boolean bytes = bytesTransferred <= 0xFFFF_FFFFL;
+            b[7] = (byte) (bytes ? 0x00 : 0x01);
+            Be.putInt(b, 8, (int) (bytes ? bytesTransferred : bytesTransferred >>> 10));
+            return b;
+        }
+    }
+
+    /**
+     * FAILED SEGMENT DETAILS (SPC-4 6.18.5, Table 115): for a copy that completed with errors, the status it ended
+     * with (COPY COMMAND STATUS, byte 56) and its sense data from byte 60; for one that did not fail, only the
+     * AVAILABLE DATA field, zero.
+     *
+     * @param status the SCSI status the EXTENDED COPY completed with
+     * @param sense  its sense data (empty if none)
+     */
+    public record FailedSegmentDetails(ScsiStatus status, byte[] sense) {
+        public FailedSegmentDetails {
+            sense = sense.clone();
+        }
+
+        @Override
+        public byte[] sense() {
+            return sense.clone();
+        }
+
+        /** The data for a copy without failed segments. */
+        public static byte[] none() {
+            return new byte[4];
+        }
+
+        public byte[] encode() {
+            byte[] b = new byte[60 + sense.length];
+            Be.putInt(b, 0, b.length - 4);
+            b[56] = (byte) status.code();
+            Be.putShort(b, 58, sense.length);
+            System.arraycopy(sense, 0, b, 60, sense.length);
+            return b;
+        }
+    }
+}

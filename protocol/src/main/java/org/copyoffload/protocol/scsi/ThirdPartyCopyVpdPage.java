@@ -1,0 +1,91 @@
+package org.copyoffload.protocol.scsi;
+
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Third-party Copy VPD page (SPC-4 7.8.17): third-party copy descriptors, each a 2-byte DESCRIPTOR TYPE, a 2-byte
+ * DESCRIPTOR LENGTH and its bytes padded to a multiple of four. A copy manager of EXTENDED COPY (LID1) reports
+ * (SPC-4 Table 613's required set for it): Supported Commands (0001h), Parameter Data (0008h), Supported Descriptors
+ * (0009h), Supported CSCD Descriptor IDs (000Ah) and General Copy Operations (8001h).
+ *
+ * @param commands service actions by operation code, each as implemented (libiscsi's
+ *                 ReceiveCopyResults.CopyStatus looks for 84h with 00h here before it runs)
+ * @param limits   what the Parameter Data, Supported Descriptors and General Copy Operations descriptors say
+ */
+public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyManagerLimits limits)
+        implements VpdPage {
+    public static final int SUPPORTED_COMMANDS = 0x0001;
+    public static final int PARAMETER_DATA = 0x0008;
+    public static final int SUPPORTED_DESCRIPTORS = 0x0009;
+    public static final int SUPPORTED_CSCD_IDS = 0x000A;
+    public static final int GENERAL_COPY_OPERATIONS = 0x8001;
+
+    public ThirdPartyCopyVpdPage {
+        // Ascending operation codes, for a stable page.
+        commands = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(commands));
+    }
+
+    @Override
+    public int pageCode() {
+        return THIRD_PARTY_COPY;
+    }
+
+    @Override
+    public byte[] payload() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        // Supported Commands (SPC-4 7.8.17.3): COMMANDS SUPPORTED LIST LENGTH, then per command its operation code,
+        // SERVICE ACTIONS LIST LENGTH and service actions.
+        ByteArrayOutputStream list = new ByteArrayOutputStream();
+        commands.forEach((op, actions) -> {
+            list.write(op);
+            list.write(actions.size());
+            actions.forEach(list::write);
+        });
+        byte[] supported = list.toByteArray();
+        byte[] d = new byte[1 + supported.length];
+        d[0] = (byte) supported.length;
+        System.arraycopy(supported, 0, d, 1, supported.length);
+        descriptor(out, SUPPORTED_COMMANDS, d);
+        // Parameter Data (7.8.17.4): 4 reserved bytes, MAXIMUM CSCD DESCRIPTOR COUNT, MAXIMUM SEGMENT DESCRIPTOR
+        // COUNT, MAXIMUM DESCRIPTOR LIST LENGTH, MAXIMUM INLINE DATA LENGTH, 12 reserved bytes.
+        byte[] p = new byte[28];
+        Be.putShort(p, 4, limits.maxCscdDescriptors());
+        Be.putShort(p, 6, limits.maxSegmentDescriptors());
+        Be.putInt(p, 8, (int) limits.maxDescriptorListLength());
+        Be.putInt(p, 12, (int) limits.maxInlineDataLength());
+        descriptor(out, PARAMETER_DATA, p);
+        // Supported Descriptors (7.8.17.5): SUPPORTED DESCRIPTOR LIST LENGTH and the type codes.
+        byte[] s = new byte[1 + limits.descriptorTypes().size()];
+        s[0] = (byte) limits.descriptorTypes().size();
+        for (int i = 0; i < limits.descriptorTypes().size(); i++) {
+            s[1 + i] = (byte) (int) limits.descriptorTypes().get(i);
+        }
+        descriptor(out, SUPPORTED_DESCRIPTORS, s);
+        // Supported CSCD Descriptor IDs (7.8.17.6): none of the special IDs (such as FFFFh for the copy manager's
+        // own logical unit) is implemented, so the list is empty.
+        descriptor(out, SUPPORTED_CSCD_IDS, new byte[2]);
+        // General Copy Operations (7.8.17.7): TOTAL CONCURRENT COPIES, MAXIMUM IDENTIFIED CONCURRENT COPIES,
+        // MAXIMUM SEGMENT LENGTH, DATA SEGMENT GRANULARITY, INLINE DATA GRANULARITY, 14 reserved bytes.
+        byte[] g = new byte[28];
+        Be.putInt(g, 0, limits.totalConcurrentCopies());
+        Be.putInt(g, 4, limits.maxConcurrentCopies());
+        Be.putInt(g, 8, (int) limits.maxSegmentLength());
+        g[12] = (byte) limits.dataSegmentGranularity();
+        g[13] = (byte) limits.inlineDataGranularity();
+        descriptor(out, GENERAL_COPY_OPERATIONS, g);
+        return out.toByteArray();
+    }
+
+    /** One descriptor: type, length (of the padded content) and content padded with zeros to a multiple of 4. */
+    private static void descriptor(ByteArrayOutputStream out, int type, byte[] content) {
+        int padded = (content.length + 3) & ~3;
+        byte[] h = new byte[4];
+        Be.putShort(h, 0, type);
+        Be.putShort(h, 2, padded);
+        out.writeBytes(h);
+        out.writeBytes(content);
+        out.writeBytes(new byte[padded - content.length]);
+    }
+}

@@ -1,0 +1,178 @@
+package org.copyoffload.protocol.scsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.copyoffload.protocol.scsi.CopyResults.CopyManagerStatus;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.CscdDescriptor;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ListIdUsage;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.SegmentDescriptor;
+import org.copyoffload.protocol.scsi.SenseData.FieldPointer;
+import org.junit.jupiter.api.Test;
+
+/** EXTENDED COPY (LID1), RECEIVE COPY RESULTS and page 8Fh against the byte layouts of SPC-4 6.4, 6.18 and 7.8.17. */
+class ThirdPartyCopyCodecTest {
+    static final CopyManagerLimits LIMITS = new CopyManagerLimits(64, 64, 64 * 32 + 64 * 28, 0xFFFFL * 4096, 0,
+            255, 255, 9, 0, 0, List.of(0x02, 0xE4));
+    static final byte[] NAA = hex("6 02C00F 1 0123456789ABCDEF01234567".replace(" ", ""));
+
+    private static byte[] hex(String s) {
+        return HexFormat.of().parseHex(s.replace(" ", ""));
+    }
+
+    /** One E4h descriptor for {@link #NAA} and one 02h segment, as sg_xcopy and libiscsi build them. */
+    static final String LIST = ""
+            // header: LIST IDENTIFIER 07h, LIST ID USAGE 10b, PRIORITY 1, CSCD list 32 bytes, segment list 28 bytes
+            + "07 11 0020 00000000 0000001C 00000000"
+            // E4h: byte 1 = PERIPHERAL DEVICE TYPE 0, RELATIVE INITIATOR PORT 0; binary (1), LU association,
+            // NAA (3), length 16; the designator; 4 reserved bytes; PAD 0, DISK BLOCK LENGTH 001000h
+            + "E4 00 0000 01 03 00 10" + "602C00F10123456789ABCDEF01234567" + "00000000" + "00 001000"
+            // 02h: DC, CAT 0; length 0018h; source 0, destination 0; 2 reserved; 0800h blocks; LBAs
+            + "02 02 0018 0000 0000 0000 0800 0000000000000010 00000000000FF800";
+
+    @Test
+    void parameterListLayout() {
+        byte[] b = hex(LIST);
+        ExtendedCopyParameterList l = ExtendedCopyParameterList.decode(b, b.length, LIMITS);
+        assertThat(l.listIdentifier()).isEqualTo(7);
+        assertThat(l.listIdUsage()).isEqualTo(ListIdUsage.HOLD_NO_DATA);
+        assertThat(l.priority()).isEqualTo(1);
+        assertThat(l.cscds()).containsExactly(new CscdDescriptor(false, 0, 0, 1, 0, 3,
+                hex("602C00F10123456789ABCDEF01234567"), false, 4096, 16));
+        assertThat(l.segments()).containsExactly(new SegmentDescriptor(true, false, 0, 0, 0x800, 0x10, 0xFF800, 48));
+        assertThat(l.encode()).isEqualTo(b);
+        assertThat(l.cscds().getFirst().names(DeviceIdentification.Designator.naaRegisteredExtended(0x02C00F,
+                hex("01 0123456789ABCDEF01234567")))).isTrue();
+    }
+
+    @Test
+    void cdbs() {
+        assertThat(new ExtendedCopyCdb(0x0102).encode()).isEqualTo(hex("83 00 0000 0000 0000 0000 00000102 00 00"));
+        assertThat(ExtendedCopyCdb.decode(hex("83 00 0000 0000 0000 0000 FFFFFFFF 00 00")).parameterListLength())
+                .isEqualTo(0xFFFF_FFFFL);
+        assertThat(new ReceiveCopyResultsCdb(3, 9, 1024).encode()).isEqualTo(hex("84 03 09 00 0000 0000 0000 00000400 00 00"));
+        assertThat(ReceiveCopyResultsCdb.decode(hex("84 04 2A 00 0000 0000 0000 00000010 00 00")))
+                .isEqualTo(new ReceiveCopyResultsCdb(4, 0x2A, 16));
+        assertThat(CdbField.usageData(0x84, 16, ReceiveCopyResultsCdb.fields(
+                OperationCode.ReceiveCopyResults.COPY_STATUS))).isEqualTo(hex("84 1F FF 00 0000 0000 0000 FFFFFFFF 00 04"));
+    }
+
+    private static CheckCondition refused(String hex, int length) {
+        byte[] b = hex(hex);
+        return catchThrowableOfType(CheckCondition.class, () -> ExtendedCopyParameterList.decode(b, length, LIMITS));
+    }
+
+    @Test
+    void lengthErrors() {
+        int full = hex(LIST).length;
+        assertThat(refused(LIST, 15).sense().additionalSense()).contains(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+        // libiscsi ExtendedCopy.ParamHdr: the list cut inside the CSCD descriptor, then inside the segment.
+        assertThat(refused(LIST, 16 + 31).sense().additionalSense())
+                .contains(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+        assertThat(refused(LIST, full - 1).sense().additionalSense())
+                .contains(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+    }
+
+    @Test
+    void badTypeCodesPointAtTheDescriptor() {
+        CheckCondition c = refused(LIST.replace("E4 00 0000", "E0 00 0000"), 76);
+        assertThat(c.sense().additionalSense()).contains(AdditionalSense.UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE);
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(16, 7));
+        c = refused(LIST.replace("02 02 0018", "03 02 0018"), 76);
+        assertThat(c.sense().additionalSense()).contains(AdditionalSense.UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE);
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(48, 7));
+        c = refused(LIST.replace("02 02 0018", "02 02 0014"), 76);
+        assertThat(c.sense().additionalSense()).contains(AdditionalSense.INVALID_FIELD_IN_PARAMETER_LIST);
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(50, 7));
+        c = refused(LIST.replace("01 03 00 10", "01 03 00 18"), 76);
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(23, 7));
+    }
+
+    @Test
+    void listIdUsage() {
+        assertThat(refused(LIST.replace("07 11", "07 09"), 76).sense().fieldPointer())
+                .contains(FieldPointer.parameter(1, 4));
+        assertThat(refused(LIST.replace("07 11", "07 18"), 76).sense().fieldPointer())
+                .contains(FieldPointer.parameter(0, 7));
+        byte[] none = hex(LIST.replace("07 11", "00 18"));
+        assertThat(ExtendedCopyParameterList.decode(none, 76, LIMITS).listIdUsage()).isEqualTo(ListIdUsage.NONE);
+    }
+
+    @Test
+    void countsAndListLength() {
+        String cscd = "E4 00 0000 01 03 00 10" + "602C00F10123456789ABCDEF01234567" + "00000000" + "00 001000";
+        String segment = "02 00 0018 0000 0000 0000 0001 0000000000000000 0000000000000001";
+        CopyManagerLimits two = new CopyManagerLimits(2, 2, 1000, 1 << 20, 0, 1, 1, 9, 0, 0, List.of(2, 0xE4));
+        String header3 = "01 00 0060 00000000 0000001C 00000000";
+        byte[] b = hex(header3 + cscd.repeat(3) + segment);
+        assertThat(catchThrowableOfType(CheckCondition.class, () -> ExtendedCopyParameterList.decode(b, b.length, two))
+                .sense().additionalSense()).contains(AdditionalSense.TOO_MANY_TARGET_DESCRIPTORS);
+        byte[] s = hex("01 00 0020 00000000 00000054 00000000" + cscd + segment.repeat(3));
+        assertThat(catchThrowableOfType(CheckCondition.class, () -> ExtendedCopyParameterList.decode(s, s.length, two))
+                .sense().additionalSense()).contains(AdditionalSense.TOO_MANY_SEGMENT_DESCRIPTORS);
+        CopyManagerLimits small = new CopyManagerLimits(2, 2, 59, 1 << 20, 0, 1, 1, 9, 0, 0, List.of(2, 0xE4));
+        byte[] one = hex(LIST);
+        assertThat(catchThrowableOfType(CheckCondition.class, () -> ExtendedCopyParameterList.decode(one, 76, small))
+                .sense().additionalSense()).contains(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+        byte[] inline = hex(LIST.replace("0000001C 00000000", "0000001C 00000004") + "DEADBEEF");
+        assertThat(catchThrowableOfType(CheckCondition.class, () -> ExtendedCopyParameterList.decode(inline, 80,
+                LIMITS)).sense().additionalSense()).contains(AdditionalSense.INLINE_DATA_LENGTH_EXCEEDED);
+    }
+
+    @Test
+    void operatingParameters() {
+        byte[] b = new CopyResults.OperatingParameters(LIMITS).encode();
+        assertThat(b).isEqualTo(hex("0000002A 01 000000 0040 0040 00000F00 0FFFF000 00000000 00000000 00000000"
+                + "0000 00FF FF 09 00 00 000000 02 02 E4"));
+    }
+
+    @Test
+    void copyStatusAndFailedSegmentDetails() {
+        assertThat(new CopyResults.CopyStatus(CopyManagerStatus.COMPLETED_WITHOUT_ERRORS, 2, 0x800000).encode())
+                .isEqualTo(hex("00000008 01 0002 00 00800000"));
+        assertThat(new CopyResults.CopyStatus(CopyManagerStatus.IN_PROGRESS, 1, 0x1_0000_0000L).encode())
+                .isEqualTo(hex("00000008 00 0001 01 00400000"));
+        byte[] sense = SenseData.withCommandSpecific(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE, 3)
+                .encodeFixed();
+        byte[] d = new CopyResults.FailedSegmentDetails(ScsiStatus.CHECK_CONDITION, sense).encode();
+        assertThat(d).hasSize(60 + 18);
+        assertThat(HexFormat.of().formatHex(d, 0, 4)).isEqualTo("0000004a");
+        assertThat(d[56]).isEqualTo((byte) 0x02);
+        assertThat(HexFormat.of().formatHex(d, 58, 60)).isEqualTo("0012");
+        assertThat(SenseData.decode(java.util.Arrays.copyOfRange(d, 60, d.length)).commandSpecific())
+                .isEqualTo(OptionalLong.of(3));
+        assertThat(CopyResults.FailedSegmentDetails.none()).isEqualTo(new byte[4]);
+    }
+
+    @Test
+    void commandSpecificInformationInBothSenseFormats() {
+        SenseData s = SenseData.withCommandSpecific(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, 5);
+        byte[] fixed = s.encodeFixed();
+        assertThat(HexFormat.of().formatHex(fixed)).isEqualTo("70000a000000000a000000050d0100000000");
+        byte[] desc = s.encodeDescriptor();
+        assertThat(HexFormat.of().formatHex(desc)).isEqualTo("720a0d010000000c010a00000000000000000005");
+        assertThat(SenseData.decode(desc)).isEqualTo(s);
+        assertThat(SenseData.decode(fixed)).isEqualTo(s);
+    }
+
+    @Test
+    void thirdPartyCopyPage() {
+        byte[] page = new ThirdPartyCopyVpdPage(Map.of(0x84, List.of(0, 3, 4), 0x83, List.of(0)), LIMITS).encode(0);
+        String expected = "00 8F 0060"
+                // Supported Commands: a list of 8 bytes (83h: 1 action, 00h; 84h: 3 actions), padded to 12
+                + "0001 000C 08 83 01 00 84 03 00 03 04 000000"
+                // Parameter Data
+                + "0008 001C 00000000 0040 0040 00000F00 00000000 000000000000000000000000"
+                // Supported Descriptors: 02h, E4h, padded to 4
+                + "0009 0004 02 02 E4 00"
+                // Supported CSCD Descriptor IDs: none
+                + "000A 0004 0000 0000"
+                // General Copy Operations
+                + "8001 001C 000000FF 000000FF 0FFFF000 09 00 0000000000000000000000000000";
+        assertThat(HexFormat.of().formatHex(page)).isEqualTo(HexFormat.of().formatHex(hex(expected)));
+    }
+}
