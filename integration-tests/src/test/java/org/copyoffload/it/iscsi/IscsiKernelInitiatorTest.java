@@ -41,12 +41,13 @@ class IscsiKernelInitiatorTest {
                 volumes:
                   - {name: big, size: 256MiB, block-size: 4096}
                   - {name: small, size: 64MiB, block-size: 512}
+                  - {name: big2, size: 64MiB, block-size: 4096}
                   - {name: other, size: 16MiB}
                 iscsi:
                   listeners: [{address: 127.0.0.1, port: 0, advertise-address: %s}]
                   targets:
                     - name: %s
-                      luns: [{lun: 0, volume: big}, {lun: 1, volume: small}]
+                      luns: [{lun: 0, volume: big}, {lun: 1, volume: small}, {lun: 2, volume: big2}]
                     - name: %s
                       allow-any-initiator: false
                       allowed-initiators: [iqn.2026-01.org.copyoffload:someone-else]
@@ -82,6 +83,17 @@ class IscsiKernelInitiatorTest {
                       dd if=$D of=/tmp/back512 bs=512 skip=101 count=37 iflag=direct 2>/dev/null
                       cmp /share/pattern-512.bin /tmp/back512 && echo READBACK-OK'
                     step sync-cache '. /tmp/map; sg_sync /dev/$G0'
+                    step vpd-tpc '. /tmp/map; sg_vpd -p tpc /dev/$G0'
+                    step xcopy-same '. /tmp/map
+                      sg_xcopy if=/dev/$G0 of=/dev/$G0 bs=4096 skip=768 seek=8192 count=1024 && echo XCOPY-DONE
+                      dd if=/dev/$B0 bs=4096 skip=8192 count=1024 iflag=direct 2>/dev/null | cmp - /share/pattern-4k.bin && echo READBACK-OK'
+                    step xcopy-cross '. /tmp/map
+                      sg_xcopy if=/dev/$G0 of=/dev/$G2 bs=4096 skip=768 seek=100 count=1024 && echo XCOPY-DONE
+                      dd if=/dev/$B2 bs=4096 skip=100 count=1024 iflag=direct 2>/dev/null | cmp - /share/pattern-4k.bin && echo READBACK-OK'
+                    step ddpt-xcopy '. /tmp/map
+                      ddpt if=/dev/$G0 of=/dev/$G2 bs=4096 skip=768 seek=5000 count=1024 oflag=xcopy 2>&1 | tail -3
+                      dd if=/dev/$B2 bs=4096 skip=5000 count=1024 iflag=direct 2>/dev/null | cmp - /share/pattern-4k.bin && echo READBACK-OK'
+                    step xcopy-past-end '. /tmp/map; sg_xcopy if=/dev/$G0 of=/dev/$G2 bs=4096 skip=0 seek=16380 count=8'
                     step report-luns '. /tmp/map; sg_luns /dev/$G0'
                     step logout 'iscsiadm -m node -T $IQN -p $HOST:$PORT --logout; iscsiadm -m session 2>&1; ls /sys/class/scsi_disk | wc -l'
                     STEP_TIMEOUT=45 step locked 'iscsiadm -m node -o new -T $LOCKED -p $HOST:$PORT >/dev/null
@@ -109,12 +121,21 @@ class IscsiKernelInitiatorTest {
             assertThat(run.ok("dd-4k").output()).as(log).contains("READBACK-OK");
             assertThat(run.ok("dd-512").output()).as(log).contains("READBACK-OK");
             run.ok("sync-cache");
+            // EXTENDED COPY as sg3-utils and ddpt send it: 8Fh page, within one LU and between two, read back identical.
+            assertThat(run.ok("vpd-tpc").output()).as(log).containsIgnoringCase("third party copy")
+                    .contains("Extended copy(LID1)").doesNotContain("Unexpected type");
+            assertThat(run.ok("xcopy-same").output()).as(log).contains("XCOPY-DONE").contains("READBACK-OK");
+            assertThat(run.ok("xcopy-cross").output()).as(log).contains("XCOPY-DONE").contains("READBACK-OK");
+            assertThat(run.ok("ddpt-xcopy").output()).as(log).contains("READBACK-OK");
+            assertThat(run.step("xcopy-past-end").rc()).as(log).isNotZero();
             assertThat(run.ok("report-luns").output()).as(log).contains("0000000000000000").contains("0001000000000000");
             assertThat(run.ok("logout").lines()).as(log).contains("0");
             assertThat(run.step("locked").rc()).as(log).isNotZero();
             assertThat(run.step("locked").output()).as(log).containsIgnoringCase("authoriz");
 
             assertThat(GuestRun.readFile(dataDir.resolve("big.img"), 3L << 20, 4 << 20))
+                    .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-4k.bin")));
+            assertThat(GuestRun.readFile(dataDir.resolve("big2.img"), 100L * 4096, 4 << 20))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-4k.bin")));
             assertThat(GuestRun.readFile(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-512.bin")));

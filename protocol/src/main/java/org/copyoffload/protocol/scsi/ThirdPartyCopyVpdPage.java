@@ -17,9 +17,9 @@ import java.util.Map;
 public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyManagerLimits limits)
         implements VpdPage {
     public static final int SUPPORTED_COMMANDS = 0x0001;
-    public static final int PARAMETER_DATA = 0x0008;
-    public static final int SUPPORTED_DESCRIPTORS = 0x0009;
-    public static final int SUPPORTED_CSCD_IDS = 0x000A;
+    public static final int PARAMETER_DATA = 0x0004;
+    public static final int SUPPORTED_DESCRIPTORS = 0x0008;
+    public static final int SUPPORTED_CSCD_IDS = 0x000C;
     public static final int GENERAL_COPY_OPERATIONS = 0x8001;
 
     public ThirdPartyCopyVpdPage {
@@ -67,8 +67,8 @@ public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyMa
         // own logical unit) is implemented, so the list is empty.
         descriptor(out, SUPPORTED_CSCD_IDS, new byte[2]);
         // General Copy Operations (7.8.17.7): TOTAL CONCURRENT COPIES, MAXIMUM IDENTIFIED CONCURRENT COPIES,
-        // MAXIMUM SEGMENT LENGTH, DATA SEGMENT GRANULARITY, INLINE DATA GRANULARITY, 14 reserved bytes.
-        byte[] g = new byte[28];
+        // MAXIMUM SEGMENT LENGTH, DATA SEGMENT GRANULARITY, INLINE DATA GRANULARITY, 18 reserved bytes (length 0020h).
+        byte[] g = new byte[32];
         Be.putInt(g, 0, limits.totalConcurrentCopies());
         Be.putInt(g, 4, limits.maxConcurrentCopies());
         Be.putInt(g, 8, (int) limits.maxSegmentLength());

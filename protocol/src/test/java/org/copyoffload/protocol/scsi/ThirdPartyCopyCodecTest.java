@@ -161,18 +161,19 @@ class ThirdPartyCopyCodecTest {
 
     @Test
     void thirdPartyCopyPage() {
+        // Type codes as SPC-4 7.8.17 numbers them (and LIO and sg_vpd read them): 0001h, 0004h, 0008h, 000Ch, 8001h.
         byte[] page = new ThirdPartyCopyVpdPage(Map.of(0x84, List.of(0, 3, 4), 0x83, List.of(0)), LIMITS).encode(0);
-        String expected = "00 8F 0060"
+        String expected = "00 8F 0064"
                 // Supported Commands: a list of 8 bytes (83h: 1 action, 00h; 84h: 3 actions), padded to 12
                 + "0001 000C 08 83 01 00 84 03 00 03 04 000000"
                 // Parameter Data
-                + "0008 001C 00000000 0040 0040 00000F00 00000000 000000000000000000000000"
+                + "0004 001C 00000000 0040 0040 00000F00 00000000 000000000000000000000000"
                 // Supported Descriptors: 02h, E4h, padded to 4
-                + "0009 0004 02 02 E4 00"
+                + "0008 0004 02 02 E4 00"
                 // Supported CSCD Descriptor IDs: none
-                + "000A 0004 0000 0000"
+                + "000C 0004 0000 0000"
                 // General Copy Operations
-                + "8001 001C 000000FF 000000FF 0FFFF000 09 00 0000000000000000000000000000";
+                + "8001 0020 000000FF 000000FF 0FFFF000 09 00 000000000000000000000000000000000000";
         assertThat(HexFormat.of().formatHex(page)).isEqualTo(HexFormat.of().formatHex(hex(expected)));
     }
 }
