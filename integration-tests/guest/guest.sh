@@ -65,7 +65,7 @@ die() { log "ERROR: $*"; exit 1; }
 # ---------------------------------------------------------------------------------------------- deps
 # libiscsi-bin (iscsi-test-cu, iscsi-perf) and tgt (tgtd) run on the host itself, for the iSCSI suites.
 HOST_PKGS="qemu-system-x86 busybox-static nvme-cli open-iscsi sg3-utils ddpt cpio kmod debootstrap
-           debian-archive-keyring gzip coreutils util-linux bash libiscsi-bin tgt"
+           debian-archive-keyring gzip coreutils util-linux bash libiscsi-bin tgt tshark"
 
 cmd_deps() {
     local missing=() p

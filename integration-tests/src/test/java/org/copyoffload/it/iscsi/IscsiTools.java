@@ -43,7 +43,7 @@ final class IscsiTools {
                         p.destroyForcibly();
                     }
                     if (!present()) {
-                        throw new AssertionError(script + " deps did not install libiscsi-bin and tgt:\n"
+                        throw new AssertionError(script + " deps did not install libiscsi-bin, tgt and tshark:\n"
                                 + Files.readString(out, StandardCharsets.ISO_8859_1));
                     }
                 } finally {
@@ -57,13 +57,15 @@ final class IscsiTools {
             }
         }
         if (!present()) {
-            throw new AssertionError("iscsi-test-cu, iscsi-perf, tgtd or tgtadm missing: run `integration-tests/guest/"
-                    + "guest.sh deps` as root (apt-get install libiscsi-bin tgt), or pass -Dcopyoffload.skipLibiscsi=true");
+            throw new AssertionError("iscsi-test-cu, iscsi-perf, tgtd, tgtadm or tshark missing: run `integration-tests/"
+                    + "guest/guest.sh deps` as root (apt-get install libiscsi-bin tgt tshark), or pass "
+                    + "-Dcopyoffload.skipLibiscsi=true");
         }
         ready = true;
     }
 
     private static boolean present() {
-        return Processes.onPath("iscsi-test-cu") && IscsiPerf.installed() && TgtTarget.installed();
+        return Processes.onPath("iscsi-test-cu") && IscsiPerf.installed() && TgtTarget.installed()
+                && Processes.onPath("tshark");
     }
 }
