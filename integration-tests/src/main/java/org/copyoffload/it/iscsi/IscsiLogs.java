@@ -33,7 +33,7 @@ public final class IscsiLogs {
      * The integration-tests module folder: Maven runs tests there (and sets {@code basedir}); from the repository
      * root it is {@code integration-tests/}.
      */
-    static Path moduleDir() {
+    public static Path moduleDir() {
         List<Path> candidates = new ArrayList<>();
         String basedir = System.getProperty("basedir");
         if (basedir != null) {

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -292,24 +291,9 @@ public final class GuestVm {
         return moduleDir().resolve("guest").resolve("guest.sh");
     }
 
-    /**
-     * The integration-tests module folder: Maven runs tests there (and sets {@code basedir}); from the
-     * repository root (an IDE) it is {@code integration-tests/}.
-     */
+    /** The integration-tests module folder (see {@link org.copyoffload.it.iscsi.IscsiLogs#moduleDir}). */
     static Path moduleDir() {
-        List<Path> candidates = new ArrayList<>();
-        String basedir = System.getProperty("basedir");
-        if (basedir != null) {
-            candidates.add(Path.of(basedir));
-        }
-        Path cwd = Path.of("").toAbsolutePath();
-        candidates.add(cwd);
-        candidates.add(cwd.resolve("integration-tests"));
-        return candidates.stream()
-                .filter(p -> Files.isRegularFile(p.resolve("guest").resolve("guest.sh")))
-                .findFirst()
-                .orElse(cwd)
-                .toAbsolutePath();
+        return org.copyoffload.it.iscsi.IscsiLogs.moduleDir();
     }
 
     // ------------------------------------------------------------------------------------------ internals

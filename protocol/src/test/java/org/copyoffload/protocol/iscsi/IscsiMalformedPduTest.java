@@ -1,5 +1,6 @@
 package org.copyoffload.protocol.iscsi;
 
+import org.copyoffload.protocol.testing.DecoderHarness;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.copyoffload.protocol.iscsi.IscsiPdus.pattern;
 import static org.junit.jupiter.params.provider.Arguments.arguments;
@@ -143,7 +144,7 @@ class IscsiMalformedPduTest {
     @MethodSource("malformed")
     void oneVerdictThenTheRestOfTheStream(String name, Receiver receiver, byte[] bad, RejectReason reason, boolean fatal) {
         byte[] valid = receiver.validPdu();
-        try (IscsiHarness h = new IscsiHarness(receiver.settings())) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(receiver.settings()))) {
             h.feed(Be.concat(bad, valid));
             h.feed(valid);
             h.finish();
@@ -168,7 +169,7 @@ class IscsiMalformedPduTest {
         byte[] stream = Be.concat(valid, bad, valid);
         for (int at = 0; at <= stream.length; at += stream.length > 400 ? 7 : 1) {
             List<byte[]> pieces = List.of(Arrays.copyOf(stream, at), Arrays.copyOfRange(stream, at, stream.length));
-            try (IscsiHarness h = new IscsiHarness(receiver.settings())) {
+            try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(receiver.settings()))) {
                 h.feedAll(pieces);
                 h.finish();
                 assertThat(h.received()).as("%s split at %d", name, at).hasSize(fatal ? 2 : 3);
@@ -185,7 +186,7 @@ class IscsiMalformedPduTest {
     void aLongDataSegmentIsRefusedFromTheHeaderBeforeTheDataArrives() {
         Receiver r = Receiver.TARGET;
         byte[] header = Arrays.copyOf(nopOut(r).dataSegmentLength(1 << 20).build(), 48);
-        try (IscsiHarness h = new IscsiHarness(r.settings())) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(r.settings()))) {
             assertThat(h.feed(Arrays.copyOf(header, 47))).isEmpty();
             assertThat(h.feed(new byte[] {header[47]})).singleElement()
                     .isInstanceOfSatisfying(IscsiPdu.Malformed.class, m -> {
@@ -201,7 +202,7 @@ class IscsiMalformedPduTest {
         Receiver r = Receiver.TARGET_HD;
         byte[] pdu = command(r, ahs(9, 1, new byte[4])).data(new byte[4000]).build();
         int header = 48 + 8 + 4;
-        try (IscsiHarness h = new IscsiHarness(r.settings())) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(r.settings()))) {
             assertThat(h.feed(Arrays.copyOf(pdu, header - 1))).isEmpty();
             assertThat(h.feed(Arrays.copyOfRange(pdu, header - 1, header))).singleElement()
                     .isInstanceOfSatisfying(IscsiPdu.Malformed.class, m -> {
@@ -216,7 +217,7 @@ class IscsiMalformedPduTest {
     @Test
     void theLimitIsInclusiveAndFollowsTheSettings() {
         IscsiCodecSettings s = Receiver.TARGET.settings();
-        try (IscsiHarness h = new IscsiHarness(s)) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(s))) {
             h.feed(nopOut(Receiver.TARGET).data(new byte[MAX]).build());
             assertThat(h.received()).singleElement().isInstanceOf(IscsiPdu.NopOut.class);
             s.maxRecvDataSegmentLength(MAX * 2);
@@ -247,7 +248,7 @@ class IscsiMalformedPduTest {
     }
 
     private static IscsiPdu.Malformed verdict(Receiver r, Supplier<byte[]> bytes) {
-        try (IscsiHarness h = new IscsiHarness(r.settings())) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(r.settings()))) {
             h.feed(bytes.get());
             assertThat(h.received()).singleElement().isInstanceOf(IscsiPdu.Malformed.class);
             return (IscsiPdu.Malformed) IscsiPdus.untracked(h.received().getFirst());
@@ -262,7 +263,7 @@ class IscsiMalformedPduTest {
         IscsiWire corrupt = r.wire(0x05).data(pattern(4097, 3)).corruptDataDigest();
         corrupt.bhs().u8(1, 0x80).u32(16, 1).u32(36, 0);
         byte[] stream = Be.concat(corrupt.build(), dataOut.build(), corrupt.build(), r.validPdu());
-        try (IscsiHarness h = new IscsiHarness(r.settings())) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(r.settings()))) {
             h.feedAll(org.copyoffload.protocol.testing.Chunks.random(stream, new java.util.Random(5)));
             assertThat(h.received()).hasSize(4);
             assertThat(h.received().get(0)).isInstanceOfSatisfying(IscsiPdu.Malformed.class,
@@ -279,7 +280,7 @@ class IscsiMalformedPduTest {
         Receiver r = Receiver.TARGET_BOTH;
         byte[] pdu = command(r, ahs(5, 2, new byte[4])).data(pattern(10, 1)).build();
         for (int cut = 1; cut < pdu.length; cut++) {
-            try (IscsiHarness h = new IscsiHarness(r.settings())) {
+            try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(r.settings()))) {
                 h.feed(Arrays.copyOf(pdu, cut));
                 assertThat(h.finish()).as("cut at %d of %d", cut, pdu.length).isEmpty();
             }
@@ -290,7 +291,7 @@ class IscsiMalformedPduTest {
     void aMalformedPduBecomesARejectCarryingItsHeader() {
         Receiver t = Receiver.TARGET;
         byte[] bad = t.wire(0x07).build();
-        try (IscsiHarness h = new IscsiHarness(t.settings())) {
+        try (DecoderHarness h = new DecoderHarness(new IscsiPduDecoder(t.settings()))) {
             h.feed(bad);
             IscsiPdu.Malformed m = (IscsiPdu.Malformed) h.received().getFirst();
             IscsiPdu.Reject reject = m.toReject(10, 11, 42);

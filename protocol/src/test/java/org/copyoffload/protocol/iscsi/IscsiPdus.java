@@ -1,5 +1,6 @@
 package org.copyoffload.protocol.iscsi;
 
+import org.copyoffload.protocol.testing.DecoderHarness;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
@@ -57,7 +58,7 @@ final class IscsiPdus {
     }
 
     static List<Object> decode(IscsiCodecSettings settings, List<byte[]> pieces) {
-        return IscsiHarness.decode(settings, pieces);
+        return DecoderHarness.decode(new IscsiPduDecoder(settings), pieces);
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.copyoffload.protocol.testing;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayList;
@@ -9,7 +10,7 @@ import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduDecoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
 
 /**
- * An {@link NvmeTcpPduDecoder} in an {@link EmbeddedChannel}. Bytes go in through leak-tracked buffers from the
+ * A PDU decoder (NVMe/TCP's {@link NvmeTcpPduDecoder}, iSCSI's) in an {@link EmbeddedChannel}. Bytes go in through leak-tracked buffers from the
  * channel's allocator; decoded messages are kept until {@link #close()}, which releases them and the channel.
  */
 public final class DecoderHarness implements AutoCloseable {
@@ -17,7 +18,11 @@ public final class DecoderHarness implements AutoCloseable {
     private final List<Object> received = new ArrayList<>();
 
     public DecoderHarness(NvmeTcpSettings settings) {
-        channel = new EmbeddedChannel(new NvmeTcpPduDecoder(settings));
+        this(new NvmeTcpPduDecoder(settings));
+    }
+
+    public DecoderHarness(ChannelHandler decoder) {
+        channel = new EmbeddedChannel(decoder);
     }
 
     /** Feeds one piece and returns what it completed. */
@@ -64,7 +69,12 @@ public final class DecoderHarness implements AutoCloseable {
 
     /** Decodes the pieces in one fresh decoder; the caller releases the results (see {@link #releaseAll}). */
     public static List<Object> decode(NvmeTcpSettings settings, List<byte[]> pieces) {
-        DecoderHarness h = new DecoderHarness(settings);
+        return decode(new NvmeTcpPduDecoder(settings), pieces);
+    }
+
+    /** Decodes the pieces in {@code decoder}, fresh; the caller releases the results. */
+    public static List<Object> decode(ChannelHandler decoder, List<byte[]> pieces) {
+        DecoderHarness h = new DecoderHarness(decoder);
         h.feedAll(pieces);
         List<Object> out = new ArrayList<>(h.received);
         h.received.clear();

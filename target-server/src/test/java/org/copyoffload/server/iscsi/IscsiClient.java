@@ -3,7 +3,6 @@ package org.copyoffload.server.iscsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
 import java.net.InetSocketAddress;
@@ -56,12 +55,8 @@ final class IscsiClient implements AutoCloseable {
         IscsiPdu.LoginResponse r = conn.expect(IscsiPdu.LoginResponse.class, WAIT);
         expStatSn = r.statSn() + 1;
         maxCmdSn = r.maxCmdSn();
-        try {
-            for (TextKey k : TextKeys.decode(r.data())) {
-                loginKeys.put(k.name(), k.value());
-            }
-        } finally {
-            // the caller reads fields only; the data is decoded above
+        for (TextKey k : TextKeys.decode(r.data())) {
+            loginKeys.put(k.name(), k.value());
         }
         return r;
     }
@@ -223,10 +218,6 @@ final class IscsiClient implements AutoCloseable {
         IscsiPdu.LogoutResponse r = conn.expect(IscsiPdu.LogoutResponse.class, WAIT);
         expStatSn = r.statSn() + 1;
         return r.response();
-    }
-
-    static ByteBufAllocator alloc() {
-        return ByteBufAllocator.DEFAULT;
     }
 
     @Override
