@@ -47,8 +47,10 @@ class IscsiWiresharkTest {
         int port;
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
             port = server.iscsiAddresses().getFirst().getPort();
-            Process tshark = Processes.startLogged(List.of("tshark", "-i", "lo", "-f", "tcp port " + port, "-w",
-                    capture.toString(), "-a", "duration:120"), log);
+            // A large capture buffer: on a busy machine the default 2 MiB drops packets, and a dropped segment
+            // leaves the PDUs in it undecoded.
+            Process tshark = Processes.startLogged(List.of("tshark", "-i", "lo", "-B", "256", "-f", "tcp port " + port,
+                    "-w", capture.toString(), "-a", "duration:120"), log);
             try {
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 while (!(Files.exists(log) && Files.readString(log).contains("Capturing on"))) {
@@ -94,8 +96,8 @@ class IscsiWiresharkTest {
             Processes.Done frames = Processes.run(List.of("tshark", "-r", capture.toString(), "-d", decode, "-Y",
                     "iscsi.opcode == 0x01 && scsi_sbc.opcode == " + cdb, "-T", "fields", "-e", "frame.number"),
                     Duration.ofMinutes(2));
-            assertThat(frames.output().lines().filter(l -> l.matches("\\d+"))).as("SCSI Command with CDB " + cdb)
-                    .isNotEmpty();
+            assertThat(frames.output().lines().filter(l -> l.matches("\\d+"))).as("SCSI Command with CDB " + cdb
+                    + "; capture log: " + Files.readString(log)).isNotEmpty();
         }
     }
 }
