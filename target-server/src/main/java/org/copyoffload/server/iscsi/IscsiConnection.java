@@ -694,6 +694,14 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Aborts this connection's tasks at a LUN for another I_T nexus's PREEMPT AND ABORT (SPC-4 5.13.11.2.5): with
+     * TAS = 0 they end without a response. Runs on the connection's event loop.
+     */
+    void abortTasksAt(long lun) {
+        ctx.executor().execute(() -> abort(tasks.values().stream().filter(t -> t.lun == lun).toList(), () -> { }));
+    }
+
     /** Aborts the tasks: those not yet in the SCSI layer at once, the others when they finish; then {@code done}. */
     private void abort(List<IscsiTask> victims, Runnable done) {
         int[] left = {0};

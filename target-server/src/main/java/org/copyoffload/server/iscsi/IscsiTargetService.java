@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.copyoffload.backends.copy.CopyEngine;
+import org.copyoffload.server.config.ConfigException;
 import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.memory.DataBudget;
 import org.copyoffload.server.nvme.NvmeTarget;
@@ -75,7 +76,15 @@ public final class IscsiTargetService implements AutoCloseable {
             for (ServerConfig.Lun l : t.luns()) {
                 luns.put(l.lun(), volumes.get(l.volume()));
             }
-            targets.put(t.name(), new Target(t, new ScsiTarget(t.name(), luns, ioExecutor, copyEngine)));
+            ScsiTarget scsi;
+            try {
+                // Persistent reservations with APTPL live beside the volumes, in the data directory.
+                scsi = new ScsiTarget(t.name(), luns, ioExecutor, copyEngine, scratchDirectory);
+            } catch (java.io.UncheckedIOException e) {
+                throw new ConfigException("iscsi.targets." + t.name(), e.getMessage());
+            }
+            scsi.taskAborter(this::abortTasks);
+            targets.put(t.name(), new Target(t, scsi));
         }
     }
 
@@ -169,6 +178,15 @@ public final class IscsiTargetService implements AutoCloseable {
                 s.target().scsi().nexusLost(s.nexus());
             }
             log.info("session TSIH {} of {} ended", s.tsih(), s.initiatorName());
+        }
+    }
+
+    /** PREEMPT AND ABORT: the tasks of the sessions of that I_T nexus at that LUN end without a response. */
+    private void abortTasks(org.copyoffload.server.scsi.ItNexus nexus, long lun) {
+        for (IscsiSession s : sessions.values()) {
+            if (nexus.equals(s.nexus())) {
+                s.connections().values().forEach(c -> c.abortTasksAt(lun));
+            }
         }
     }
 
