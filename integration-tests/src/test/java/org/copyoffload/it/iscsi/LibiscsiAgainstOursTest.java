@@ -34,7 +34,6 @@ class LibiscsiAgainstOursTest {
      * else that skips fails this test, so a regression cannot hide as a skip.
      */
     static final List<String> ACCEPTED_SKIPS = List.of(
-            "PERSISTENT RESERVE IN is not implemented", "PROUT Not Supported", "RESERVE6 is not implemented",
             "ORWRITE is not implemented", "WRITEATOMIC16 is not implemented",
             "READDEFECTDATA10 is not implemented", "READDEFECTDATA12 is not implemented",
             "--allow-sanitize flag is not set", "not removable", "Media is not removable", "not write-protected",
@@ -113,7 +112,9 @@ class LibiscsiAgainstOursTest {
             assertThat(r.problems()).as(r.describe()).isEmpty();
             assertThat(r.complete()).as(r.describe()).isTrue();
             assertThat(r.tests()).as("tests run").hasSizeGreaterThanOrEqualTo(200);
+            // libiscsi's ProutReserve.Access* write 512 bytes as one block, which a 4 KiB LU refuses (see there).
             assertThat(r.tests()).filteredOn(t -> t.outcome() != Outcome.PASSED && t.outcome() != Outcome.SKIPPED)
+                    .filteredOn(t -> !(r == four && LibiscsiReservationsTest.failedOnlyForAHalfBlockWrite(t)))
                     .as("tests that did not pass: " + r.describe()).isEmpty();
             Map<String, List<String>> unexplained = new TreeMap<>();
             for (TestResult t : r.tests()) {
