@@ -181,13 +181,20 @@ public final class IscsiTargetService implements AutoCloseable {
         }
     }
 
-    /** PREEMPT AND ABORT: the tasks of the sessions of that I_T nexus at that LUN end without a response. */
-    private void abortTasks(org.copyoffload.server.scsi.ItNexus nexus, long lun) {
+    /**
+     * PREEMPT AND ABORT: the tasks of the sessions of that I_T nexus at that LUN end without a response; the future
+     * completes when every connection has aborted them.
+     */
+    private java.util.concurrent.CompletableFuture<Void> abortTasks(org.copyoffload.server.scsi.ItNexus nexus,
+                                                                    long lun) {
+        List<java.util.concurrent.CompletableFuture<Void>> aborts = new ArrayList<>();
         for (IscsiSession s : sessions.values()) {
             if (nexus.equals(s.nexus())) {
-                s.connections().values().forEach(c -> c.abortTasksAt(lun));
+                s.connections().values().forEach(c -> aborts.add(c.abortTasksAt(lun)));
             }
         }
+        return java.util.concurrent.CompletableFuture.allOf(
+                aborts.toArray(java.util.concurrent.CompletableFuture[]::new));
     }
 
     Collection<IscsiSession> sessions() {

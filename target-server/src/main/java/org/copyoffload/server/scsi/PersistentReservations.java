@@ -12,7 +12,6 @@ import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.PersistentReservationType;
-import org.copyoffload.protocol.scsi.PersistentReserveOutParameters;
 import org.copyoffload.server.scsi.ReservationState.Reservation;
 
 /**
@@ -57,8 +56,7 @@ final class PersistentReservations {
     private final Object lock = new Object();
     private final ReservationFile file; // null: nothing persists, APTPL is refused
     private volatile ReservationState state;
-    private ItNexus spc2Holder; // guarded by lock; read unlocked through the volatile below
-    private volatile ItNexus spc2HolderSnapshot;
+    private volatile ItNexus spc2Holder; // written under lock
 
     /**
      * @param file where the state persists while APTPL is set, or null when this unit cannot persist it
@@ -88,7 +86,7 @@ final class PersistentReservations {
      * restricts.
      */
     void check(ItNexus nexus, OperationCode opcode, ReservationAccess.Access access) {
-        ItNexus spc2 = spc2HolderSnapshot;
+        ItNexus spc2 = spc2Holder;
         if (spc2 != null) {
             if (opcode == OperationCode.PERSISTENT_RESERVE_IN || opcode == OperationCode.PERSISTENT_RESERVE_OUT) {
                 throw new ReservationConflict(opcode + " while an SPC-2 reservation is held (SPC-4 5.13.3)");
@@ -119,7 +117,7 @@ final class PersistentReservations {
             if (spc2Holder != null && !spc2Holder.equals(nexus)) {
                 throw new ReservationConflict("RESERVE: already reserved by " + spc2Holder.initiatorPortName());
             }
-            setSpc2(nexus);
+            spc2Holder = nexus;
         }
     }
 
@@ -130,7 +128,7 @@ final class PersistentReservations {
                 throw new ReservationConflict("RELEASE while persistent reservation keys are registered");
             }
             if (nexus.equals(spc2Holder)) {
-                setSpc2(null);
+                spc2Holder = null;
             }
         }
     }
@@ -139,7 +137,7 @@ final class PersistentReservations {
     void nexusLost(ItNexus nexus) {
         synchronized (lock) {
             if (nexus.equals(spc2Holder)) {
-                setSpc2(null);
+                spc2Holder = null;
             }
         }
     }
@@ -147,17 +145,8 @@ final class PersistentReservations {
     /** A logical unit or target reset releases the SPC-2 reservation (SPC-2 5.5.1); persistent ones stay. */
     void reset() {
         synchronized (lock) {
-            setSpc2(null);
+            spc2Holder = null;
         }
-    }
-
-    ItNexus spc2Holder() {
-        return spc2HolderSnapshot;
-    }
-
-    private void setSpc2(ItNexus holder) {
-        spc2Holder = holder;
-        spc2HolderSnapshot = holder;
     }
 
     // ---------------------------------------------------------------- PERSISTENT RESERVE OUT (SPC-4 5.13.5-5.13.11)
@@ -394,22 +383,6 @@ final class PersistentReservations {
                 state = o.next();
             }
             return o;
-        }
-    }
-
-    /** Checks the flags of a basic parameter list that this logical unit does not support. */
-    void checkParameters(PersistentReserveOutParameters p, boolean registering) {
-        if (p.specifyInitiatorPorts()) {
-            throw CheckCondition.invalidParameter("SPEC_I_PT", PersistentReserveOutParameters.FLAGS, 3, 1,
-                    "registering other initiator ports is not supported (SIP_C = 0)");
-        }
-        if (registering && p.allTargetPorts()) {
-            throw CheckCondition.invalidParameter("ALL_TG_PT", PersistentReserveOutParameters.FLAGS, 2, 1,
-                    "registering on all target ports is not supported (ATP_C = 0)");
-        }
-        if (registering && p.activatePersistThroughPowerLoss() && file == null) {
-            throw CheckCondition.invalidParameter("APTPL", PersistentReserveOutParameters.FLAGS, 0, 1,
-                    "this logical unit has nowhere to persist reservations (PTPL_C = 0)");
         }
     }
 }

@@ -5,6 +5,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.IscsiTransportId;
@@ -16,6 +19,8 @@ import org.copyoffload.protocol.scsi.PersistentReserveOutCdb.ServiceAction;
 import org.copyoffload.protocol.scsi.PersistentReserveOutParameters;
 import org.copyoffload.protocol.scsi.RegisterAndMoveParameters;
 import org.copyoffload.protocol.scsi.ReserveReleaseCdb;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16) and RESERVE / RELEASE (6)/(10) (SPC-2 7.17-7.22). The rules live in
@@ -28,6 +33,9 @@ final class ReservationCommands {
      * reservations; no claim about the commands the higher codes list.
      */
     static final int ALLOW_COMMANDS = 1;
+    /** How long PREEMPT AND ABORT waits for the preempted tasks to end (they may be in the middle of store I/O). */
+    static final long ABORT_WAIT_SECONDS = 30;
+    private static final Logger log = LoggerFactory.getLogger(ReservationCommands.class);
 
     private ReservationCommands() {
     }
@@ -104,7 +112,7 @@ final class ReservationCommands {
         } else {
             PersistentReserveOutParameters p = PersistentReserveOutParameters.decode(data, (int) length);
             boolean registering = sa == ServiceAction.REGISTER || sa == ServiceAction.REGISTER_AND_IGNORE_EXISTING_KEY;
-            pr.checkParameters(p, registering);
+            checkParameters(p, registering, pr.canPersist());
             long key = p.reservationKey();
             long saKey = p.serviceActionReservationKey();
             PersistentReservationType t = type;
@@ -124,11 +132,53 @@ final class ReservationCommands {
             for (PersistentReservations.Notice notice : o.attentions()) {
                 u.establishUnitAttention(notice.nexuses(), notice.sense());
             }
+            List<CompletableFuture<Void>> aborts = new ArrayList<>();
             for (ItNexus victim : o.aborted()) {
-                r.target().abortTasks(victim, u.lun());
+                aborts.add(r.target().abortTasks(victim, u.lun()));
             }
+            awaitAborts(aborts, u);
             return ScsiResponse.GOOD;
         });
+    }
+
+    /**
+     * INVALID FIELD IN PARAMETER LIST for what REPORT CAPABILITIES says this unit does not do: SPEC_I_PT (SIP_C = 0;
+     * SPC-4 6.16.3 allows it for REGISTER only, so no service action takes it here), ALL_TG_PT when registering
+     * (ATP_C = 0; the other service actions ignore it) and APTPL when the unit has nowhere to persist (PTPL_C = 0).
+     */
+    private static void checkParameters(PersistentReserveOutParameters p, boolean registering, boolean canPersist) {
+        if (p.specifyInitiatorPorts()) {
+            throw CheckCondition.invalidParameter("SPEC_I_PT", PersistentReserveOutParameters.FLAGS, 3, 1,
+                    "registering other initiator ports is not supported (SIP_C = 0)");
+        }
+        if (registering && p.allTargetPorts()) {
+            throw CheckCondition.invalidParameter("ALL_TG_PT", PersistentReserveOutParameters.FLAGS, 2, 1,
+                    "registering on all target ports is not supported (ATP_C = 0)");
+        }
+        if (registering && p.activatePersistThroughPowerLoss() && !canPersist) {
+            throw CheckCondition.invalidParameter("APTPL", PersistentReserveOutParameters.FLAGS, 0, 1,
+                    "this logical unit has nowhere to persist reservations (PTPL_C = 0)");
+        }
+    }
+
+    /**
+     * Waits (on the I/O executor) until PREEMPT AND ABORT's victims' tasks are aborted, so that none of them runs after
+     * the command completes (SPC-4 5.13.11.2.5); a transport that takes longer than {@link #ABORT_WAIT_SECONDS} is
+     * logged and the command completes anyway.
+     */
+    private static void awaitAborts(List<CompletableFuture<Void>> aborts, LogicalUnit u) {
+        if (aborts.isEmpty()) {
+            return;
+        }
+        try {
+            CompletableFuture.allOf(aborts.toArray(CompletableFuture[]::new)).get(ABORT_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            log.warn("{}: PREEMPT AND ABORT: tasks still not aborted after {} s", u, ABORT_WAIT_SECONDS);
+        } catch (ExecutionException e) {
+            log.warn("{}: PREEMPT AND ABORT: aborting tasks failed", u, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -143,15 +193,11 @@ final class ReservationCommands {
                     "REGISTER AND MOVE needs an initiator port (format 01b, name and ISID)");
         }
         int port = p.relativeTargetPortId();
-        boolean known = r.nexus().relativeTargetPortId() == port
-                || r.target().knownNexuses().stream().anyMatch(k -> k.relativeTargetPortId() == port);
-        if (!known) {
-            throw CheckCondition.invalidParameter("RELATIVE TARGET PORT IDENTIFIER", 18, 7, port,
-                    "no target port of this target has that identifier");
-        }
-        ItNexus template = r.target().knownNexuses().stream().filter(k -> k.relativeTargetPortId() == port)
-                .findFirst().orElse(r.nexus());
-        return new ItNexus(id.name(), id.isid().getAsLong(), r.nexus().targetName(), template.targetPortalGroupTag(),
+        ItNexus samePort = r.nexus().relativeTargetPortId() == port ? r.nexus()
+                : r.target().knownNexuses().stream().filter(k -> k.relativeTargetPortId() == port).findFirst()
+                        .orElseThrow(() -> CheckCondition.invalidParameter("RELATIVE TARGET PORT IDENTIFIER", 18, 7,
+                                port, "no target port of this target has that identifier"));
+        return new ItNexus(id.name(), id.isid().getAsLong(), samePort.targetName(), samePort.targetPortalGroupTag(),
                 port);
     }
 

@@ -283,22 +283,25 @@ public final class ScsiTarget {
         return TaskManagementFunction.Response.FUNCTION_COMPLETE;
     }
 
-    /** Aborts the tasks of an I_T nexus at a LUN; the transport's part of PREEMPT AND ABORT (SPC-4 5.13.11.2.5). */
+    /**
+     * Aborts the tasks of an I_T nexus at a LUN, the transport's part of PREEMPT AND ABORT (SPC-4 5.13.11.2.5): the
+     * future completes once they are aborted, so that the PERSISTENT RESERVE OUT completes after them.
+     */
     @FunctionalInterface
     public interface TaskAborter {
-        void abortTasks(ItNexus nexus, long lun);
+        CompletableFuture<Void> abortTasks(ItNexus nexus, long lun);
     }
 
-    private volatile TaskAborter taskAborter = (nexus, lun) -> { };
+    private volatile TaskAborter taskAborter = (nexus, lun) -> CompletableFuture.completedFuture(null);
 
     /** Sets who aborts tasks for PREEMPT AND ABORT (the transport that knows them); by default nobody. */
     public void taskAborter(TaskAborter aborter) {
         taskAborter = Objects.requireNonNull(aborter, "aborter");
     }
 
-    void abortTasks(ItNexus nexus, long lun) {
+    CompletableFuture<Void> abortTasks(ItNexus nexus, long lun) {
         log.info("{} LUN {}: PREEMPT AND ABORT aborts the tasks of {}", name, lun, nexus.initiatorPortName());
-        taskAborter.abortTasks(nexus, lun);
+        return taskAborter.abortTasks(nexus, lun);
     }
 
     /**

@@ -215,7 +215,10 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
         Random random = new Random(seed);
         Model model = new Model();
         List<ItNexus> aborted = new ArrayList<>();
-        target.taskAborter((nexus, lun) -> aborted.add(nexus));
+        target.taskAborter((nexus, lun) -> {
+            aborted.add(nexus);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        });
         PersistentReservationType[] types = PersistentReservationType.values();
         for (int step = 0; step < 100; step++) {
             ItNexus n = NEXUSES.get(random.nextInt(NEXUSES.size()));

@@ -229,7 +229,10 @@ class PersistentReservationTest extends ReservationTestSupport {
     @Test
     void preemptAndAbortAbortsTheVictimsTasks() {
         List<String> aborted = new ArrayList<>();
-        target.taskAborter((nexus, lun) -> aborted.add(nexus.initiatorName() + "@" + lun));
+        target.taskAborter((nexus, lun) -> {
+            aborted.add(nexus.initiatorName() + "@" + lun);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        });
         register(A, 0xA).good();
         register(B, 0xB).good();
         reserve(B, 0xB, WRITE_EXCLUSIVE).good();
