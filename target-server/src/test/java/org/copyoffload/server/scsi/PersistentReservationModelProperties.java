@@ -16,15 +16,17 @@ import org.copyoffload.protocol.scsi.PersistentReservationType;
 import org.copyoffload.protocol.scsi.PersistentReserveInData;
 import org.copyoffload.protocol.scsi.PersistentReserveOutCdb.ServiceAction;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
+import org.copyoffload.protocol.scsi.ReserveReleaseCdb;
 import org.copyoffload.protocol.scsi.ScsiStatus;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Seeded random sequences of PERSISTENT RESERVE OUT service actions, READs and WRITEs from three I_T nexuses against a
- * reference model written from SPC-4 5.13's text, one rule per branch: every command's status (and sense), READ KEYS
- * and READ RESERVATION (asked by a fourth nexus that never registers) after each step, the unit attentions each nexus
- * has pending before it sends its next command, and the nexuses PREEMPT AND ABORT aborts.
+ * Seeded random sequences of PERSISTENT RESERVE OUT service actions, RESERVE / RELEASE (6), nexus losses, READs and
+ * WRITEs from three I_T nexuses against a reference model written from SPC-4 5.13's text (and 5.13.3 for the SPC-2
+ * interplay), one rule per branch: every command's status (and sense), READ KEYS and READ RESERVATION (asked by a
+ * fourth nexus that never registers) after each step, the unit attentions each nexus has pending before it sends its
+ * next command, and the nexuses PREEMPT AND ABORT aborts.
  */
 class PersistentReservationModelProperties extends ReservationTestSupport {
     private static final ItNexus D = new ItNexus("iqn.2026-01.org.example:observer", 0x23D000000004L, TARGET, 1, 1);
@@ -49,6 +51,7 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
     /** The reference model. */
     static final class Model {
         final Map<ItNexus, Long> keys = new LinkedHashMap<>(); // registration order
+        ItNexus spc2; // the RESERVE (6) holder, or null
         PersistentReservationType type; // null: no reservation
         ItNexus holder; // null for the all registrants types
         int generation;
@@ -81,6 +84,9 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
         }
 
         Expect access(ItNexus n, boolean write) {
+            if (spc2 != null) {
+                return spc2.equals(n) ? Expect.GOOD : Expect.CONFLICT; // SPC-2: only the holder
+            }
             if (type == null) {
                 return Expect.GOOD;
             }
@@ -89,6 +95,37 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
                 return Expect.GOOD;
             }
             return Expect.CONFLICT;
+        }
+
+        /** SPC-4 5.13.3: PERSISTENT RESERVE OUT conflicts for everyone while an SPC-2 reservation is held. */
+        boolean spc2Blocks() {
+            return spc2 != null;
+        }
+
+        Expect reserve6(ItNexus n) {
+            if (!keys.isEmpty() || spc2 != null && !spc2.equals(n)) {
+                return Expect.CONFLICT;
+            }
+            spc2 = n;
+            return Expect.GOOD;
+        }
+
+        Expect release6(ItNexus n) {
+            if (!keys.isEmpty()) {
+                return Expect.CONFLICT;
+            }
+            if (n.equals(spc2)) {
+                spc2 = null;
+            }
+            return Expect.GOOD;
+        }
+
+        /** Logout, connection loss, reinstatement: the SPC-2 reservation and pending conditions go, keys stay. */
+        void nexusLost(ItNexus n) {
+            if (n.equals(spc2)) {
+                spc2 = null;
+            }
+            attentions.remove(n);
         }
 
         Expect register(ItNexus n, long rk, long sark, boolean ignore) {
@@ -235,7 +272,7 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
             long rk = random.nextInt(5) == 0 ? KEYS[random.nextInt(KEYS.length)] : own;
             long sark = KEYS[random.nextInt(KEYS.length)];
             PersistentReservationType t = types[random.nextInt(types.length)];
-            int op = random.nextInt(10);
+            int op = random.nextInt(13);
             String what;
             Expect expect;
             Result result;
@@ -245,19 +282,19 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
                 case 0, 1 -> {
                     boolean ignore = op == 1;
                     what = (ignore ? "REGISTER AND IGNORE" : "REGISTER") + " rk=" + rk + " sark=" + sark;
-                    expect = model.register(n, rk, sark, ignore);
+                    expect = model.spc2Blocks() ? Expect.CONFLICT : model.register(n, rk, sark, ignore);
                     result = prOut(n, ignore ? ServiceAction.REGISTER_AND_IGNORE_EXISTING_KEY : ServiceAction.REGISTER,
                             null, rk, sark);
                 }
                 case 2, 3 -> {
                     what = "RESERVE " + t + " rk=" + rk;
-                    expect = model.reserve(n, rk, t);
+                    expect = model.spc2Blocks() ? Expect.CONFLICT : model.reserve(n, rk, t);
                     result = prOut(n, ServiceAction.RESERVE, t, rk, 0);
                 }
                 case 4 -> {
                     PersistentReservationType rt = model.type != null && random.nextInt(4) != 0 ? model.type : t;
                     what = "RELEASE " + rt + " rk=" + rk;
-                    expect = model.release(n, rk, rt);
+                    expect = model.spc2Blocks() ? Expect.CONFLICT : model.release(n, rk, rt);
                     result = prOut(n, ServiceAction.RELEASE, rt, rk, 0);
                 }
                 case 5 -> {
@@ -265,7 +302,7 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
                         continue; // CLEAR ends everything: keep it rarer
                     }
                     what = "CLEAR rk=" + rk;
-                    expect = model.clear(n, rk);
+                    expect = model.spc2Blocks() ? Expect.CONFLICT : model.clear(n, rk);
                     result = prOut(n, ServiceAction.CLEAR, null, rk, 0);
                 }
                 case 6 -> {
@@ -273,13 +310,28 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
                     long target = model.type != null && model.holder != null && random.nextBoolean()
                             ? model.keys.get(model.holder) : sark;
                     what = (abort ? "PREEMPT AND ABORT " : "PREEMPT ") + t + " rk=" + rk + " sark=" + target;
-                    expect = model.preempt(n, rk, target, t, abort);
+                    expect = model.spc2Blocks() ? Expect.CONFLICT : model.preempt(n, rk, target, t, abort);
                     result = prOut(n, abort ? ServiceAction.PREEMPT_AND_ABORT : ServiceAction.PREEMPT, t, rk, target);
                 }
                 case 7, 8 -> {
                     what = "READ (10)";
                     expect = model.access(n, false);
                     result = run(n, LUN_4K, new ReadWriteCdb(OperationCode.READ_10, 2, 1, 0, false, false).encode());
+                }
+                case 10 -> {
+                    what = "RESERVE (6)";
+                    expect = model.reserve6(n);
+                    result = run(n, LUN_4K, new ReserveReleaseCdb(OperationCode.RESERVE_6).encode());
+                }
+                case 11 -> {
+                    what = "RELEASE (6)";
+                    expect = model.spc2 != null && !model.spc2.equals(n) ? Expect.GOOD : model.release6(n);
+                    result = run(n, LUN_4K, new ReserveReleaseCdb(OperationCode.RELEASE_6).encode());
+                }
+                case 12 -> {
+                    model.nexusLost(n);
+                    target.nexusLost(n);
+                    continue;
                 }
                 default -> {
                     what = "WRITE (10)";
@@ -291,6 +343,13 @@ class PersistentReservationModelProperties extends ReservationTestSupport {
             String label = "seed " + seed + " step " + step + ": " + n.initiatorName() + " " + what;
             assertSame(result, expect, label);
             assertThat(aborted).as("aborted by %s", label).containsExactlyInAnyOrderElementsOf(model.aborted);
+            if (model.spc2 != null) {
+                assertThat(run(D, LUN_4K, new org.copyoffload.protocol.scsi.PersistentReserveInCdb(
+                        org.copyoffload.protocol.scsi.PersistentReserveInCdb.ServiceAction.READ_KEYS, 8).encode())
+                        .status()).as("READ KEYS under RESERVE (6) after %s", label)
+                        .isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
+                continue;
+            }
             assertThat(readKeys(D)).as("READ KEYS after %s", label)
                     .isEqualTo(new PersistentReserveInData.ReadKeys(model.generation, List.copyOf(model.keys.values())));
             Optional<PersistentReserveInData.Reservation> reservation = model.type == null ? Optional.empty()

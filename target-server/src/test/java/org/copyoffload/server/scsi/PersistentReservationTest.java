@@ -375,6 +375,42 @@ class PersistentReservationTest extends ReservationTestSupport {
                 FieldPointer.cdb(1, 4));
     }
 
+    /**
+     * What sg_persist (sg3-utils) sends, byte for byte: PR IN with its 8192-byte allocation length, PR OUT with the
+     * 24-byte list; register, reserve Write Exclusive Registrants Only, read keys, reservation, capabilities and full
+     * status, release, unregister.
+     */
+    @Test
+    void sgPersistSequenceAsALinuxHostSendsIt() {
+        // sg_persist --out --register --param-sark=0x123abc
+        write(A, LUN_4K, hex("5F 00 00 00 00 00 00 00 18 00"),
+                hex("0000000000000000 0000000000123ABC 00000000 00 00 0000")).good();
+        // sg_persist --out --reserve --param-rk=0x123abc --prout-type=5
+        write(A, LUN_4K, hex("5F 01 05 00 00 00 00 00 18 00"),
+                hex("0000000000123ABC 0000000000000000 00000000 00 00 0000")).good();
+        // sg_persist --in --read-keys / --read-reservation / --report-capabilities / --read-full-status
+        assertThat(run(B, LUN_4K, hex("5E 00 00 00 00 00 00 20 00 00")).good().data())
+                .isEqualTo(hex("00000001 00000008 0000000000123ABC"));
+        assertThat(run(B, LUN_4K, hex("5E 01 00 00 00 00 00 20 00 00")).good().data())
+                .isEqualTo(hex("00000001 00000010 0000000000123ABC 00000000 00 05 0000"));
+        assertThat(run(B, LUN_4K, hex("5E 02 00 00 00 00 00 20 00 00")).good().data())
+                .isEqualTo(hex("0008 10 90 EA01 0000"));
+        byte[] full = run(B, LUN_4K, hex("5E 03 00 00 00 00 00 20 00 00")).good().data();
+        assertThat(full).startsWith(
+                hex("00000001 0000004C 0000000000123ABC 00000000 01 05 00000000 0001 00000034 45 00 0030"));
+        assertThat(new String(full, 36, 47, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo(A.initiatorPortName());
+        // Another host's write conflicts while the reservation is held.
+        assertThat(write(B)).isEqualTo(ScsiStatus.RESERVATION_CONFLICT);
+        // sg_persist --out --release --param-rk=0x123abc --prout-type=5, then unregister.
+        write(A, LUN_4K, hex("5F 02 05 00 00 00 00 00 18 00"),
+                hex("0000000000123ABC 0000000000000000 00000000 00 00 0000")).good();
+        write(A, LUN_4K, hex("5F 00 00 00 00 00 00 00 18 00"),
+                hex("0000000000123ABC 0000000000000000 00000000 00 00 0000")).good();
+        assertThat(run(B, LUN_4K, hex("5E 00 00 00 00 00 00 20 00 00")).good().data())
+                .isEqualTo(hex("00000002 00000000"));
+        assertThat(write(B)).isEqualTo(ScsiStatus.GOOD);
+    }
+
     @Test
     void everyImplementedCommandHasAReservationAccessAndTheReportListsThePrCommands() {
         for (CommandTable.Entry e : target.commands().entries()) {
