@@ -75,7 +75,8 @@ public final class IscsiTargetService implements AutoCloseable {
             for (ServerConfig.Lun l : t.luns()) {
                 luns.put(l.lun(), volumes.get(l.volume()));
             }
-            targets.put(t.name(), new Target(t, new ScsiTarget(t.name(), luns, ioExecutor, copyEngine)));
+            targets.put(t.name(), new Target(t, new ScsiTarget(t.name(), luns, ioExecutor, copyEngine,
+                    metrics::extendedCopy)));
         }
     }
 

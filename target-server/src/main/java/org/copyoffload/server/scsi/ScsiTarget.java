@@ -52,6 +52,7 @@ public final class ScsiTarget {
     private final CopyManagerLimits copyLimits;
     private final CommandTable commands = new CommandTable();
     private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
+    private volatile CopyObserver copyObserver = CopyObserver.NONE;
 
     /**
      * @param name       the target's name (iSCSI: its iqn), which with a volume's name identifies a logical unit
@@ -70,6 +71,13 @@ public final class ScsiTarget {
      */
     public ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, CopyEngine copyEngine) {
         this(name, luns, ioExecutor, Limits.DEFAULT, copyEngine);
+    }
+
+    /** As above, telling {@code copyObserver} of every EXTENDED COPY (for metrics). */
+    public ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, CopyEngine copyEngine,
+                      CopyObserver copyObserver) {
+        this(name, luns, ioExecutor, Limits.DEFAULT, copyEngine);
+        this.copyObserver = Objects.requireNonNull(copyObserver, "copyObserver");
     }
 
     ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, Limits limits) {
@@ -287,6 +295,10 @@ public final class ScsiTarget {
 
     CopyEngine copyEngine() {
         return copyEngine;
+    }
+
+    CopyObserver copyObserver() {
+        return copyObserver;
     }
 
     /** What the copy manager of every logical unit here reports and enforces. */

@@ -197,7 +197,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         // 64 of each are taken.
         xcopy(list(1, ListIdUsage.HOLD, cscds.subList(0, 64), segments.subList(0, 64))).good();
         byte[] op = results(OPERATING_PARAMETERS, 0).good().data();
-        assertThat(HexFormat.of().formatHex(op, 8, 16)).isEqualTo("0040004000000f00");
+        assertThat(HexFormat.of().formatHex(op, 8, 20)).isEqualTo("004000400000100004000000");
     }
 
     // ---------------------------------------------------------------- COPY ABORTED while processing
@@ -277,8 +277,9 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     void thirdPartyCopyPageListsTheCommands() {
         byte[] page = run(LUN_4K, new InquiryCdb(true, 0x8F, 1024).encode()).good().data();
         assertThat(page[1]).isEqualTo((byte) 0x8F);
-        // Supported Commands first: 83h with 00h, 84h with 00h, 03h, 04h.
-        assertThat(HexFormat.of().formatHex(page, 4, 4 + 4 + 9)).isEqualTo("0001000c" + "08" + "830100" + "8403000304");
+        // Supported Commands first: 83h with 00h, 01h, 1Ch; 84h with 00h, 03h, 04h, 05h, 06h.
+        assertThat(HexFormat.of().formatHex(page, 4, 4 + 4 + 13)).isEqualTo("00010010" + "0c" + "830300011c"
+                + "84050003040506");
     }
 
     // ---------------------------------------------------------------- a seeded model check
