@@ -40,6 +40,11 @@ class ExpectedDataOutTest {
                 .hasValue(28);
         assertThat(ExpectedDataOut.bytes(new InquiryCdb(false, 0, 96).encode(), 512)).hasValue(0);
         assertThat(ExpectedDataOut.bytes(new ExtendedCopyCdb(76).encode(), 512)).hasValue(76);
+        assertThat(ExpectedDataOut.bytes(new ExtendedCopyCdb(org.copyoffload.protocol.scsi.OperationCode.ExtendedCopy.LID4,
+                108).encode(), 512)).hasValue(108);
+        // COPY OPERATION ABORT carries a LIST IDENTIFIER where the others have lengths, and no data.
+        assertThat(ExpectedDataOut.bytes(new org.copyoffload.protocol.scsi.CopyOperationAbortCdb(0xFFFF_FFFFL).encode(),
+                512)).hasValue(0);
         assertThat(ExpectedDataOut.bytes(new byte[] {(byte) 0xC0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 512))
                 .isEmpty();
     }
