@@ -9,13 +9,13 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.copyoffload.backends.store.FileBlockStore;
 import org.copyoffload.initiator.iscsi.IscsiCommandSession;
+import org.copyoffload.protocol.scsi.DeviceIdentification;
 import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
 import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ByteOffsetSegmentDescriptor;
@@ -166,12 +166,8 @@ final class IscsiBenchmark {
     private static byte[] naa(IscsiCommandSession s, int lun) {
         byte[] page = check(s.command(lun, new InquiryCdb(true, 0x83, 1024).encode(), null, 1024), "INQUIRY")
                 .dataIn();
-        for (int at = 4; at + 4 <= page.length; at += 4 + (page[at + 3] & 0xFF)) {
-            if ((page[at + 1] & 0x0F) == 3 && (page[at + 1] & 0x30) == 0) {
-                return Arrays.copyOfRange(page, at + 4, at + 4 + (page[at + 3] & 0xFF));
-            }
-        }
-        throw new IllegalStateException("LUN " + lun + " has no NAA designator");
+        return DeviceIdentification.logicalUnitNaa(page)
+                .orElseThrow(() -> new IllegalStateException("LUN " + lun + " has no NAA designator"));
     }
 
     private void compare(String what, IscsiUrl ours, IscsiUrl tgt, int bytes, boolean random) throws Exception {

@@ -308,4 +308,17 @@ class ThirdPartyCopyCodecTest {
                 4, 12)).isEqualTo("0112" + "0000" + "ffffffff");
         assertThat(CopyResults.noHeldData()).isEqualTo(new byte[4]);
     }
+
+    @Test
+    void theLogicalUnitsNaaIsFoundAmongTheDesignators() {
+        DeviceIdentification.Designator naa = DeviceIdentification.Designator.naaRegisteredExtended(0x02C00F,
+                hex("01 0123456789ABCDEF01234567"));
+        byte[] page = new DeviceIdentification(List.of(DeviceIdentification.Designator.t10VendorId("COPYOFFL", "x"),
+                DeviceIdentification.Designator.relativeTargetPort(5, 1), naa)).encode(0);
+        assertThat(DeviceIdentification.logicalUnitNaa(page)).hasValueSatisfying(d ->
+                assertThat(d).isEqualTo(naa.designator()));
+        assertThat(DeviceIdentification.logicalUnitNaa(java.util.Arrays.copyOf(page, page.length - 1))).isEmpty();
+        assertThat(DeviceIdentification.logicalUnitNaa(new DeviceIdentification(List.of(
+                DeviceIdentification.Designator.t10VendorId("COPYOFFL", "x"))).encode(0))).isEmpty();
+    }
 }

@@ -393,12 +393,8 @@ class IscsiTransportTest {
     /** The binary NAA designator of {@code lun}'s Device Identification page, as sg_xcopy and libiscsi pick it. */
     private static byte[] naa(IscsiClient c, int lun) {
         byte[] page = c.command(lun, new InquiryCdb(true, 0x83, 1024).encode(), null, 1024, true).dataIn();
-        for (int at = 4; at < page.length; at += 4 + (page[at + 3] & 0xFF)) {
-            if ((page[at + 1] & 0x0F) == 3 && (page[at + 1] & 0x30) == 0) {
-                return java.util.Arrays.copyOfRange(page, at + 4, at + 4 + (page[at + 3] & 0xFF));
-            }
-        }
-        throw new AssertionError("no NAA designator at LUN " + lun);
+        return org.copyoffload.protocol.scsi.DeviceIdentification.logicalUnitNaa(page)
+                .orElseThrow(() -> new AssertionError("no NAA designator at LUN " + lun));
     }
 
     private static byte[] copyList(long id, byte[] source, byte[] destination, int blocks, long sourceLba,

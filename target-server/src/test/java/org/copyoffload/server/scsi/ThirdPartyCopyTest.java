@@ -76,12 +76,8 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     /** The NAA designator of {@code lun}'s Device Identification page, as sg_xcopy and libiscsi pick it. */
     byte[] naa(long lun) {
         byte[] page = run(lun, new InquiryCdb(true, 0x83, 1024).encode()).good().data();
-        for (int at = 4; at < page.length; at += 4 + (page[at + 3] & 0xFF)) {
-            if ((page[at + 1] & 0x0F) == 3 && (page[at + 1] & 0x30) == 0) {
-                return Arrays.copyOfRange(page, at + 4, at + 4 + (page[at + 3] & 0xFF));
-            }
-        }
-        throw new AssertionError("no NAA designator for LUN " + lun);
+        return org.copyoffload.protocol.scsi.DeviceIdentification.logicalUnitNaa(page)
+                .orElseThrow(() -> new AssertionError("no NAA designator for LUN " + lun));
     }
 
     CscdDescriptor cscd(long lun) {
