@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -31,7 +32,8 @@ import org.copyoffload.server.config.ConfigLoader;
 /**
  * {@code bench --only iscsi}: our iSCSI target beside Debian's tgt serving a file of the same size and content, both
  * measured in the same run with the same client, libiscsi's {@code iscsi-perf}: 4 KiB random reads at queue depth 32
- * and 128 KiB sequential reads at queue depth 32, with the ratio ours / tgt. Both files are filled with the same data
+ * and 128 KiB sequential reads at queue depth 32, with the ratio ours / tgt (medians of three alternating rounds after a
+ * warm-up of each). Both files are filled with the same data
  * first and read once, so both targets serve from the page cache. (iscsi-perf 1.19 only reads: writes are not
  * measured here.) In the same run, an EXTENDED COPY of the whole LU to a second LU of the same size, sent by the Java
  * initiator ({@link IscsiCommandSession}) within the limits the copy manager advertises, beside copy_file_range
@@ -42,7 +44,10 @@ final class IscsiBenchmark {
     private static final String IQN = "iqn.2026-01.org.copyoffload:bench";
     private static final int BLOCK = 512;
     private static final String INITIATOR = "iqn.2026-01.org.copyoffload:bench-initiator";
-    private static final int ROUNDS = 5;
+    private static final int ROUNDS = 3;
+    /** A copy of 1 GiB takes about a second; five rounds after the warm-up give a steadier median. */
+    private static final int COPY_ROUNDS = 5;
+    private static final Duration WARM_UP = Duration.ofSeconds(2);
 
     private final Path dir;
     private final long sizeBytes;
@@ -89,7 +94,8 @@ final class IscsiBenchmark {
     }
 
     /**
-     * EXTENDED COPY (LID1 lists of 0Ah segments) of LUN 0 onto LUN 1, median of {@link #ROUNDS} after a warm-up, beside
+     * EXTENDED COPY (LID1 lists of 0Ah segments) of LUN 0 onto LUN 1, median of {@link #COPY_ROUNDS} after a warm-up,
+     * beside
      * copy_file_range of the LU's file to a third file. The segments are as long as MAXIMUM SEGMENT LENGTH and a
      * command carries at most MAXIMUM SEGMENT DESCRIPTOR COUNT of them, as RECEIVE COPY RESULTS reports.
      */
@@ -115,7 +121,7 @@ final class IscsiBenchmark {
                 }
             }
             // Round 0 warms up (first allocation of every destination block) and is not counted, as for NVMe Copy.
-            for (int round = 0; round <= ROUNDS; round++) {
+            for (int round = 0; round <= COPY_ROUNDS; round++) {
                 if (round == 1) {
                     reference.clear();
                     offloaded.clear();
@@ -170,20 +176,45 @@ final class IscsiBenchmark {
                 .orElseThrow(() -> new IllegalStateException("LUN " + lun + " has no NAA designator"));
     }
 
+    /**
+     * One figure: a short warm-up of each target (the JIT compiles our hot path; tgt's page cache and threads settle),
+     * then {@link #ROUNDS} alternating measurements of each, and the median of each, so that a burst of other work
+     * on the machine does not land on one target only.
+     */
     private void compare(String what, IscsiUrl ours, IscsiUrl tgt, int bytes, boolean random) throws Exception {
-        IscsiPerf.Result o = perf(ours, bytes, random, "ours");
-        IscsiPerf.Result t = perf(tgt, bytes, random, "tgt");
-        if (!o.ok() || !t.ok()) {
-            throw new IllegalStateException("iscsi-perf failed: ours " + o.describe() + "; tgt " + t.describe());
+        String name = bytes + (random ? "-random" : "-seq");
+        check(perf(ours, bytes, random, WARM_UP, "ours-" + name + "-warmup"), "ours warm-up");
+        check(perf(tgt, bytes, random, WARM_UP, "tgt-" + name + "-warmup"), "tgt warm-up");
+        List<IscsiPerf.Result> o = new ArrayList<>();
+        List<IscsiPerf.Result> t = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            o.add(check(perf(ours, bytes, random, duration, "ours-" + name), "ours"));
+            t.add(check(perf(tgt, bytes, random, duration, "tgt-" + name), "tgt"));
         }
+        IscsiPerf.Result om = median(o);
+        IscsiPerf.Result tm = median(t);
         System.out.printf(Locale.ROOT, "%-44s ours %9d IOPS %8.0f MB/s | tgt %9d IOPS %8.0f MB/s | ratio %.2f%n",
-                "iSCSI " + what, o.iops(), o.bytesPerSecond() / 1e6, t.iops(), t.bytesPerSecond() / 1e6,
-                t.iops() == 0 ? Double.NaN : (double) o.iops() / t.iops());
+                "iSCSI " + what, om.iops(), om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6,
+                tm.iops() == 0 ? Double.NaN : (double) om.iops() / tm.iops());
     }
 
-    private IscsiPerf.Result perf(IscsiUrl url, int bytes, boolean random, String name) throws Exception {
+    private static IscsiPerf.Result check(IscsiPerf.Result r, String which) {
+        if (!r.ok()) {
+            throw new IllegalStateException("iscsi-perf failed against " + which + ": " + r.describe());
+        }
+        return r;
+    }
+
+    private static IscsiPerf.Result median(List<IscsiPerf.Result> results) {
+        List<IscsiPerf.Result> sorted = new ArrayList<>(results);
+        sorted.sort(Comparator.comparingLong(IscsiPerf.Result::iops));
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private IscsiPerf.Result perf(IscsiUrl url, int bytes, boolean random, Duration runtime, String name)
+            throws Exception {
         return IscsiPerf.run(IscsiPerf.Options.of(url).withTransfer(bytes, BLOCK).withQueueDepth(32).withRandom(random)
-                .withRuntime(duration), "bench-" + name + "-" + bytes + (random ? "-random" : "-seq"));
+                .withRuntime(runtime), "bench-" + name);
     }
 
     /** The same pseudo-random content in both files, then read once so it sits in the page cache for both. */
