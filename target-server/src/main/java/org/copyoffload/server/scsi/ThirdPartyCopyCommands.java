@@ -66,8 +66,11 @@ final class ThirdPartyCopyCommands {
     static final int MAX_SEGMENT_DESCRIPTORS = 64;
     /** MAXIMUM SEGMENT LENGTH: 64 MiB, so 64 segments move 4 GiB and libiscsi's Large runs on a 128 MiB unit. */
     static final long MAX_SEGMENT_BYTES = 64L << 20;
-    /** The copy moves this much between checks for COPY OPERATION ABORT and status updates. */
-    static final long CHUNK_BYTES = 16L << 20;
+    /**
+     * The copy moves this much between checks for COPY OPERATION ABORT and status updates: one copy_file_range run
+     * per segment of the maximum length, a few per second on a disk, so an abort waits well under a second.
+     */
+    static final long CHUNK_BYTES = MAX_SEGMENT_BYTES;
 
     private ThirdPartyCopyCommands() {
     }
