@@ -104,12 +104,12 @@ final class CopyBenchmark {
         }
     }
 
-    private static double median(List<Double> values) {
+    static double median(List<Double> values) {
         List<Double> sorted = values.stream().sorted().toList();
         return sorted.get(sorted.size() / 2);
     }
 
-    private static String seconds(List<Double> values) {
+    static String seconds(List<Double> values) {
         return values.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).reduce((a, b) -> a + ", " + b).orElse("");
     }
 
@@ -143,7 +143,7 @@ final class CopyBenchmark {
      * Writes back all dirty pages (sync), so every measurement starts from the same state: otherwise the
      * kernel's write-back of what the previous copy left dirty slows the next one down.
      */
-    private static void settle() throws IOException, InterruptedException {
+    static void settle() throws IOException, InterruptedException {
         Process p = new ProcessBuilder("sync").inheritIO().start();
         if (p.waitFor() != 0) {
             throw new IOException("sync failed with status " + p.exitValue());
@@ -173,8 +173,11 @@ final class CopyBenchmark {
      * target's destinations are: deleting and recreating the file instead costs this machine's disk seconds.
      */
     private double copyFileRangeReference() throws IOException {
-        Path from = dir.resolve("a.img");
-        Path to = dir.resolve("reference-copy.img");
+        return copyFileRange(dir.resolve("a.img"), dir.resolve("reference-copy.img"), size);
+    }
+
+    /** As above between any two files: the seconds {@code size} bytes of {@code from} take to reach {@code to}. */
+    static double copyFileRange(Path from, Path to, long size) throws IOException {
         try (FileBlockStore target = FileBlockStore.open(to, size, true)) {
             target.deallocate(0, size);
         }

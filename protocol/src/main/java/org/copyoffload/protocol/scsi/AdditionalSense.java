@@ -38,6 +38,8 @@ public enum AdditionalSense {
     INCORRECT_COPY_TARGET_DEVICE_TYPE(SenseKey.COPY_ABORTED, 0x0D, 0x03),
     /** The segment cannot be carried out between these CSCDs (e.g. different logical block lengths). */
     INVALID_OPERATION_FOR_COPY_SOURCE_OR_DESTINATION(SenseKey.COPY_ABORTED, 0x26, 0x0C),
+    /** A segment's length or byte offsets break DATA SEGMENT GRANULARITY or the logical block (SPC-4 6.4.6). */
+    COPY_SEGMENT_GRANULARITY_VIOLATION(SenseKey.COPY_ABORTED, 0x26, 0x1B),
     SAVING_PARAMETERS_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x39, 0x00),
     /** The data-out the transport delivered does not fit the CDB (SAM-5 5.4.3; iSCSI Expected Data Transfer Length). */
     INVALID_FIELD_IN_COMMAND_INFORMATION_UNIT(SenseKey.ILLEGAL_REQUEST, 0x0E, 0x03),

@@ -102,4 +102,92 @@ public final class CopyResults {
             return b;
         }
     }
+
+    /** COPY OPERATION STATUS values of RECEIVE COPY STATUS (LID4) (SPC-4 6.18.3 / SPC-5 Table 142). */
+    public enum CopyOperationStatus {
+        COMPLETED_WITHOUT_ERRORS(0x01), COMPLETED_WITH_ERRORS(0x02), IN_PROGRESS_FOREGROUND(0x11),
+        IN_PROGRESS_BACKGROUND(0x12), TERMINATED(0x60);
+
+        private final int code;
+
+        CopyOperationStatus(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public boolean inProgress() {
+            return this == IN_PROGRESS_FOREGROUND || this == IN_PROGRESS_BACKGROUND;
+        }
+    }
+
+    /**
+     * RECEIVE COPY STATUS (LID4) parameter data (SPC-4 6.18.3 / SPC-5 6.22.3): 32 bytes and the sense data the copy
+     * completed with. TRANSFER COUNT is in bytes (units 00h: the field has 64 bits). OPERATION COUNTER counts
+     * segments here too; ESTIMATED STATUS UPDATE DELAY is FFFFFFFFh (no estimate) while the copy runs, zero once
+     * it has completed.
+     *
+     * @param respondsTo        RESPONSE TO SERVICE ACTION: the EXTENDED COPY service action that started the copy
+     * @param status            COPY OPERATION STATUS
+     * @param completionStatus  EXTENDED COPY COMPLETION STATUS, once completed (GOOD while in progress)
+     * @param segmentsProcessed SEGMENTS PROCESSED
+     * @param bytesTransferred  TRANSFER COUNT, in bytes
+     * @param sense             SENSE DATA of a copy that completed with errors (empty otherwise)
+     */
+    public record CopyStatusLid4(int respondsTo, CopyOperationStatus status, ScsiStatus completionStatus,
+                                 int segmentsProcessed, long bytesTransferred, byte[] sense) {
+        public static final int HEADER = 32;
+
+        public CopyStatusLid4 {
+            sense = sense.clone();
+            if (sense.length > 0xFF) {
+                throw new IllegalArgumentException("sense data of " + sense.length + " bytes");
+            }
+        }
+
+        @Override
+        public byte[] sense() {
+            return sense.clone();
+        }
+
+        public byte[] encode() {
+            byte[] b = new byte[HEADER + sense.length];
+            Be.putInt(b, 0, b.length - 4);
+            b[4] = (byte) (respondsTo & 0x1F);
+            b[5] = (byte) status.code();
+            Be.putShort(b, 6, segmentsProcessed);
+            Be.putInt(b, 8, status.inProgress() ? 0xFFFF_FFFF : 0);
+            b[12] = (byte) completionStatus.code();
+            b[13] = (byte) sense.length; // LENGTH OF THE SENSE DATA FIELD
+            b[14] = (byte) sense.length; // SENSE DATA LENGTH
+            b[15] = 0x00; // TRANSFER COUNT UNITS: bytes
+            Be.putLong(b, 16, bytesTransferred);
+            Be.putShort(b, 24, segmentsProcessed);
+            System.arraycopy(sense, 0, b, HEADER, sense.length);
+            return b;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CopyStatusLid4 c && respondsTo == c.respondsTo && status == c.status
+                    && completionStatus == c.completionStatus && segmentsProcessed == c.segmentsProcessed
+                    && bytesTransferred == c.bytesTransferred && java.util.Arrays.equals(sense, c.sense);
+        }
+
+        @Override
+        public int hashCode() {
+            return java.util.Objects.hash(respondsTo, status, segmentsProcessed, bytesTransferred);
+        }
+    }
+
+    /**
+     * RECEIVE COPY DATA (LID4) parameter data for a copy with no held data (SPC-4 6.18: only segment descriptors
+     * that hold data, such as those with CAT or the stream and inline forms, leave any; block to block segments do
+     * not): AVAILABLE DATA of zero and nothing after it.
+     */
+    public static byte[] noHeldData() {
+        return new byte[4];
+    }
 }

@@ -32,6 +32,21 @@ public record DeviceIdentification(List<Designator> designators) implements VpdP
     }
 
     /**
+     * The logical unit's NAA designator in an encoded Device Identification page (header included), the one an
+     * initiator puts in an EXTENDED COPY identification CSCD descriptor (as sg_xcopy and libiscsi pick it).
+     */
+    public static java.util.Optional<byte[]> logicalUnitNaa(byte[] page) {
+        for (int at = 4; at + 4 <= page.length; at += 4 + (page[at + 3] & 0xFF)) {
+            int length = page[at + 3] & 0xFF;
+            if ((page[at + 1] & 0x0F) == Designator.TYPE_NAA && (page[at + 1] & 0x30) == 0
+                    && at + 4 + length <= page.length) {
+                return java.util.Optional.of(Arrays.copyOfRange(page, at + 4, at + 4 + length));
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
      * One designation descriptor (SPC-5 Table 474).
      *
      * @param protocol    PROTOCOL IDENTIFIER, present (PIV = 1) for target port designators of one transport

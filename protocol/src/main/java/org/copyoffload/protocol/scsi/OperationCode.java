@@ -108,9 +108,9 @@ public enum OperationCode {
         }
     }
 
-    /** Service actions of EXTENDED COPY (SPC-5 Table F.4): LID4 (01h) is not implemented. */
+    /** Service actions of operation code 83h (third-party copy out, SPC-5 Table F.4). */
     public enum ExtendedCopy {
-        LID1(0x00);
+        LID1(0x00), LID4(0x01), COPY_OPERATION_ABORT(0x1C);
 
         private final int code;
 
@@ -123,9 +123,13 @@ public enum OperationCode {
         }
     }
 
-    /** Service actions of RECEIVE COPY RESULTS (SPC-4 Table 110); RECEIVE DATA (01h) needs held data, kept by none here. */
+    /**
+     * Service actions of RECEIVE COPY RESULTS / RECEIVE COPY STATUS (SPC-4 Table 110; 84h carries both LID1 and LID4
+     * forms); RECEIVE DATA (LID1, 01h) needs held data, kept by none here.
+     */
     public enum ReceiveCopyResults {
-        COPY_STATUS(0x00), OPERATING_PARAMETERS(0x03), FAILED_SEGMENT_DETAILS(0x04);
+        COPY_STATUS(0x00), OPERATING_PARAMETERS(0x03), FAILED_SEGMENT_DETAILS(0x04), COPY_STATUS_LID4(0x05),
+        COPY_DATA_LID4(0x06);
 
         private final int code;
 

@@ -145,7 +145,7 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
                 SenseKey key = key(b[2] & 0x0F);
                 OptionalLong info = (b[0] & 0x80) != 0 ? OptionalLong.of(Be.getInt(b, 3) & 0xFFFF_FFFFL)
                         : OptionalLong.empty();
-                Optional<FieldPointer> pointer = b.length >= 18 && key == SenseKey.ILLEGAL_REQUEST
+                Optional<FieldPointer> pointer = b.length >= 18 && pointsIntoTheRequest(key)
                         ? FieldPointer.decode(b, 15) : Optional.empty();
                 long csi = Be.getInt(b, 8) & 0xFFFF_FFFFL;
                 return new SenseData(key, b[12] & 0xFF, b[13] & 0xFF, info, pointer,
@@ -164,7 +164,7 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
                     } else if (type == COMMAND_SPECIFIC_DESCRIPTOR && at + 12 <= end) {
                         csi = OptionalLong.of(Be.getLong(b, at + 4));
                     } else if (type == SENSE_KEY_SPECIFIC_DESCRIPTOR && at + 8 <= end
-                            && key == SenseKey.ILLEGAL_REQUEST) {
+                            && pointsIntoTheRequest(key)) {
                         pointer = FieldPointer.decode(b, at + 4);
                     }
                 }
@@ -173,6 +173,14 @@ public record SenseData(SenseKey key, int asc, int ascq, OptionalLong informatio
             default -> throw new IllegalArgumentException(
                     "RESPONSE CODE = " + String.format("%02Xh", responseCode) + ": not a sense data format");
         }
+    }
+
+    /**
+     * Whether the sense-key specific bytes of {@code key} are a field pointer: ILLEGAL REQUEST's, and COPY ABORTED's
+     * segment pointer (SPC-5 4.4.2.4.6), the same bytes with SD (bit 5) zero pointing into the parameter list.
+     */
+    private static boolean pointsIntoTheRequest(SenseKey key) {
+        return key == SenseKey.ILLEGAL_REQUEST || key == SenseKey.COPY_ABORTED;
     }
 
     private static SenseKey key(int code) {

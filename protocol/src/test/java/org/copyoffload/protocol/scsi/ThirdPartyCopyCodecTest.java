@@ -176,4 +176,149 @@ class ThirdPartyCopyCodecTest {
                 + "8001 0020 000000FF 000000FF 0FFFF000 09 00 000000000000000000000000000000000000";
         assertThat(HexFormat.of().formatHex(page)).isEqualTo(HexFormat.of().formatHex(hex(expected)));
     }
+
+    // ---------------------------------------------------------------- LID4, 0Ah, COPY OPERATION ABORT, LID4 status
+
+    static final CopyManagerLimits LIMITS_0A = new CopyManagerLimits(64, 64, 4096, 64L << 20, 0, 255, 255, 9, 0, 0,
+            List.of(0x02, 0x0A, 0xE4));
+
+    /** The same E4h descriptor with one 0Ah segment, in a LID4 list (SPC-4 Table 125). */
+    static final String LID4 = ""
+            // LIST FORMAT 01h; LIST ID USAGE 10b, PRIORITY 2; no header CSCDs; 11 reserved; G_SENSE 0, IMMED 1
+            + "01 12 0000 0000000000000000000000 01"
+            // HEADER CSCD DESCRIPTOR TYPE CODE, 3 reserved, LIST IDENTIFIER 89ABCDEFh, 18 reserved
+            + "00 000000 89ABCDEF 000000000000000000000000000000000000"
+            // CSCD list 32 bytes, segment list 32 bytes, no inline data
+            + "0020 0020 0000"
+            + "E4 00 0000 01 03 00 10" + "602C00F10123456789ABCDEF01234567" + "00000000" + "00 001000"
+            // 0Ah: CAT 0; length 001Ch; source 0, destination 0; NUMBER OF BYTES 00012000h; LBAs; byte offsets
+            + "0A 00 001C 0000 0000 00012000 0000000000000001 0000000000000100 0200 0400";
+
+    @Test
+    void lid4ParameterListLayout() {
+        byte[] b = hex(LID4);
+        ExtendedCopyParameterList l = ExtendedCopyParameterList.decodeLid4(b, b.length, LIMITS_0A);
+        assertThat(l.format()).isEqualTo(ExtendedCopyParameterList.Format.LID4);
+        assertThat(l.listIdentifier()).isEqualTo(0x89ABCDEFL);
+        assertThat(l.listIdUsage()).isEqualTo(ListIdUsage.HOLD_NO_DATA);
+        assertThat(l.priority()).isEqualTo(2);
+        assertThat(l.immediate()).isTrue();
+        assertThat(l.gSense()).isFalse();
+        assertThat(l.cscds().getFirst().offset()).isEqualTo(48);
+        ExtendedCopyParameterList.ByteOffsetSegmentDescriptor s = new ExtendedCopyParameterList
+                .ByteOffsetSegmentDescriptor(false, 0, 0, 0x12000, 1, 0x100, 0x200, 0x400, 80);
+        assertThat(l.segments()).containsExactly(s);
+        assertThat(l.encode()).isEqualTo(b);
+        // 0Ah places its bytes by LBA and byte offset.
+        assertThat(s.ranges(4096, 4096)).isEqualTo(new ExtendedCopyParameterList.ByteRanges(4096 + 0x200,
+                0x100 * 4096 + 0x400, 0x12000));
+        // 02h counts source blocks, or destination blocks with DC.
+        assertThat(new SegmentDescriptor(true, false, 0, 0, 3, 2, 5, 0).ranges(512, 4096))
+                .isEqualTo(new ExtendedCopyParameterList.ByteRanges(1024, 5 * 4096, 3 * 4096));
+        // The LID1 form of the same list is 16 bytes of header, the descriptors unchanged.
+        byte[] lid1 = new ExtendedCopyParameterList(5, false, ListIdUsage.HOLD, 0, l.cscds(), l.segments(),
+                new byte[0]).encode();
+        assertThat(HexFormat.of().formatHex(lid1, 0, 16)).isEqualTo("0500002000000000000000200000000".concat("0"));
+        assertThat(ExtendedCopyParameterList.decode(lid1, lid1.length, LIMITS_0A).segments()).hasSize(1);
+    }
+
+    @Test
+    void lid4HeaderErrorsNameTheirField() {
+        CheckCondition c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(hex(LID4), 47, LIMITS_0A));
+        assertThat(c.sense().additionalSense()).contains(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+        byte[] format = hex("02" + LID4.substring(2));
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(format, format.length, LIMITS_0A));
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(0, 7));
+        assertThat(c.getMessage()).contains("LIST FORMAT");
+        byte[] header = hex(LID4.replaceFirst("01 12 0000", "01 12 0020"));
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(header, header.length, LIMITS_0A));
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(2, 7));
+        byte[] none = hex(LID4.replaceFirst("01 12", "01 1A"));
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(none, none.length, LIMITS_0A));
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(20, 7));
+        byte[] cut = hex(LID4.replace("0020 0020 0000", "0020 001F 0000"));
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(cut, cut.length, LIMITS_0A));
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(44, 7));
+        byte[] shortList = hex(LID4);
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(shortList, shortList.length - 1, LIMITS_0A));
+        assertThat(c.sense().additionalSense()).contains(AdditionalSense.PARAMETER_LIST_LENGTH_ERROR);
+    }
+
+    @Test
+    void byteOffsetSegmentErrors() {
+        byte[] length = hex(LID4.replace("0A 00 001C", "0A 00 0018"));
+        CheckCondition c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(length, length.length, LIMITS_0A));
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(82, 7));
+        assertThat(c.getMessage()).contains("001Ch");
+        byte[] tooLong = hex(LID4.replace("00012000", "04000001"));
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decodeLid4(tooLong, tooLong.length, LIMITS_0A));
+        assertThat(c.sense().additionalSense()).contains(AdditionalSense.INVALID_FIELD_IN_PARAMETER_LIST);
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(80 + 8, 7));
+        assertThat(c.getMessage()).contains("NUMBER OF BYTES", "MAXIMUM SEGMENT LENGTH");
+        // Exactly the maximum is taken.
+        byte[] max = hex(LID4.replace("00012000", "04000000"));
+        assertThat(ExtendedCopyParameterList.decodeLid4(max, max.length, LIMITS_0A).segments()).hasSize(1);
+        // In a LID1 list too, and a 0Ah cut by the segment list length names that length.
+        String lid1 = "07 11 0020 00000000 0000001F 00000000" + LID4.substring(LID4.indexOf("E4 00"));
+        byte[] cut = hex(lid1);
+        c = catchThrowableOfType(CheckCondition.class,
+                () -> ExtendedCopyParameterList.decode(cut, cut.length, LIMITS_0A));
+        assertThat(c.sense().fieldPointer()).contains(FieldPointer.parameter(8, 7));
+    }
+
+    @Test
+    void lid4CdbsAndStatus() {
+        assertThat(new ExtendedCopyCdb(OperationCode.ExtendedCopy.LID4, 0x60).encode())
+                .isEqualTo(hex("83 01 0000 0000 0000 0000 00000060 00 00"));
+        assertThat(ExtendedCopyCdb.decode(hex("83 01 0000 0000 0000 0000 00000060 00 00")).serviceAction())
+                .isEqualTo(OperationCode.ExtendedCopy.LID4);
+        assertThat(new CopyOperationAbortCdb(0x01020304L).encode())
+                .isEqualTo(hex("83 1C 01020304 0000 0000 0000 0000 00 00"));
+        assertThat(CopyOperationAbortCdb.decode(hex("83 1C FFFFFFFF 0000 0000 0000 0000 00 00")).listIdentifier())
+                .isEqualTo(0xFFFF_FFFFL);
+        assertThat(new ReceiveCopyResultsCdb(5, 0x89ABCDEFL, 64).encode())
+                .isEqualTo(hex("84 05 89ABCDEF 0000 0000 00000040 00 00"));
+        assertThat(ReceiveCopyResultsCdb.decode(hex("84 06 00000102 0000 0000 00000040 00 00")))
+                .isEqualTo(new ReceiveCopyResultsCdb(6, 0x102, 64));
+        assertThat(CdbField.usageData(0x84, 16, ReceiveCopyResultsCdb.fields(
+                OperationCode.ReceiveCopyResults.COPY_STATUS_LID4)))
+                .isEqualTo(hex("84 1F FFFFFFFF 0000 0000 FFFFFFFF 00 04"));
+        // RECEIVE COPY STATUS (LID4): RESPONSE TO SERVICE ACTION 01h, 60h terminated, counts, status 40h.
+        assertThat(HexFormat.of().formatHex(new CopyResults.CopyStatusLid4(1,
+                CopyResults.CopyOperationStatus.TERMINATED, ScsiStatus.TASK_ABORTED, 1, 0x1_0000_8000L,
+                new byte[0]).encode())).isEqualTo("0000001c" + "01" + "60" + "0001" + "00000000" + "40" + "00" + "00"
+                + "00" + "0000000100008000" + "0001" + "000000000000");
+        byte[] sense = SenseData.withCommandSpecific(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, 2).encodeFixed();
+        byte[] failed = new CopyResults.CopyStatusLid4(0, CopyResults.CopyOperationStatus.COMPLETED_WITH_ERRORS,
+                ScsiStatus.CHECK_CONDITION, 2, 4096, sense).encode();
+        assertThat(HexFormat.of().formatHex(failed, 0, 16)).isEqualTo("0000002e" + "00" + "02" + "0002" + "00000000"
+                + "02" + "12" + "12" + "00");
+        assertThat(java.util.Arrays.copyOfRange(failed, 32, failed.length)).isEqualTo(sense);
+        // In progress: no estimate of when the status changes.
+        assertThat(HexFormat.of().formatHex(new CopyResults.CopyStatusLid4(1,
+                CopyResults.CopyOperationStatus.IN_PROGRESS_BACKGROUND, ScsiStatus.GOOD, 0, 0, new byte[0]).encode(),
+                4, 12)).isEqualTo("0112" + "0000" + "ffffffff");
+        assertThat(CopyResults.noHeldData()).isEqualTo(new byte[4]);
+    }
+
+    @Test
+    void theLogicalUnitsNaaIsFoundAmongTheDesignators() {
+        DeviceIdentification.Designator naa = DeviceIdentification.Designator.naaRegisteredExtended(0x02C00F,
+                hex("01 0123456789ABCDEF01234567"));
+        byte[] page = new DeviceIdentification(List.of(DeviceIdentification.Designator.t10VendorId("COPYOFFL", "x"),
+                DeviceIdentification.Designator.relativeTargetPort(5, 1), naa)).encode(0);
+        assertThat(DeviceIdentification.logicalUnitNaa(page)).hasValueSatisfying(d ->
+                assertThat(d).isEqualTo(naa.designator()));
+        assertThat(DeviceIdentification.logicalUnitNaa(java.util.Arrays.copyOf(page, page.length - 1))).isEmpty();
+        assertThat(DeviceIdentification.logicalUnitNaa(new DeviceIdentification(List.of(
+                DeviceIdentification.Designator.t10VendorId("COPYOFFL", "x"))).encode(0))).isEmpty();
+    }
 }

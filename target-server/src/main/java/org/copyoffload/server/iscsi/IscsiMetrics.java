@@ -1,6 +1,7 @@
 package org.copyoffload.server.iscsi;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -26,6 +27,7 @@ public final class IscsiMetrics {
     private final Map<Integer, Counter> commands = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Counter> loginFailures = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> copyBytes = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
 
@@ -71,6 +73,18 @@ public final class IscsiMetrics {
 
     private static String opcodeTag(int scsiOpcode) {
         return String.format("0x%02x", scsiOpcode);
+    }
+
+    /**
+     * One EXTENDED COPY done: the bytes it wrote to destinations (also of one that failed or was aborted part-way),
+     * as {@code copyoffload.iscsi.xcopy.bytes} by service action ({@code lid1}, {@code lid4}) and result
+     * ({@code good}, {@code error}, {@code aborted}); the summary's count is the number of commands.
+     */
+    public void extendedCopy(String serviceAction, String result, long bytes) {
+        copyBytes.computeIfAbsent(serviceAction + "/" + result, k -> DistributionSummary
+                .builder("copyoffload.iscsi.xcopy.bytes").baseUnit("bytes").tag("service_action", serviceAction)
+                .tag("result", result).description("bytes copied per EXTENDED COPY command")
+                .register(registry)).record(bytes);
     }
 
     void loginFailed(String status) {

@@ -84,6 +84,7 @@ public final class IscsiTargetService implements AutoCloseable {
                 throw new ConfigException("iscsi.targets." + t.name(), e.getMessage());
             }
             scsi.taskAborter(this::abortTasks);
+            scsi.copyObserver(metrics::extendedCopy);
             targets.put(t.name(), new Target(t, scsi));
         }
     }

@@ -15,6 +15,7 @@ import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CdbField;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.CompareAndWriteCdb;
+import org.copyoffload.protocol.scsi.CopyOperationAbortCdb;
 import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.ModeSelectCdb;
@@ -128,8 +129,13 @@ final class CommandTable {
         for (OperationCode op : List.of(MODE_SELECT_6, MODE_SELECT_10)) {
             add(op, ModeSelectCdb.fields(op), ModePages::modeSelect);
         }
-        entries.add(new Entry(EXTENDED_COPY, OptionalInt.of(OperationCode.ExtendedCopy.LID1.code()), 16,
-                ExtendedCopyCdb.FIELDS, ThirdPartyCopyCommands::extendedCopy, false, false));
+        for (OperationCode.ExtendedCopy sa : OperationCode.ExtendedCopy.values()) {
+            boolean abort = sa == OperationCode.ExtendedCopy.COPY_OPERATION_ABORT;
+            entries.add(new Entry(EXTENDED_COPY, OptionalInt.of(sa.code()), 16,
+                    abort ? CopyOperationAbortCdb.FIELDS : ExtendedCopyCdb.FIELDS,
+                    abort ? ThirdPartyCopyCommands::copyOperationAbort : ThirdPartyCopyCommands::extendedCopy,
+                    false, false));
+        }
         for (ReceiveCopyResults sa : ReceiveCopyResults.values()) {
             entries.add(new Entry(RECEIVE_COPY_RESULTS, OptionalInt.of(sa.code()), 16, ReceiveCopyResultsCdb.fields(sa),
                     ThirdPartyCopyCommands::receiveCopyResults, false, false));

@@ -51,7 +51,9 @@ public final class ExpectedDataOut {
             case COMPARE_AND_WRITE -> 2L * CompareAndWriteCdb.decode(cdb).blocks() * blockSize;
             case WRITE_SAME_10, WRITE_SAME_16 -> WriteSameCdb.decode(cdb).ndob() ? 0 : blockSize;
             case UNMAP -> UnmapCdb.decode(cdb).parameterListLength();
-            case EXTENDED_COPY -> ExtendedCopyCdb.decode(cdb).parameterListLength();
+            case EXTENDED_COPY -> OperationCode.SERVICE_ACTION.readInt(cdb)
+                    == OperationCode.ExtendedCopy.COPY_OPERATION_ABORT.code() ? 0
+                    : ExtendedCopyCdb.decode(cdb).parameterListLength();
             case MODE_SELECT_6, MODE_SELECT_10 -> ModeSelectCdb.decode(cdb).parameterListLength();
             case PERSISTENT_RESERVE_OUT -> PersistentReserveOutCdb.PARAMETER_LIST_LENGTH.read(cdb);
             default -> 0;

@@ -52,10 +52,11 @@ final class LogicalUnit {
     private final ConcurrentHashMap<ItNexus, AtomicInteger> inFlight = new ConcurrentHashMap<>();
     private final RangeLock ranges = new RangeLock();
     /**
-     * EXTENDED COPY (LID1) status by I_T nexus and LIST IDENTIFIER, for RECEIVE COPY RESULTS (SPC-4 6.4.3.2: list
-     * identifiers are the nexus's own). A LID1 list identifier is one byte, so a nexus holds at most 256.
+     * EXTENDED COPY status by I_T nexus and LIST IDENTIFIER, for RECEIVE COPY RESULTS / STATUS and COPY OPERATION
+     * ABORT (SPC-4 6.4.3.2: list identifiers are the nexus's own; LID1 and LID4 lists share one space, a LID1
+     * identifier being a LID4 one below 256).
      */
-    private final ConcurrentHashMap<ItNexus, ConcurrentHashMap<Integer, CopyStatusRecord>> copies =
+    private final ConcurrentHashMap<ItNexus, ConcurrentHashMap<Long, CopyStatusRecord>> copies =
             new ConcurrentHashMap<>();
     private final PersistentReservations reservations;
     final LongAdder blocksRead = new LongAdder();
@@ -224,7 +225,7 @@ final class LogicalUnit {
     // ---------------------------------------------------------------- EXTENDED COPY status (SPC-4 6.18)
 
     /** The copies of one nexus, by LIST IDENTIFIER. */
-    ConcurrentHashMap<Integer, CopyStatusRecord> copies(ItNexus nexus) {
+    ConcurrentHashMap<Long, CopyStatusRecord> copies(ItNexus nexus) {
         return copies.computeIfAbsent(nexus, n -> new ConcurrentHashMap<>());
     }
 

@@ -53,6 +53,7 @@ public final class ScsiTarget {
     private final CopyManagerLimits copyLimits;
     private final CommandTable commands = new CommandTable();
     private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
+    private volatile CopyObserver copyObserver = CopyObserver.NONE;
 
     /**
      * @param name       the target's name (iSCSI: its iqn), which with a volume's name identifies a logical unit
@@ -294,6 +295,11 @@ public final class ScsiTarget {
 
     private volatile TaskAborter taskAborter = (nexus, lun) -> CompletableFuture.completedFuture(null);
 
+    /** Sets who is told of every EXTENDED COPY (for metrics); by default nobody. */
+    public void copyObserver(CopyObserver observer) {
+        copyObserver = Objects.requireNonNull(observer, "observer");
+    }
+
     /** Sets who aborts tasks for PREEMPT AND ABORT (the transport that knows them); by default nobody. */
     public void taskAborter(TaskAborter aborter) {
         taskAborter = Objects.requireNonNull(aborter, "aborter");
@@ -333,6 +339,10 @@ public final class ScsiTarget {
 
     CopyEngine copyEngine() {
         return copyEngine;
+    }
+
+    CopyObserver copyObserver() {
+        return copyObserver;
     }
 
     /** What the copy manager of every logical unit here reports and enforces. */

@@ -15,7 +15,16 @@ import org.copyoffload.protocol.iscsi.RejectReason;
 import org.copyoffload.protocol.iscsi.login.LoginStatus;
 import org.copyoffload.protocol.iscsi.login.SecurityNegotiation;
 import org.copyoffload.protocol.iscsi.login.TextKey;
+import org.copyoffload.protocol.scsi.AdditionalSense;
+import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.CscdDescriptor;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.SegmentDescriptor;
+import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.Lun;
+import org.copyoffload.protocol.scsi.OperationCode;
+import org.copyoffload.protocol.scsi.ReadWriteCdb;
+import org.copyoffload.protocol.scsi.SenseData;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.testsupport.LeakDetectionExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -364,5 +373,106 @@ class IscsiTransportTest {
         assertThat(registry.get("copyoffload.iscsi.pdus").tag("direction", "in").tag("opcode", "login_request")
                 .counter().count()).isPositive();
         assertThat(registry.get("copyoffload.iscsi.commands").tag("opcode", "0x00").counter().count()).isPositive();
+    }
+
+    // ---------------------------------------------------------------- EXTENDED COPY over the wire
+
+    /** Logs {@code c} in as {@code initiator} to {@code target}, no authentication. */
+    private static IscsiClient loginAs(IscsiClient c, String initiator, String target) {
+        IscsiPdu.LoginResponse r = c.loginStep(1, 3, true, List.of(new TextKey("InitiatorName", initiator),
+                new TextKey("SessionType", "Normal"), new TextKey("TargetName", target)));
+        try {
+            assertThat(r.statusClass()).as("login of %s to %s", initiator, target).isZero();
+            c.tsih = r.tsih();
+        } finally {
+            r.release();
+        }
+        return c;
+    }
+
+    /** The binary NAA designator of {@code lun}'s Device Identification page, as sg_xcopy and libiscsi pick it. */
+    private static byte[] naa(IscsiClient c, int lun) {
+        byte[] page = c.command(lun, new InquiryCdb(true, 0x83, 1024).encode(), null, 1024, true).dataIn();
+        return org.copyoffload.protocol.scsi.DeviceIdentification.logicalUnitNaa(page)
+                .orElseThrow(() -> new AssertionError("no NAA designator at LUN " + lun));
+    }
+
+    private static byte[] copyList(long id, byte[] source, byte[] destination, int blocks, long sourceLba,
+                                   long destinationLba) {
+        List<CscdDescriptor> cscds = List.of(new CscdDescriptor(false, 0, 0, 1, 0, 3, source, false, 512, 0),
+                new CscdDescriptor(false, 0, 0, 1, 0, 3, destination, false, 512, 0));
+        return new ExtendedCopyParameterList(ExtendedCopyParameterList.Format.LID4, id, false,
+                ExtendedCopyParameterList.ListIdUsage.HOLD_NO_DATA, 0, false, false, cscds,
+                List.of(new SegmentDescriptor(false, false, 0, 1, blocks, sourceLba, destinationLba, 0)), new byte[0])
+                .encode();
+    }
+
+    private static IscsiClient.Result xcopy(IscsiClient c, int lun, byte[] list) {
+        return c.command(lun, new ExtendedCopyCdb(OperationCode.ExtendedCopy.LID4, list.length).encode(), list, 0,
+                false);
+    }
+
+    /**
+     * LIO's CVE-2020-28374: a CSCD designator must resolve only to a logical unit the requesting I_T nexus may
+     * reach. Two initiators, one target open to all and one whose ACL admits only the second: the first, logged
+     * in to the open target, names the restricted target's logical unit (whose designator the second read) and
+     * gets COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE, with nothing written; the second copies inside its own
+     * target, over the wire, and the bytes land, counted in copyoffload.iscsi.xcopy.bytes.
+     */
+    @Test
+    void extendedCopyReachesOnlyTheLogicalUnitsOfTheNexusesTarget() {
+        byte[] secret = new byte[8 * 512];
+        new Random(77).nextBytes(secret);
+        try (IscsiClient allowed = loginAs(client(), ALLOWED, RESTRICTED);
+             IscsiClient other = client().login(TARGET)) {
+            assertThat(allowed.command(0, new ReadWriteCdb(OperationCode.WRITE_16, 32000, 8, 0, false, false).encode(), secret, 0, false).status()).isZero();
+            byte[] restricted = naa(allowed, 0);
+            byte[] open = naa(other, 1);
+            // The other initiator copies the restricted unit's blocks to its own LUN 1: refused at segment 0.
+            byte[] before = other.read10(1, 32000, 8, 512).dataIn();
+            IscsiClient.Result r = xcopy(other, 1, copyList(1, restricted, open, 8, 32000, 32000));
+            assertThat(r.status()).isEqualTo(2);
+            SenseData s = SenseData.decode(r.sense());
+            assertThat(s.additionalSense()).as("%s", s).contains(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE);
+            assertThat(s.commandSpecific().orElse(0)).as("segment 0 (fixed format: zero reads as absent)").isZero();
+            assertThat(other.read10(1, 32000, 8, 512).dataIn()).isEqualTo(before);
+            // Nor the other way: into the restricted unit from the open target.
+            assertThat(xcopy(other, 1, copyList(2, open, restricted, 8, 0, 32000)).status()).isEqualTo(2);
+            // The admitted initiator copies inside its own target.
+            var summary = server.server().registry().find("copyoffload.iscsi.xcopy.bytes")
+                    .tag("service_action", "lid4").tag("result", "good").summary();
+            long count = summary == null ? 0 : summary.count();
+            assertThat(xcopy(allowed, 0, copyList(3, restricted, restricted, 8, 32000, 32100)).status()).isZero();
+            assertThat(allowed.read10(0, 32100, 8, 512).dataIn()).isEqualTo(secret);
+            summary = server.server().registry().get("copyoffload.iscsi.xcopy.bytes").tag("service_action", "lid4")
+                    .tag("result", "good").summary();
+            assertThat(summary.count()).isEqualTo(count + 1);
+            assertThat(summary.max()).isGreaterThanOrEqualTo(8 * 512);
+            assertThat(server.server().registry().get("copyoffload.iscsi.xcopy.bytes").tag("service_action", "lid4")
+                    .tag("result", "error").summary().totalAmount()).isZero();
+        }
+    }
+
+    /** The initiator module's single-command session (the benchmark's client): login, R2T-driven writes, reads. */
+    @Test
+    void aCommandSessionRunsWritesThroughR2tsAndReads() {
+        byte[] data = new byte[48 * 1024]; // past FirstBurstLength 16384: the rest goes in answer to R2Ts
+        new Random(78).nextBytes(data);
+        try (org.copyoffload.initiator.iscsi.IscsiCommandSession s = org.copyoffload.initiator.iscsi
+                .IscsiCommandSession.login(portal, "iqn.2026-01.org.copyoffload:session-test", TARGET, 0x400000C00001L,
+                        Duration.ofSeconds(10))) {
+            var w = s.command(0, new ReadWriteCdb(OperationCode.WRITE_16, 9000, 12, 0, false, false).encode(), data,
+                    0);
+            assertThat(w.good()).isTrue();
+            var r = s.command(0, new ReadWriteCdb(OperationCode.READ_16, 9000, 12, 0, false, false).encode(), null,
+                    data.length);
+            assertThat(r.good()).isTrue();
+            assertThat(r.dataIn()).isEqualTo(data);
+            var bad = s.command(7, new ReadWriteCdb(OperationCode.READ_16, 0, 1, 0, false, false).encode(), null,
+                    4096);
+            assertThat(bad.status()).isEqualTo(2);
+            assertThat(SenseData.decode(bad.sense()).additionalSense())
+                    .contains(AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED);
+        }
     }
 }

@@ -46,6 +46,11 @@ class ExpectedDataOutTest {
                 null, 24).encode(), 4096)).hasValue(24);
         assertThat(ExpectedDataOut.bytes(new PersistentReserveInCdb(PersistentReserveInCdb.ServiceAction.READ_KEYS,
                 8192).encode(), 4096)).hasValue(0);
+        assertThat(ExpectedDataOut.bytes(new ExtendedCopyCdb(org.copyoffload.protocol.scsi.OperationCode.ExtendedCopy.LID4,
+                108).encode(), 512)).hasValue(108);
+        // COPY OPERATION ABORT carries a LIST IDENTIFIER where the others have lengths, and no data.
+        assertThat(ExpectedDataOut.bytes(new org.copyoffload.protocol.scsi.CopyOperationAbortCdb(0xFFFF_FFFFL).encode(),
+                512)).hasValue(0);
         assertThat(ExpectedDataOut.bytes(new byte[] {(byte) 0xC0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 512))
                 .isEmpty();
     }

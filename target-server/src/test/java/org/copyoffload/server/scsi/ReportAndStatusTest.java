@@ -90,8 +90,9 @@ class ReportAndStatusTest extends ScsiTestBase {
         assertThat(caw[4 + 1] & 0x18).isEqualTo(0x18);
         byte[] verify = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 1, 0x2F, 0, 65535).encode()).good().data();
         assertThat(verify[4 + 1] & 0x10).isEqualTo(0x10);
-        byte[] lid4 = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x83, 1, 65535).encode()).good().data();
-        assertThat(lid4).as("EXTENDED COPY (LID4) is not supported").isEqualTo(new byte[] {0, 1, 0, 0});
+        byte[] populate = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x83, 0x10, 65535).encode()).good()
+                .data();
+        assertThat(populate).as("POPULATE TOKEN is not supported").isEqualTo(new byte[] {0, 1, 0, 0});
         byte[] badSa = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x9E, 0x13, 65535).encode()).good().data();
         assertThat(badSa[1] & 7).isEqualTo(1);
         run(LUN_4K, new ReportSupportedOpcodesCdb(false, 5, 0, 0, 65535).encode())

@@ -9,7 +9,19 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import io.netty.buffer.ByteBuf;
+import org.copyoffload.backends.copy.CopyEngine;
 import org.copyoffload.backends.store.FileBlockStore;
+import org.copyoffload.protocol.scsi.CopyOperationAbortCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ByteOffsetSegmentDescriptor;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.Format;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.Segment;
+import org.copyoffload.protocol.scsi.OperationCode;
+import org.copyoffload.protocol.scsi.ScsiStatus;
+import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
@@ -35,7 +47,11 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     private static final int COPY_STATUS = 0x00;
     private static final int OPERATING_PARAMETERS = 0x03;
     private static final int FAILED_SEGMENT_DETAILS = 0x04;
+    private static final int COPY_STATUS_LID4 = 0x05;
+    private static final int COPY_DATA_LID4 = 0x06;
     private CountingStore extra;
+    /** What the copy observer (the metrics' source) was told, one line per EXTENDED COPY. */
+    private final List<String> observed = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Override
     ScsiTarget newTarget(Map<Long, Volume> luns) {
@@ -46,7 +62,9 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         }
         Map<Long, Volume> all = new java.util.LinkedHashMap<>(luns);
         all.put(LUN_4K_B, new Volume("vol-4k-b", extra, 4096));
-        return new ScsiTarget(TARGET, all, executor);
+        ScsiTarget t = new ScsiTarget(TARGET, all, executor, new CopyEngine(NvmeTarget.scratchStores(dir)));
+        t.copyObserver((sa, result, bytes) -> observed.add(sa + " " + result + " " + bytes));
+        return t;
     }
 
     @AfterEach
@@ -59,12 +77,8 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     /** The NAA designator of {@code lun}'s Device Identification page, as sg_xcopy and libiscsi pick it. */
     byte[] naa(long lun) {
         byte[] page = run(lun, new InquiryCdb(true, 0x83, 1024).encode()).good().data();
-        for (int at = 4; at < page.length; at += 4 + (page[at + 3] & 0xFF)) {
-            if ((page[at + 1] & 0x0F) == 3 && (page[at + 1] & 0x30) == 0) {
-                return Arrays.copyOfRange(page, at + 4, at + 4 + (page[at + 3] & 0xFF));
-            }
-        }
-        throw new AssertionError("no NAA designator for LUN " + lun);
+        return org.copyoffload.protocol.scsi.DeviceIdentification.logicalUnitNaa(page)
+                .orElseThrow(() -> new AssertionError("no NAA designator for LUN " + lun));
     }
 
     CscdDescriptor cscd(long lun) {
@@ -79,7 +93,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         return new SegmentDescriptor(false, false, source, destination, blocks, sourceLba, destinationLba, 0);
     }
 
-    static byte[] list(int id, ListIdUsage usage, List<CscdDescriptor> cscds, List<SegmentDescriptor> segments) {
+    static byte[] list(int id, ListIdUsage usage, List<CscdDescriptor> cscds, List<? extends Segment> segments) {
         return new ExtendedCopyParameterList(id, false, usage, 0, cscds, segments, new byte[0]).encode();
     }
 
@@ -197,7 +211,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         // 64 of each are taken.
         xcopy(list(1, ListIdUsage.HOLD, cscds.subList(0, 64), segments.subList(0, 64))).good();
         byte[] op = results(OPERATING_PARAMETERS, 0).good().data();
-        assertThat(HexFormat.of().formatHex(op, 8, 16)).isEqualTo("0040004000000f00");
+        assertThat(HexFormat.of().formatHex(op, 8, 20)).isEqualTo("004000400000100004000000");
     }
 
     // ---------------------------------------------------------------- COPY ABORTED while processing
@@ -277,8 +291,9 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     void thirdPartyCopyPageListsTheCommands() {
         byte[] page = run(LUN_4K, new InquiryCdb(true, 0x8F, 1024).encode()).good().data();
         assertThat(page[1]).isEqualTo((byte) 0x8F);
-        // Supported Commands first: 83h with 00h, 84h with 00h, 03h, 04h.
-        assertThat(HexFormat.of().formatHex(page, 4, 4 + 4 + 9)).isEqualTo("0001000c" + "08" + "830100" + "8403000304");
+        // Supported Commands first: 83h with 00h, 01h, 1Ch; 84h with 00h, 03h, 04h, 05h, 06h.
+        assertThat(HexFormat.of().formatHex(page, 4, 4 + 4 + 13)).isEqualTo("00010010" + "0c" + "830300011c"
+                + "84050003040506");
     }
 
     // ---------------------------------------------------------------- a seeded model check
@@ -336,5 +351,211 @@ class ThirdPartyCopyTest extends ScsiTestBase {
             byte[] status = results(COPY_STATUS, round & 0xFF).good().data();
             assertThat(((status[5] & 0xFF) << 8) | status[6] & 0xFF).isEqualTo(applied);
         }
+    }
+
+    // ---------------------------------------------------------------- LID4, 0Ah, COPY OPERATION ABORT
+
+    static byte[] lid4(long id, ListIdUsage usage, boolean immediate, List<CscdDescriptor> cscds,
+                       List<? extends Segment> segments) {
+        return new ExtendedCopyParameterList(Format.LID4, id, false, usage, 0, immediate, false, cscds,
+                List.copyOf(segments), new byte[0]).encode();
+    }
+
+    Result xcopy4(byte[] list) {
+        return write(A, LUN_4K, new ExtendedCopyCdb(OperationCode.ExtendedCopy.LID4, list.length).encode(), list);
+    }
+
+    Result status4(long listId) {
+        return run(A, LUN_4K, new ReceiveCopyResultsCdb(COPY_STATUS_LID4, listId, 1024).encode());
+    }
+
+    Result abort(long listId) {
+        return run(A, LUN_4K, new CopyOperationAbortCdb(listId).encode());
+    }
+
+    @Test
+    void lid4CopyStatusThenTheListIdentifierIsReleased() {
+        byte[] data = random(20, 8 * 4096);
+        write16(LUN_4K, 0, data);
+        xcopy4(lid4(0x89ABCDEFL, ListIdUsage.HOLD_NO_DATA, false, List.of(cscd(LUN_4K), cscd(LUN_4K_B)),
+                List.of(segment(0, 1, 8, 0, 16), segment(1, 0, 8, 16, 300)))).good();
+        assertThat(readLun(LUN_4K_B, 16, 8)).isEqualTo(data);
+        assertThat(readLun(LUN_4K, 300, 8)).isEqualTo(data);
+        // RECEIVE COPY DATA: block to block copies hold no data.
+        assertThat(run(A, LUN_4K, new ReceiveCopyResultsCdb(COPY_DATA_LID4, 0x89ABCDEFL, 64).encode()).good()
+                .data()).isEqualTo(new byte[4]);
+        byte[] status = status4(0x89ABCDEFL).good().data();
+        assertThat(HexFormat.of().formatHex(status)).isEqualTo("0000001c" + "01" + "01" + "0002" + "00000000" + "00"
+                + "00" + "00" + "00" + "0000000000010000" + "0002" + "000000000000");
+        // Returned once completed: the identifier is free again.
+        status4(0x89ABCDEFL).check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(2, 7));
+        xcopy4(lid4(0x89ABCDEFL, ListIdUsage.HOLD_NO_DATA, false, List.of(cscd(LUN_4K)),
+                List.of(segment(0, 0, 1, 0, 1)))).good();
+        assertThat(observed).contains("lid4 good 65536", "lid4 good 4096");
+    }
+
+    @Test
+    void lid4FailureCarriesItsSenseAndTransferCount() {
+        SenseData s = xcopy4(lid4(5, ListIdUsage.HOLD, false, List.of(cscd(LUN_4K), cscd(LUN_4K_B)),
+                List.of(segment(0, 1, 4, 0, 0), segment(0, 1, 4, 0, BLOCKS_4K_B - 2))))
+                .check(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE);
+        assertThat(commandSpecific(s)).isEqualTo(1);
+        byte[] status = status4(5).good().data();
+        // 02h completed with errors, status CHECK CONDITION, 18 bytes of fixed sense, 16 KiB moved, 1 segment.
+        assertThat(HexFormat.of().formatHex(status, 4, 26)).isEqualTo("01" + "02" + "0001" + "00000000" + "02" + "12"
+                + "12" + "00" + "0000000000004000" + "0001");
+        assertThat(SenseData.decode(Arrays.copyOfRange(status, 32, status.length)).commandSpecific())
+                .hasValue(1);
+        assertThat(observed).containsExactly("lid4 error 16384");
+    }
+
+    @Test
+    void listIdentifiersAreThoseOfTheNexusAndSharedByBothFormats() {
+        xcopy4(lid4(7, ListIdUsage.HOLD, false, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0, 1)))).good();
+        // The LID1 view of the same identifier.
+        assertThat(HexFormat.of().formatHex(results(COPY_STATUS, 7).good().data(), 4, 7)).isEqualTo("010001");
+        // Nexus B holds no list 7, in either view.
+        results(B, LUN_4K, COPY_STATUS, 7).check(AdditionalSense.INVALID_FIELD_IN_CDB);
+        run(B, LUN_4K, new ReceiveCopyResultsCdb(COPY_STATUS_LID4, 7, 64).encode())
+                .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(2, 7));
+        run(B, LUN_4K, new CopyOperationAbortCdb(7).encode())
+                .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(2, 7));
+        // A completed copy's identifier may be used again; aborting a completed copy changes nothing.
+        abort(7).good();
+        xcopy(list(7, ListIdUsage.HOLD, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0, 2)))).good();
+        // IMMED needs an identifier to be held.
+        xcopy4(lid4(0, ListIdUsage.NONE, true, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0, 1))))
+                .check(AdditionalSense.INVALID_FIELD_IN_PARAMETER_LIST, FieldPointer.parameter(15, 0));
+    }
+
+    /**
+     * A copy held at its first source read (the test store's gate, no sleeps): while it runs its list identifier is
+     * in use for both formats, its status says in progress; COPY OPERATION ABORT then stops it after the segment
+     * under way, so it ends TASK ABORTED with that one segment copied and the LID4 status says terminated.
+     */
+    @Test
+    void copyOperationAbortStopsARunningCopyBetweenSegments() throws Exception {
+        byte[] data = random(30, 24 * 4096);
+        write16(LUN_4K_B, 0, data);
+        byte[] before = readLun(LUN_4K, 500, 16);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        extra.readStarted = started;
+        extra.readGate = gate;
+        byte[] list = lid4(0x42, ListIdUsage.HOLD, false, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
+                List.of(segment(0, 1, 8, 0, 492), segment(0, 1, 8, 8, 500), segment(0, 1, 8, 16, 508)));
+        ByteBuf[] owned = new ByteBuf[1];
+        CompletableFuture<ScsiResponse> running = submit(A, LUN_4K,
+                new ExtendedCopyCdb(OperationCode.ExtendedCopy.LID4, list.length).encode(), list, list.length,
+                false, true, owned);
+        Result done;
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            xcopy(list(0x42, ListIdUsage.HOLD, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0, 1))))
+                    .check(AdditionalSense.OPERATION_IN_PROGRESS, FieldPointer.parameter(0, 7));
+            xcopy4(lid4(0x42, ListIdUsage.HOLD_NO_DATA, false, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0,
+                    1)))).check(AdditionalSense.OPERATION_IN_PROGRESS, FieldPointer.parameter(20, 7));
+            assertThat(HexFormat.of().formatHex(status4(0x42).good().data(), 4, 6)).isEqualTo("0111");
+            results(FAILED_SEGMENT_DETAILS, 0x42).check(AdditionalSense.OPERATION_IN_PROGRESS);
+            run(A, LUN_4K, new ReceiveCopyResultsCdb(COPY_DATA_LID4, 0x42, 64).encode())
+                    .check(AdditionalSense.OPERATION_IN_PROGRESS);
+            abort(0x42).good();
+            abort(0x43).check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(2, 7));
+        } finally {
+            extra.readGate = null;
+            gate.countDown();
+            done = collect(running);
+            owned[0].release();
+        }
+        assertThat(done.status()).isEqualTo(ScsiStatus.TASK_ABORTED);
+        assertThat(readLun(LUN_4K, 492, 8)).isEqualTo(Arrays.copyOfRange(data, 0, 8 * 4096));
+        assertThat(readLun(LUN_4K, 500, 16)).as("segments after the abort are not copied").isEqualTo(before);
+        byte[] status = status4(0x42).good().data();
+        assertThat(HexFormat.of().formatHex(status, 4, 26)).isEqualTo("01" + "60" + "0001" + "00000000" + "40"
+                + "00" + "00" + "00" + "0000000000008000" + "0001");
+        assertThat(observed).containsExactly("lid4 aborted 32768");
+    }
+
+    @Test
+    void immediateCopyCompletesInTheBackground() throws Exception {
+        byte[] data = random(31, 8 * 4096);
+        write16(LUN_4K_B, 0, data);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        extra.readStarted = started;
+        extra.readGate = gate;
+        try {
+            // GOOD while the copy is held at its first read.
+            xcopy4(lid4(9, ListIdUsage.HOLD_NO_DATA, true, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
+                    List.of(segment(0, 1, 8, 0, 600)))).good();
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(HexFormat.of().formatHex(status4(9).good().data(), 4, 6)).isEqualTo("0112");
+        } finally {
+            extra.readGate = null;
+            gate.countDown();
+        }
+        // Poll the status (bounded) until the background copy reports completion.
+        byte[] status = null;
+        for (int i = 0; i < 3000; i++) {
+            status = status4(9).good().data();
+            if (status[5] != 0x12) {
+                break;
+            }
+            Thread.onSpinWait();
+            Thread.sleep(1);
+        }
+        assertThat(HexFormat.of().formatHex(status, 4, 6)).isEqualTo("0101");
+        assertThat(readLun(LUN_4K, 600, 8)).isEqualTo(data);
+    }
+
+    @Test
+    void byteOffsetSegmentsCopyBytesAndKeepTheRestOfTheirBlocks() {
+        byte[] source = random(40, 16 * 4096);
+        byte[] target = random(41, 4 * 4096);
+        write16(LUN_4K, 0, source);
+        write16(LUN_4K_B, 100, target);
+        // 8 KiB from LBA 1 + 512 to LBA 100 + 1024 of the other unit: three destination blocks, partly written.
+        xcopy(list(3, ListIdUsage.HOLD, List.of(cscd(LUN_4K), cscd(LUN_4K_B)),
+                List.of(new ByteOffsetSegmentDescriptor(false, 0, 1, 8192, 1, 100, 512, 1024, 0)))).good();
+        byte[] expected = target.clone();
+        System.arraycopy(source, 4096 + 512, expected, 1024, 8192);
+        assertThat(readLun(LUN_4K_B, 100, 4)).isEqualTo(expected);
+        assertThat(HexFormat.of().formatHex(results(COPY_STATUS, 3).good().data(), 4, 12))
+                .isEqualTo("01" + "0001" + "00" + "00002000");
+        // libiscsi's Large: one 0Ah segment of MAXIMUM SEGMENT LENGTH, whole blocks, is not refused for its size.
+        byte[] op = results(OPERATING_PARAMETERS, 0).good().data();
+        long max = Integer.toUnsignedLong(java.nio.ByteBuffer.wrap(op, 16, 4).getInt());
+        assertThat(max).isEqualTo(64L << 20);
+        assertThat(Arrays.copyOfRange(op, 44, op.length)).containsExactly(0x02, 0x0A, 0xE4);
+        xcopy(list(0, ListIdUsage.NONE, List.of(cscd(LUN_4K)),
+                List.of(new ByteOffsetSegmentDescriptor(false, 0, 0, 4096, 0, BLOCKS_4K - 1, 0, 0, 0)))).good();
+    }
+
+    @Test
+    void byteOffsetSegmentRules() {
+        List<CscdDescriptor> cscds = List.of(cscd(LUN_4K), cscd(LUN_4K_B));
+        // An offset outside its block, or a length off the 512-byte granularity: COPY ABORTED at that segment.
+        SenseData s = xcopy(list(1, ListIdUsage.HOLD, cscds, List.of(segment(0, 1, 1, 0, 0),
+                new ByteOffsetSegmentDescriptor(false, 0, 1, 4096, 0, 0, 4096, 0, 0))))
+                .check(AdditionalSense.COPY_SEGMENT_GRANULARITY_VIOLATION);
+        assertThat(commandSpecific(s)).isEqualTo(1);
+        xcopy(list(1, ListIdUsage.HOLD, cscds, List.of(new ByteOffsetSegmentDescriptor(false, 0, 1, 100, 0, 0, 0, 0,
+                0)))).check(AdditionalSense.COPY_SEGMENT_GRANULARITY_VIOLATION);
+        // Past the end by a byte offset.
+        xcopy(list(1, ListIdUsage.HOLD, cscds, List.of(new ByteOffsetSegmentDescriptor(false, 0, 1, 4096, 0,
+                BLOCKS_4K_B - 1, 0, 512, 0)))).check(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE);
+        // Over MAXIMUM SEGMENT LENGTH: 0Ah is refused with the list, at NUMBER OF BYTES.
+        xcopy(list(1, ListIdUsage.HOLD, cscds, List.of(new ByteOffsetSegmentDescriptor(false, 0, 1,
+                (64L << 20) + 512, 0, 0, 0, 0, 0)))).check(AdditionalSense.INVALID_FIELD_IN_PARAMETER_LIST,
+                FieldPointer.parameter(16 + 64 + 8, 7));
+        // A 02h segment over it (65535 blocks of 4 KiB) is aborted at its turn, pointing at NUMBER OF BLOCKS.
+        Result r = xcopy(list(1, ListIdUsage.HOLD, cscds, List.of(segment(0, 1, 1, 0, 0),
+                segment(0, 0, 0xFFFF, 0, 0))));
+        assertThat(r.status()).isEqualTo(ScsiStatus.CHECK_CONDITION);
+        SenseData big = r.sense();
+        assertThat(big.key()).isEqualTo(org.copyoffload.protocol.scsi.SenseKey.COPY_ABORTED);
+        assertThat(big.asc() << 8 | big.ascq()).isEqualTo(0x2600);
+        assertThat(big.commandSpecific()).hasValue(1);
+        assertThat(big.fieldPointer()).contains(FieldPointer.parameter(16 + 64 + 28 + 10, 7));
     }
 }
