@@ -1,5 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
@@ -70,7 +71,7 @@ public final class NvmeTcpHost implements AutoCloseable {
     /** Connects to the controller and brings it up; on any failure everything opened so far is closed. */
     public static NvmeTcpHost connect(HostOptions options) {
         int threads = Math.max(1, Math.min(options.ioQueues() + 1, Runtime.getRuntime().availableProcessors()));
-        Transport transport = new Transport(threads);
+        Transport transport = new Transport("nvme-tcp-host", threads);
         TrafficCounters traffic = new TrafficCounters();
         List<NvmeTcpQueue> opened = new ArrayList<>();
         try {

@@ -1,5 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.TagAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -50,7 +51,7 @@ final class QueueHandler extends ChannelInboundHandlerAdapter {
     private final boolean headerDigestWanted;
     private final boolean dataDigestWanted;
     private final int inCapsuleLimit;
-    private final CidAllocator cids;
+    private final TagAllocator cids;
     private final PendingCommand[] inFlight;
     private final ArrayDeque<PendingCommand> waiting = new ArrayDeque<>();
     /** Multi-consumer: the event loop drains it, and a submitter fails it if the loop is gone. */
@@ -77,7 +78,7 @@ final class QueueHandler extends ChannelInboundHandlerAdapter {
         this.headerDigestWanted = headerDigest;
         this.dataDigestWanted = dataDigest;
         this.inCapsuleLimit = inCapsuleLimit;
-        this.cids = new CidAllocator(queueSize - 1);
+        this.cids = new TagAllocator(queueSize - 1);
         this.inFlight = new PendingCommand[queueSize - 1];
     }
 

@@ -1,4 +1,4 @@
-package org.copyoffload.initiator.nvme;
+package org.copyoffload.initiator;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
@@ -17,22 +17,25 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The host's event loops and socket type: native epoll where Netty can load it, NIO otherwise. */
-final class Transport implements AutoCloseable {
+/**
+ * A host's event loops and socket type (NVMe/TCP or iSCSI): native epoll where Netty can load it, NIO otherwise.
+ */
+public final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
 
-    Transport(int threads) {
+    /** @param name the event loop threads' name prefix, e.g. "nvme-tcp-host" */
+    public Transport(String name, int threads) {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("nvme-tcp-host", true), factory);
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
         this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         log.debug("{} event loop(s) on {}", threads, epoll ? "epoll" : "NIO");
     }
 
     /** A client bootstrap: no Nagle delay, since commands are small and latency bound. */
-    Bootstrap bootstrap(Duration connectTimeout) {
+    public Bootstrap bootstrap(Duration connectTimeout) {
         return new Bootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -41,7 +44,7 @@ final class Transport implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
     }
 
-    EventLoopGroup group() {
+    public EventLoopGroup group() {
         return group;
     }
 
