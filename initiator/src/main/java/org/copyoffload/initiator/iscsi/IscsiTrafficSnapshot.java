@@ -1,0 +1,93 @@
+package org.copyoffload.initiator.iscsi;
+
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.BinaryOperator;
+import org.copyoffload.initiator.nvme.TrafficSnapshot.Tally;
+import org.copyoffload.protocol.iscsi.IscsiOpcode;
+
+/**
+ * iSCSI traffic counted up to one moment, by opcode and direction; every opcode is present (zeros when unused).
+ * {@link #minus} gives the traffic of an interval, e.g. one benchmark run.
+ */
+public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode, Tally> received, Tally sentUnknown,
+                                   Tally receivedUnknown) {
+
+    public IscsiTrafficSnapshot {
+        sent = complete(sent);
+        received = complete(received);
+    }
+
+    private static Map<IscsiOpcode, Tally> complete(Map<IscsiOpcode, Tally> m) {
+        Map<IscsiOpcode, Tally> copy = new EnumMap<>(IscsiOpcode.class);
+        for (IscsiOpcode op : IscsiOpcode.values()) {
+            copy.put(op, m.getOrDefault(op, Tally.ZERO));
+        }
+        return Collections.unmodifiableMap(copy);
+    }
+
+    public Tally sent(IscsiOpcode op) {
+        return sent.get(op);
+    }
+
+    public Tally received(IscsiOpcode op) {
+        return received.get(op);
+    }
+
+    public long bytesSent() {
+        return total(sent, sentUnknown).bytes();
+    }
+
+    public long bytesReceived() {
+        return total(received, receivedUnknown).bytes();
+    }
+
+    public long pdusSent() {
+        return total(sent, sentUnknown).pdus();
+    }
+
+    public long pdusReceived() {
+        return total(received, receivedUnknown).pdus();
+    }
+
+    private static Tally total(Map<IscsiOpcode, Tally> m, Tally unknown) {
+        return m.values().stream().reduce(unknown, Tally::plus);
+    }
+
+    /** This snapshot less an earlier one of the same counters. */
+    public IscsiTrafficSnapshot minus(IscsiTrafficSnapshot earlier) {
+        return combine(earlier, Tally::minus);
+    }
+
+    public IscsiTrafficSnapshot plus(IscsiTrafficSnapshot other) {
+        return combine(other, Tally::plus);
+    }
+
+    private IscsiTrafficSnapshot combine(IscsiTrafficSnapshot o, BinaryOperator<Tally> op) {
+        Map<IscsiOpcode, Tally> s = new EnumMap<>(IscsiOpcode.class);
+        Map<IscsiOpcode, Tally> r = new EnumMap<>(IscsiOpcode.class);
+        for (IscsiOpcode code : IscsiOpcode.values()) {
+            s.put(code, op.apply(sent.get(code), o.sent.get(code)));
+            r.put(code, op.apply(received.get(code), o.received.get(code)));
+        }
+        return new IscsiTrafficSnapshot(s, r, op.apply(sentUnknown, o.sentUnknown),
+                op.apply(receivedUnknown, o.receivedUnknown));
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("IscsiTrafficSnapshot[sent ").append(bytesSent()).append(" B/")
+                .append(pdusSent()).append(" PDUs, received ").append(bytesReceived()).append(" B/")
+                .append(pdusReceived()).append(" PDUs");
+        for (IscsiOpcode op : IscsiOpcode.values()) {
+            Tally tx = sent.get(op);
+            Tally rx = received.get(op);
+            if (tx.pdus() != 0 || rx.pdus() != 0) {
+                b.append(", ").append(op).append(op.fromInitiator() ? " tx=" + tx.pdus() + "/" + tx.bytes()
+                        : " rx=" + rx.pdus() + "/" + rx.bytes());
+            }
+        }
+        return b.append(']').toString();
+    }
+}
