@@ -366,7 +366,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        log.warn("{}: {}", name, cause.toString());
+        if (failure == null) {
+            // Each write queued behind a broken socket fails too: only the first failure says something new.
+            log.warn("{}: {}", name, cause.toString());
+        }
         fail(new IscsiTransportException(name + ": " + cause, cause));
         ctx.close();
     }

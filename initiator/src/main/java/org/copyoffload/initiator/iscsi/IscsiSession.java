@@ -37,6 +37,8 @@ import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.Lun;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
+import org.copyoffload.protocol.scsi.ScsiStatus;
+import org.copyoffload.protocol.scsi.SenseKey;
 import org.copyoffload.protocol.scsi.OperationCode.ServiceActionIn16;
 import org.copyoffload.protocol.scsi.ServiceActionIn16Cdb;
 import org.slf4j.Logger;
@@ -64,6 +66,7 @@ public final class IscsiSession implements AutoCloseable {
     private static final Duration LOGOUT_TIMEOUT = Duration.ofSeconds(5);
     /** The initial CmdSN; any value will do (RFC 7143, 4.2.2.1), this one is what open-iscsi starts with. */
     private static final int FIRST_CMD_SN = 1;
+    private static final int UNIT_ATTENTION_RETRIES = 3;
 
     private final IscsiOptions options;
     private final Transport transport;
@@ -305,16 +308,47 @@ public final class IscsiSession implements AutoCloseable {
         return handler.submit(Lun.encode(lun), cdb, dataOut, dataInLength);
     }
 
-    /** As {@link #execute}, but a status other than GOOD fails the future with {@link ScsiStatusException}. */
+    /**
+     * As {@link #execute}, but a status other than GOOD fails the future with {@link ScsiStatusException}. A
+     * CHECK CONDITION with UNIT ATTENTION (a new I_T nexus after login, a reset, a changed mode page) is retried, up
+     * to {@value #UNIT_ATTENTION_RETRIES} times, as the Linux SCSI layer retries it: the condition reports an event,
+     * not a failure of this command.
+     */
     public CompletableFuture<ScsiResult> executeGood(String what, int lun, byte[] cdb, ByteBuf dataOut,
                                                      int dataInLength) {
-        return execute(lun, cdb, dataOut, dataInLength).thenApply(r -> {
-            if (!r.isGood()) {
+        CompletableFuture<ScsiResult> result = new CompletableFuture<>();
+        attempt(what, lun, cdb, dataOut, dataInLength, UNIT_ATTENTION_RETRIES, result);
+        return result;
+    }
+
+    /** The data-out buffer is kept (one reference) until no retry can need it any more. */
+    private void attempt(String what, int lun, byte[] cdb, ByteBuf dataOut, int dataInLength, int retries,
+                         CompletableFuture<ScsiResult> result) {
+        ByteBuf out = dataOut == null || retries == 0 ? dataOut : dataOut.retainedDuplicate();
+        execute(lun, cdb, out, dataInLength).whenComplete((r, error) -> {
+            if (error == null && !r.isGood() && retries > 0 && isUnitAttention(r)) {
                 r.close();
-                throw new CompletionException(new ScsiStatusException(what, r));
+                attempt(what, lun, cdb, dataOut, dataInLength, retries - 1, result);
+                return;
             }
-            return r;
+            if (retries > 0) {
+                ReferenceCountUtil.release(dataOut);
+            }
+            if (error != null) {
+                result.completeExceptionally(error);
+            } else if (r.isGood()) {
+                result.complete(r);
+            } else {
+                ScsiStatusException e = new ScsiStatusException(what, r);
+                r.close();
+                result.completeExceptionally(e);
+            }
         });
+    }
+
+    private static boolean isUnitAttention(ScsiResult r) {
+        return r.response() == 0 && r.status() == ScsiStatus.CHECK_CONDITION.code()
+                && r.senseData().map(s -> s.key() == SenseKey.UNIT_ATTENTION).orElse(false);
     }
 
     /** READ (16) of {@code blocks} blocks of {@code blockSize} bytes; the buffer is the caller's to release. */
