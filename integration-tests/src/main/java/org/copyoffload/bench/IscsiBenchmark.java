@@ -1,6 +1,9 @@
 package org.copyoffload.bench;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -9,6 +12,9 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import org.copyoffload.initiator.iscsi.IscsiOptions;
+import org.copyoffload.initiator.iscsi.IscsiSession;
 import org.copyoffload.it.iscsi.IscsiPerf;
 import org.copyoffload.it.iscsi.IscsiUrl;
 import org.copyoffload.it.iscsi.TgtTarget;
@@ -21,6 +27,9 @@ import org.copyoffload.server.config.ConfigLoader;
  * and 128 KiB sequential reads at queue depth 32, with the ratio ours / tgt. Both files are filled with the same data
  * first and read once, so both targets serve from the page cache. (iscsi-perf 1.19 only reads: writes are not
  * measured here.)
+ *
+ * <p>Writes, and reads again as a cross-check, are measured with this project's Java initiator as the one client of
+ * both targets ({@link #javaClient}).
  */
 final class IscsiBenchmark {
     private static final String IQN = "iqn.2026-01.org.copyoffload:bench";
@@ -65,6 +74,7 @@ final class IscsiBenchmark {
                     sizeBytes >> 20, BLOCK);
             compare("4 KiB random read, QD 32", oursUrl, tgtUrl, 4096, true);
             compare("128 KiB sequential read, QD 32", oursUrl, tgtUrl, 128 * 1024, false);
+            javaClient(server.iscsiAddresses().getFirst(), new InetSocketAddress(tgt.host(), tgt.port()), tgt.iqn());
         }
     }
 
@@ -82,6 +92,52 @@ final class IscsiBenchmark {
     private IscsiPerf.Result perf(IscsiUrl url, int bytes, boolean random, String name) throws Exception {
         return IscsiPerf.run(IscsiPerf.Options.of(url).withTransfer(bytes, BLOCK).withQueueDepth(32).withRandom(random)
                 .withRuntime(duration), "bench-" + name + "-" + bytes + (random ? "-random" : "-seq"));
+    }
+
+    /**
+     * The Java initiator ({@link IscsiSession}) as the one client of both targets, which iscsi-perf cannot be for
+     * writes: 128 KiB sequential WRITE (16) and READ (16) at queue depth 32 over the whole LU, one session each, after
+     * a warm-up of the same length. The client is the same code for both, so the ratio compares the targets.
+     */
+    private void javaClient(InetSocketAddress ours, InetSocketAddress tgt, String tgtIqn) throws Exception {
+        int bytes = 128 * 1024;
+        for (boolean write : new boolean[] {true, false}) {
+            String what = "128 KiB sequential " + (write ? "write" : "read") + ", QD 32 (Java initiator)";
+            JavaRun o = javaRun(IscsiOptions.of(ours, IQN), 0, bytes, write);
+            JavaRun t = javaRun(IscsiOptions.of(tgt, tgtIqn), 1, bytes, write);
+            System.out.printf(Locale.ROOT, "%-44s ours %9.0f IOPS %8.0f MB/s | tgt %9.0f IOPS %8.0f MB/s | ratio %.2f"
+                    + " (queue depth reached: ours %d, tgt %d)%n", "iSCSI " + what, o.result().iops(),
+                    o.result().bytesPerSecond() / 1e6, t.result().iops(), t.result().bytesPerSecond() / 1e6,
+                    o.result().bytesPerSecond() / t.result().bytesPerSecond(), o.queueDepth(), t.queueDepth());
+        }
+    }
+
+    private record JavaRun(ClosedLoop.Result result, int queueDepth) {
+    }
+
+    private JavaRun javaRun(IscsiOptions options, int lun, int bytes, boolean write) throws Exception {
+        int blocks = bytes / BLOCK;
+        long lbas = sizeBytes / BLOCK / blocks * blocks;
+        ByteBuf data = Unpooled.directBuffer(bytes);
+        try (IscsiSession session = IscsiSession.login(options.withMaxTasks(64))) {
+            byte[] content = new byte[bytes];
+            new Random(2).nextBytes(content);
+            data.writeBytes(content);
+            java.util.function.LongFunction<CompletableFuture<Long>> op = seq -> {
+                long lba = seq * blocks % lbas;
+                if (write) {
+                    return session.write16(lun, lba, data.retainedDuplicate(), BLOCK, false).thenApply(v -> (long) bytes);
+                }
+                return session.read16(lun, lba, blocks, BLOCK).thenApply(b -> {
+                    b.release();
+                    return (long) bytes;
+                });
+            };
+            ClosedLoop.run(32, duration, op);
+            return new JavaRun(ClosedLoop.run(32, duration, op), session.peakCommandsInFlight());
+        } finally {
+            data.release();
+        }
     }
 
     /** The same pseudo-random content in both files, then read once so it sits in the page cache for both. */
