@@ -31,10 +31,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * NvmeTcpHost host = target.connect(1);     // closed after the test
  * IscsiSession s = target.iscsi(TARGET);    // logged out after the test
  * </pre>
+ *
+ * <p>What a whole class shares (a host opened in {@code @BeforeAll}) goes through {@link #closeAfterClass}.
  */
 public final class TargetServerExtension implements BeforeAllCallback, AfterAllCallback, AfterEachCallback {
     private final UnaryOperator<String> yamlForDir;
     private final Deque<AutoCloseable> opened = new ArrayDeque<>();
+    private final Deque<AutoCloseable> openedForClass = new ArrayDeque<>();
     private Path dir;
     private TestServer server;
 
@@ -60,11 +63,16 @@ public final class TargetServerExtension implements BeforeAllCallback, AfterAllC
 
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
+        closeAll(opened);
+    }
+
+    /** Closes everything, newest first; the first failure is thrown once all are closed. */
+    private static void closeAll(Deque<AutoCloseable> resources) throws Exception {
         Exception first = null;
-        synchronized (opened) {
-            while (!opened.isEmpty()) {
+        synchronized (resources) {
+            while (!resources.isEmpty()) {
                 try {
-                    opened.pop().close();
+                    resources.pop().close();
                 } catch (Exception e) {
                     if (first == null) {
                         first = e;
@@ -78,7 +86,8 @@ public final class TargetServerExtension implements BeforeAllCallback, AfterAllC
     }
 
     @Override
-    public void afterAll(ExtensionContext context) throws IOException {
+    public void afterAll(ExtensionContext context) throws Exception {
+        closeAll(openedForClass);
         if (server != null) {
             server.close();
         }
@@ -108,6 +117,14 @@ public final class TargetServerExtension implements BeforeAllCallback, AfterAllC
     public <T extends AutoCloseable> T closeAfterTest(T resource) {
         synchronized (opened) {
             opened.push(resource);
+        }
+        return resource;
+    }
+
+    /** Closes {@code resource} after the test class, before the server stops; returns it. */
+    public <T extends AutoCloseable> T closeAfterClass(T resource) {
+        synchronized (openedForClass) {
+            openedForClass.push(resource);
         }
         return resource;
     }

@@ -16,10 +16,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.copyoffload.initiator.Await;
 import org.copyoffload.initiator.Transport;
 import org.copyoffload.protocol.iscsi.IscsiCodecSettings;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
@@ -632,36 +631,6 @@ public final class IscsiSession implements AutoCloseable {
 
     /** Waits for a future, rethrowing the task's own exception; a late result is released. */
     static <T> T await(CompletableFuture<T> future, Duration timeout, String what) {
-        try {
-            return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            if (cause instanceof Error err) {
-                throw err;
-            }
-            throw new IscsiTransportException(what + ": " + cause, cause);
-        } catch (TimeoutException e) {
-            future.thenAccept(IscsiSession::discard);
-            throw new IscsiTransportException(what + " timed out after " + timeout.toMillis() + " ms");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            future.thenAccept(IscsiSession::discard);
-            throw new IscsiTransportException(what + " interrupted", e);
-        }
-    }
-
-    private static void discard(Object result) {
-        if (result instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                // nothing to do with a result nobody waits for
-            }
-        } else {
-            ReferenceCountUtil.release(result);
-        }
+        return Await.await(future, timeout, what, IscsiTransportException::new);
     }
 }
