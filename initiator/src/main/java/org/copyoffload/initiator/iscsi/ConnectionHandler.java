@@ -9,11 +9,9 @@ import io.netty.channel.EventLoop;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.Arrays;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import org.copyoffload.initiator.HandOver;
 import org.copyoffload.initiator.TagAllocator;
 import org.copyoffload.protocol.iscsi.IscsiCodecSettings;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
@@ -47,9 +45,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final Task[] tasks;
     private final ArrayDeque<Task.Control> waitingControl = new ArrayDeque<>();
     private final ArrayDeque<Task.Scsi> waiting = new ArrayDeque<>();
-    /** Multi-consumer: the event loop drains it, and a submitter fails it if the loop is gone. */
-    private final Queue<Task> handedOver = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final HandOver<Task> handedOver;
 
     private volatile ChannelHandlerContext ctx;
     private volatile IscsiTransportException failure;
@@ -76,6 +72,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         this.settings = settings;
         this.slots = new TagAllocator(maxTasks);
         this.tasks = new Task[maxTasks];
+        this.handedOver = new HandOver<>(this::enqueue, this::flushIfPending,
+                e -> failHandedOver(new IscsiTransportException(name + ": event loop shut down", e)));
         this.cmdSn = firstCmdSn;
         this.expCmdSn = firstCmdSn;
         this.maxCmdSn = firstCmdSn;
@@ -205,41 +203,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 flushIfPending();
             }
         } else {
-            handedOver.add(task);
-            scheduleDrain(loop);
+            handedOver.add(loop, task);
         }
-    }
-
-    /** One drain task at a time; if the loop is gone, whoever finds that out fails what was handed over. */
-    private void scheduleDrain(EventLoop loop) {
-        while (drainScheduled.compareAndSet(false, true)) {
-            try {
-                loop.execute(this::drainHandedOver);
-                return;
-            } catch (RejectedExecutionException e) {
-                failHandedOver(new IscsiTransportException(name + ": event loop shut down", e));
-                drainScheduled.set(false);
-                if (handedOver.isEmpty()) {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void drainHandedOver() {
-        drainScheduled.set(false);
-        Task task;
-        while ((task = handedOver.poll()) != null) {
-            enqueue(task);
-        }
-        flushIfPending();
     }
 
     private void failHandedOver(IscsiTransportException e) {
-        Task task;
-        while ((task = handedOver.poll()) != null) {
-            task.fail(e);
-        }
+        handedOver.failAll(task -> task.fail(e));
     }
 
     private void enqueue(Task task) {

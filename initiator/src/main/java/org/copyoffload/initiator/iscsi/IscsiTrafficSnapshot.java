@@ -1,7 +1,6 @@
 package org.copyoffload.initiator.iscsi;
 
-import java.util.Collections;
-import java.util.EnumMap;
+import org.copyoffload.initiator.Tallies;
 import java.util.Map;
 import java.util.function.BinaryOperator;
 import org.copyoffload.initiator.nvme.TrafficSnapshot.Tally;
@@ -20,11 +19,7 @@ public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode
     }
 
     private static Map<IscsiOpcode, Tally> complete(Map<IscsiOpcode, Tally> m) {
-        Map<IscsiOpcode, Tally> copy = new EnumMap<>(IscsiOpcode.class);
-        for (IscsiOpcode op : IscsiOpcode.values()) {
-            copy.put(op, m.getOrDefault(op, Tally.ZERO));
-        }
-        return Collections.unmodifiableMap(copy);
+        return Tallies.complete(IscsiOpcode.class, m);
     }
 
     public Tally sent(IscsiOpcode op) {
@@ -52,7 +47,7 @@ public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode
     }
 
     private static Tally total(Map<IscsiOpcode, Tally> m, Tally unknown) {
-        return m.values().stream().reduce(unknown, Tally::plus);
+        return Tallies.total(m, unknown);
     }
 
     /** This snapshot less an earlier one of the same counters. */
@@ -65,13 +60,9 @@ public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode
     }
 
     private IscsiTrafficSnapshot combine(IscsiTrafficSnapshot o, BinaryOperator<Tally> op) {
-        Map<IscsiOpcode, Tally> s = new EnumMap<>(IscsiOpcode.class);
-        Map<IscsiOpcode, Tally> r = new EnumMap<>(IscsiOpcode.class);
-        for (IscsiOpcode code : IscsiOpcode.values()) {
-            s.put(code, op.apply(sent.get(code), o.sent.get(code)));
-            r.put(code, op.apply(received.get(code), o.received.get(code)));
-        }
-        return new IscsiTrafficSnapshot(s, r, op.apply(sentUnknown, o.sentUnknown),
+        return new IscsiTrafficSnapshot(Tallies.combine(IscsiOpcode.class, sent, o.sent, op),
+                Tallies.combine(IscsiOpcode.class, received, o.received, op),
+                op.apply(sentUnknown, o.sentUnknown),
                 op.apply(receivedUnknown, o.receivedUnknown));
     }
 

@@ -1,7 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
-import java.util.Collections;
-import java.util.EnumMap;
+import org.copyoffload.initiator.Tallies;
 import java.util.Map;
 import java.util.function.BinaryOperator;
 import org.copyoffload.protocol.nvme.tcp.PduType;
@@ -32,11 +31,7 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private static Map<PduType, Tally> complete(Map<PduType, Tally> m) {
-        Map<PduType, Tally> copy = new EnumMap<>(PduType.class);
-        for (PduType t : PduType.values()) {
-            copy.put(t, m.getOrDefault(t, Tally.ZERO));
-        }
-        return Collections.unmodifiableMap(copy);
+        return Tallies.complete(PduType.class, m);
     }
 
     public static TrafficSnapshot empty() {
@@ -68,7 +63,7 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private static Tally total(Map<PduType, Tally> m, Tally unknown) {
-        return m.values().stream().reduce(unknown, Tally::plus);
+        return Tallies.total(m, unknown);
     }
 
     public TrafficSnapshot plus(TrafficSnapshot o) {
@@ -81,13 +76,9 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private TrafficSnapshot combine(TrafficSnapshot o, BinaryOperator<Tally> op) {
-        Map<PduType, Tally> s = new EnumMap<>(PduType.class);
-        Map<PduType, Tally> r = new EnumMap<>(PduType.class);
-        for (PduType t : PduType.values()) {
-            s.put(t, op.apply(sent.get(t), o.sent.get(t)));
-            r.put(t, op.apply(received.get(t), o.received.get(t)));
-        }
-        return new TrafficSnapshot(s, r, op.apply(sentUnknown, o.sentUnknown), op.apply(receivedUnknown, o.receivedUnknown));
+        return new TrafficSnapshot(Tallies.combine(PduType.class, sent, o.sent, op),
+                Tallies.combine(PduType.class, received, o.received, op),
+                op.apply(sentUnknown, o.sentUnknown), op.apply(receivedUnknown, o.receivedUnknown));
     }
 
     @Override
