@@ -12,6 +12,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -46,6 +47,25 @@ public final class Transport implements AutoCloseable {
 
     public EventLoopGroup group() {
         return group;
+    }
+
+    /** Whether the calling thread is one of these event loops, where a blocking wait would deadlock. */
+    public boolean inEventLoop() {
+        for (EventExecutor e : group) {
+            if (e.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Runs {@code work} on the calling thread, or on a new daemon thread when called from one of these event loops. */
+    public void runOffEventLoop(String threadName, Runnable work) {
+        if (inEventLoop()) {
+            Thread.ofPlatform().daemon().name(threadName).start(work);
+        } else {
+            work.run();
+        }
     }
 
     /** Stops the event loops, waiting a bounded time: closing must never hang. */

@@ -8,7 +8,6 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -595,13 +594,7 @@ public final class IscsiSession implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (EventExecutor e : transport.group()) {
-            if (e.inEventLoop()) {
-                Thread.ofPlatform().daemon().name("iscsi-session-close").start(this::shutdown);
-                return;
-            }
-        }
-        shutdown();
+        transport.runOffEventLoop("iscsi-session-close", this::shutdown);
     }
 
     private void shutdown() {
@@ -622,10 +615,8 @@ public final class IscsiSession implements AutoCloseable {
     }
 
     private void requireNotOnEventLoop() {
-        for (EventExecutor e : transport.group()) {
-            if (e.inEventLoop()) {
-                throw new IllegalStateException("blocking iSCSI call on the session's event loop would deadlock");
-            }
+        if (transport.inEventLoop()) {
+            throw new IllegalStateException("blocking iSCSI call on the session's event loop would deadlock");
         }
     }
 

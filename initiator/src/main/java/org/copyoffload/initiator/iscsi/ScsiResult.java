@@ -43,6 +43,10 @@ public record ScsiResult(int response, int status, byte[] sense, ByteBuf data, b
 
     /** The sense data decoded; empty without sense data or when it cannot be decoded. */
     public Optional<SenseData> senseData() {
+        return decodeSense(sense);
+    }
+
+    static Optional<SenseData> decodeSense(byte[] sense) {
         if (sense.length == 0) {
             return Optional.empty();
         }

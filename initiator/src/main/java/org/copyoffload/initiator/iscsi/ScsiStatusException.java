@@ -49,14 +49,7 @@ public final class ScsiStatusException extends RuntimeException {
 
     /** The sense data, decoded; empty without (or with undecodable) sense data. */
     public Optional<SenseData> sense() {
-        if (senseBytes.length == 0) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(SenseData.decode(senseBytes));
-        } catch (IllegalArgumentException e) {
-            return Optional.empty();
-        }
+        return ScsiResult.decodeSense(senseBytes);
     }
 
     public byte[] senseBytes() {
