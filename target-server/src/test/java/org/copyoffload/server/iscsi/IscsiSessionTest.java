@@ -41,8 +41,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * without digests and CHAP (one-way, mutual, and the refusals), SendTargets, INQUIRY and READ CAPACITY, writes
  * and reads of sizes around FirstBurstLength, MaxBurstLength and MaxRecvDataSegmentLength read back and found in the
  * volume file, many commands in flight within the target's CmdSN window, sense data and residuals, NOP both ways,
- * and the traffic counters. Two servers: one with the default limits, one with small ones so that every write takes
- * several R2Ts and Data-Out PDUs.
+ * and the traffic counters. Two servers: one with the default limits (InitialR2T=Yes), one with small ones and
+ * InitialR2T=No, so that writes take unsolicited Data-Out, several R2Ts and many Data-Out PDUs.
  */
 @ExtendWith(LeakDetectionExtension.class)
 class IscsiSessionTest {
@@ -93,6 +93,7 @@ class IscsiSessionTest {
               first-burst-length: %d
               max-burst-length: %d
               queue-depth: %d
+              initial-r2t: false
               targets:
                 - name: %s
                   luns: [{lun: 0, volume: big}, {lun: 1, volume: small}]
@@ -289,18 +290,19 @@ class IscsiSessionTest {
     void trafficCountersSeeEveryPduAndByte() {
         IscsiSession s = tight.iscsi(tight.iscsiOptions(TARGET).withDigests(true, true));
         IscsiTrafficSnapshot before = s.traffic().snapshot();
-        int size = TIGHT_MAX_BURST + TIGHT_FIRST_BURST; // 8 KiB immediate (2 segments' worth) then R2Ts
+        int size = TIGHT_MAX_BURST + TIGHT_FIRST_BURST;
         join(s.write16(LUN_4K, 0, Unpooled.wrappedBuffer(new byte[size]), 4096, false));
         IscsiTrafficSnapshot write = s.traffic().snapshot().minus(before);
         assertThat(write.sent(IscsiOpcode.SCSI_COMMAND).pdus()).isEqualTo(1);
-        // Immediate data is at most one segment (4 KiB); the remaining 20 KiB go as 4 KiB Data-Out PDUs.
+        // Immediate data is one segment (4 KiB); InitialR2T=No lets the next 4 KiB go unsolicited up to the 8 KiB
+        // FirstBurstLength; the last 16 KiB, one MaxBurstLength, follow one R2T. All Data-Out PDUs are 4 KiB.
         assertThat(write.sent(IscsiOpcode.SCSI_DATA_OUT).pdus()).isEqualTo((size - TIGHT_SEGMENT) / TIGHT_SEGMENT);
-        assertThat(write.received(IscsiOpcode.R2T).pdus()).isEqualTo(2);
+        assertThat(write.received(IscsiOpcode.R2T).pdus()).isEqualTo(1);
         assertThat(write.received(IscsiOpcode.SCSI_RESPONSE).pdus()).isEqualTo(1);
         // Every PDU: 48-byte BHS + 4-byte header digest; data PDUs add their data and a 4-byte data digest.
         long expectedSent = (48 + 4 + TIGHT_SEGMENT + 4) * (1 + write.sent(IscsiOpcode.SCSI_DATA_OUT).pdus());
         assertThat(write.bytesSent()).isEqualTo(expectedSent);
-        assertThat(write.received(IscsiOpcode.R2T).bytes()).isEqualTo((48 + 4) * 2);
+        assertThat(write.received(IscsiOpcode.R2T).bytes()).isEqualTo(48 + 4);
         // The target sends SenseLength 0 as a 2-byte data segment (padded to 4, then the data digest) with GOOD.
         assertThat(write.received(IscsiOpcode.SCSI_RESPONSE).bytes()).isIn(48L + 4, 48L + 4 + 4 + 4);
         assertThat(write.bytesReceived()).isEqualTo(write.received(IscsiOpcode.R2T).bytes()
