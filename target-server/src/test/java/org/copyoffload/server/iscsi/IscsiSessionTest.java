@@ -26,6 +26,9 @@ import org.copyoffload.protocol.iscsi.login.ChapCredential;
 import org.copyoffload.protocol.iscsi.login.LoginStatus;
 import org.copyoffload.protocol.iscsi.login.NegotiatedParameters;
 import org.copyoffload.protocol.scsi.AdditionalSense;
+import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
+import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
 import org.copyoffload.protocol.scsi.ScsiStatus;
 import org.copyoffload.server.TargetServerExtension;
 import org.copyoffload.server.TestServer;
@@ -243,6 +246,45 @@ class IscsiSessionTest {
         assertThat(s.cmdSn() - 1).isEqualTo(2 * commands);
         assertThat(s.expCmdSn()).isEqualTo(s.cmdSn());
         assertThat(s.maxCmdSn() - s.expCmdSn() + 1).isEqualTo(TIGHT_QUEUE_DEPTH);
+    }
+
+    /**
+     * The generic {@code execute} carries what the helpers do not: EXTENDED COPY (LID1) with its parameter list as
+     * data-out, copying inside LU 0 between the NAA designators INQUIRY reports, and RECEIVE COPY RESULTS with its
+     * data-in; the copy reads back.
+     */
+    @Test
+    void extendedCopyAndReceiveCopyResultsGoThroughTheGenericCommand() {
+        IscsiSession s = roomy.iscsi(TARGET);
+        byte[] data = TestServer.randomBytes(new Random(11), 16 * 4096);
+        join(s.write16(LUN_4K, 1000, Unpooled.wrappedBuffer(data.clone()), 4096, false));
+        byte[] naa = naaDesignator(s.inquiry(LUN_4K, true, 0x83, 1024));
+        ExtendedCopyParameterList.CscdDescriptor lu0 =
+                new ExtendedCopyParameterList.CscdDescriptor(false, 0, 0, 1, 0, 3, naa, false, 4096, 0);
+        byte[] list = new ExtendedCopyParameterList(7, false, ExtendedCopyParameterList.ListIdUsage.HOLD_NO_DATA, 0,
+                List.of(lu0, lu0), List.of(new ExtendedCopyParameterList.SegmentDescriptor(false, false, 0, 1, 16, 1000,
+                        2000, 0)), new byte[0]).encode();
+        try (ScsiResult copy = join(s.executeGood("EXTENDED COPY", LUN_4K, new ExtendedCopyCdb(list.length).encode(),
+                Unpooled.wrappedBuffer(list), 0))) {
+            assertThat(copy.isGood()).isTrue();
+        }
+        assertThat(TestServer.bytesOf(join(s.read16(LUN_4K, 2000, 16, 4096)))).isEqualTo(data);
+        // COPY STATUS (00h) of list 7: held with status, as LIST ID USAGE 10b says.
+        try (ScsiResult status = join(s.executeGood("RECEIVE COPY RESULTS", LUN_4K,
+                new ReceiveCopyResultsCdb(0x00, 7, 1024).encode(), null, 1024))) {
+            assertThat(status.data().readableBytes()).isGreaterThanOrEqualTo(8);
+            assertThat(status.underflow()).isTrue();
+        }
+    }
+
+    /** The binary NAA designator (type 3h, LU association) of a Device Identification page. */
+    static byte[] naaDesignator(byte[] page) {
+        for (int at = 4; at + 4 <= page.length; at += 4 + (page[at + 3] & 0xFF)) {
+            if ((page[at + 1] & 0x0F) == 3 && (page[at + 1] & 0x30) == 0) {
+                return java.util.Arrays.copyOfRange(page, at + 4, at + 4 + (page[at + 3] & 0xFF));
+            }
+        }
+        throw new AssertionError("no NAA designator in the Device Identification page");
     }
 
     @Test
