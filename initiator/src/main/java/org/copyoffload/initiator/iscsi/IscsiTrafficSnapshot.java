@@ -1,6 +1,6 @@
 package org.copyoffload.initiator.iscsi;
 
-import org.copyoffload.initiator.Tallies;
+import org.copyoffload.initiator.TrafficByKind;
 import java.util.Map;
 import java.util.function.BinaryOperator;
 import org.copyoffload.initiator.nvme.TrafficSnapshot.Tally;
@@ -11,7 +11,8 @@ import org.copyoffload.protocol.iscsi.IscsiOpcode;
  * {@link #minus} gives the traffic of an interval, e.g. one benchmark run.
  */
 public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode, Tally> received, Tally sentUnknown,
-                                   Tally receivedUnknown) {
+                                   Tally receivedUnknown)
+        implements TrafficByKind<IscsiOpcode> {
 
     public IscsiTrafficSnapshot {
         sent = complete(sent);
@@ -19,35 +20,7 @@ public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode
     }
 
     private static Map<IscsiOpcode, Tally> complete(Map<IscsiOpcode, Tally> m) {
-        return Tallies.complete(IscsiOpcode.class, m);
-    }
-
-    public Tally sent(IscsiOpcode op) {
-        return sent.get(op);
-    }
-
-    public Tally received(IscsiOpcode op) {
-        return received.get(op);
-    }
-
-    public long bytesSent() {
-        return total(sent, sentUnknown).bytes();
-    }
-
-    public long bytesReceived() {
-        return total(received, receivedUnknown).bytes();
-    }
-
-    public long pdusSent() {
-        return total(sent, sentUnknown).pdus();
-    }
-
-    public long pdusReceived() {
-        return total(received, receivedUnknown).pdus();
-    }
-
-    private static Tally total(Map<IscsiOpcode, Tally> m, Tally unknown) {
-        return Tallies.total(m, unknown);
+        return TrafficByKind.complete(IscsiOpcode.class, m);
     }
 
     /** This snapshot less an earlier one of the same counters. */
@@ -60,8 +33,8 @@ public record IscsiTrafficSnapshot(Map<IscsiOpcode, Tally> sent, Map<IscsiOpcode
     }
 
     private IscsiTrafficSnapshot combine(IscsiTrafficSnapshot o, BinaryOperator<Tally> op) {
-        return new IscsiTrafficSnapshot(Tallies.combine(IscsiOpcode.class, sent, o.sent, op),
-                Tallies.combine(IscsiOpcode.class, received, o.received, op),
+        return new IscsiTrafficSnapshot(TrafficByKind.combine(IscsiOpcode.class, sent, o.sent, op),
+                TrafficByKind.combine(IscsiOpcode.class, received, o.received, op),
                 op.apply(sentUnknown, o.sentUnknown),
                 op.apply(receivedUnknown, o.receivedUnknown));
     }

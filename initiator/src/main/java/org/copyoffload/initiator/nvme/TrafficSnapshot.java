@@ -1,6 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
-import org.copyoffload.initiator.Tallies;
+import org.copyoffload.initiator.TrafficByKind;
 import java.util.Map;
 import java.util.function.BinaryOperator;
 import org.copyoffload.protocol.nvme.tcp.PduType;
@@ -10,7 +10,8 @@ import org.copyoffload.protocol.nvme.tcp.PduType;
  * unused). {@link #minus} gives the traffic of an interval, e.g. one copy.
  */
 public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> received, Tally sentUnknown,
-                              Tally receivedUnknown) {
+                              Tally receivedUnknown)
+        implements TrafficByKind<PduType> {
 
     /** PDUs and their bytes on the wire. */
     public record Tally(long pdus, long bytes) {
@@ -31,39 +32,11 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private static Map<PduType, Tally> complete(Map<PduType, Tally> m) {
-        return Tallies.complete(PduType.class, m);
+        return TrafficByKind.complete(PduType.class, m);
     }
 
     public static TrafficSnapshot empty() {
         return new TrafficSnapshot(Map.of(), Map.of(), Tally.ZERO, Tally.ZERO);
-    }
-
-    public Tally sent(PduType type) {
-        return sent.get(type);
-    }
-
-    public Tally received(PduType type) {
-        return received.get(type);
-    }
-
-    public long bytesSent() {
-        return total(sent, sentUnknown).bytes();
-    }
-
-    public long bytesReceived() {
-        return total(received, receivedUnknown).bytes();
-    }
-
-    public long pdusSent() {
-        return total(sent, sentUnknown).pdus();
-    }
-
-    public long pdusReceived() {
-        return total(received, receivedUnknown).pdus();
-    }
-
-    private static Tally total(Map<PduType, Tally> m, Tally unknown) {
-        return Tallies.total(m, unknown);
     }
 
     public TrafficSnapshot plus(TrafficSnapshot o) {
@@ -76,8 +49,8 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private TrafficSnapshot combine(TrafficSnapshot o, BinaryOperator<Tally> op) {
-        return new TrafficSnapshot(Tallies.combine(PduType.class, sent, o.sent, op),
-                Tallies.combine(PduType.class, received, o.received, op),
+        return new TrafficSnapshot(TrafficByKind.combine(PduType.class, sent, o.sent, op),
+                TrafficByKind.combine(PduType.class, received, o.received, op),
                 op.apply(sentUnknown, o.sentUnknown), op.apply(receivedUnknown, o.receivedUnknown));
     }
 
