@@ -162,6 +162,9 @@ public final class IscsiSession implements AutoCloseable {
         private final Task.Control task = new Task.Control(null, pdu -> !(pdu instanceof IscsiPdu.LoginResponse r)
                 || r.statusClass() != 0 || (r.transit() && r.nsg() == FULL_FEATURE));
         private int tsih;
+        /** The T bit and NSG of the last (uncontinued) Login Response. */
+        private boolean lastTransit;
+        private int lastNsg;
 
         LoginSequence(ConnectionHandler handler, IscsiOptions options, SessionType type) {
             this.handler = handler;
@@ -220,9 +223,6 @@ public final class IscsiSession implements AutoCloseable {
             throw new IscsiLoginException("the login did not reach full feature phase in " + MAX_LOGIN_EXCHANGES
                     + " exchanges", null);
         }
-
-        private boolean lastTransit;
-        private int lastNsg;
 
         /** One Login Request and its answer, following a continued (C=1) response to its end (RFC 7143, 6.1). */
         private List<TextKey> exchange(boolean first, List<TextKey> keys, int csg, boolean transit, int nsg) {
