@@ -1,6 +1,9 @@
 package org.copyoffload.bench;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -14,18 +17,21 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.copyoffload.backends.store.FileBlockStore;
 import org.copyoffload.initiator.iscsi.IscsiCommandSession;
-import org.copyoffload.protocol.scsi.DeviceIdentification;
-import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
-import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
-import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ByteOffsetSegmentDescriptor;
-import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.CscdDescriptor;
-import org.copyoffload.protocol.scsi.InquiryCdb;
-import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
+import org.copyoffload.initiator.iscsi.IscsiOptions;
+import org.copyoffload.initiator.iscsi.IscsiSession;
 import org.copyoffload.it.iscsi.IscsiPerf;
 import org.copyoffload.it.iscsi.IscsiUrl;
 import org.copyoffload.it.iscsi.TgtTarget;
+import org.copyoffload.protocol.scsi.DeviceIdentification;
+import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ByteOffsetSegmentDescriptor;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.CscdDescriptor;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
+import org.copyoffload.protocol.scsi.InquiryCdb;
+import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
 import org.copyoffload.server.CopyoffloadServer;
 import org.copyoffload.server.config.ConfigLoader;
 
@@ -39,6 +45,9 @@ import org.copyoffload.server.config.ConfigLoader;
  * initiator ({@link IscsiCommandSession}) within the limits the copy manager advertises, beside copy_file_range
  * between two files of the same size on the same filesystem, with the ratio (both destinations punched to holes and
  * the page cache synced before each round, as the NVMe Copy measurement does).
+ *
+ * <p>Writes, and reads again as a cross-check, are measured with this project's Java initiator as the one client of
+ * both targets ({@link #javaClient}).
  */
 final class IscsiBenchmark {
     private static final String IQN = "iqn.2026-01.org.copyoffload:bench";
@@ -89,6 +98,7 @@ final class IscsiBenchmark {
                     sizeBytes >> 20, BLOCK);
             compare("4 KiB random read, QD 32", oursUrl, tgtUrl, 4096, true);
             compare("128 KiB sequential read, QD 32", oursUrl, tgtUrl, 128 * 1024, false);
+            javaClient(server.iscsiAddresses().getFirst(), new InetSocketAddress(tgt.host(), tgt.port()), tgt.iqn());
             extendedCopy(server.iscsiAddresses().getFirst(), ours, dir.resolve("iscsi-b.img"));
         }
     }
@@ -212,6 +222,68 @@ final class IscsiBenchmark {
             throws Exception {
         return IscsiPerf.run(IscsiPerf.Options.of(url).withTransfer(bytes, BLOCK).withQueueDepth(32).withRandom(random)
                 .withRuntime(runtime), "bench-" + name);
+    }
+
+    /**
+     * The Java initiator ({@link IscsiSession}) as the one client of both targets, which iscsi-perf cannot be for
+     * writes: 128 KiB sequential WRITE (16) and READ (16) at queue depth 32 over the whole LU, one session to each
+     * target, measured as {@link #compare} does (a warm-up of each, then the median of {@link #ROUNDS} alternating
+     * rounds). The client is the same code for both, so the ratio compares the targets.
+     */
+    private void javaClient(InetSocketAddress ours, InetSocketAddress tgt, String tgtIqn) throws Exception {
+        int bytes = 128 * 1024;
+        ByteBuf data = Unpooled.directBuffer(bytes);
+        try (IscsiSession o = IscsiSession.login(IscsiOptions.of(ours, IQN).withMaxTasks(64));
+             IscsiSession t = IscsiSession.login(IscsiOptions.of(tgt, tgtIqn).withMaxTasks(64))) {
+            byte[] content = new byte[bytes];
+            new Random(2).nextBytes(content);
+            data.writeBytes(content);
+            for (boolean write : new boolean[] {true, false}) {
+                java.util.function.LongFunction<CompletableFuture<Long>> onOurs = sequential(o, 0, data, write);
+                java.util.function.LongFunction<CompletableFuture<Long>> onTgt = sequential(t, 1, data, write);
+                ClosedLoop.run(32, WARM_UP, onOurs);
+                ClosedLoop.run(32, WARM_UP, onTgt);
+                List<ClosedLoop.Result> or = new ArrayList<>();
+                List<ClosedLoop.Result> tr = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    or.add(ClosedLoop.run(32, duration, onOurs));
+                    tr.add(ClosedLoop.run(32, duration, onTgt));
+                }
+                ClosedLoop.Result om = medianRun(or);
+                ClosedLoop.Result tm = medianRun(tr);
+                String what = "128 KiB sequential " + (write ? "write" : "read") + ", QD 32, Java initiator";
+                System.out.printf(Locale.ROOT, "%-44s ours %9.0f IOPS %8.0f MB/s | tgt %9.0f IOPS %8.0f MB/s | ratio %.2f"
+                        + " (queue depth reached: ours %d, tgt %d)%n", "iSCSI " + what, om.iops(),
+                        om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6,
+                        om.bytesPerSecond() / tm.bytesPerSecond(), o.peakCommandsInFlight(), t.peakCommandsInFlight());
+            }
+        } finally {
+            data.release();
+        }
+    }
+
+    /** One 128 KiB operation per call, at consecutive LBAs wrapping around the LU; written data is {@code data}. */
+    private java.util.function.LongFunction<CompletableFuture<Long>> sequential(IscsiSession session, int lun,
+                                                                                ByteBuf data, boolean write) {
+        int bytes = data.readableBytes();
+        int blocks = bytes / BLOCK;
+        long lbas = sizeBytes / BLOCK / blocks * blocks;
+        return seq -> {
+            long lba = seq * blocks % lbas;
+            if (write) {
+                return session.write16(lun, lba, data.retainedDuplicate(), BLOCK, false).thenApply(v -> (long) bytes);
+            }
+            return session.read16(lun, lba, blocks, BLOCK).thenApply(b -> {
+                b.release();
+                return (long) bytes;
+            });
+        };
+    }
+
+    private static ClosedLoop.Result medianRun(List<ClosedLoop.Result> results) {
+        List<ClosedLoop.Result> sorted = new ArrayList<>(results);
+        sorted.sort(Comparator.comparingDouble(ClosedLoop.Result::bytesPerSecond));
+        return sorted.get(sorted.size() / 2);
     }
 
     /** The same pseudo-random content in both files, then read once so it sits in the page cache for both. */

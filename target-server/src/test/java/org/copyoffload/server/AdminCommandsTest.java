@@ -10,7 +10,6 @@ import static org.copyoffload.server.TestServer.NS_512;
 
 import io.netty.buffer.ByteBuf;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -33,11 +32,10 @@ import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
 import org.copyoffload.protocol.nvme.log.CommandEffects;
 import org.copyoffload.protocol.nvme.log.GetLogPageCommand;
 import org.copyoffload.protocol.nvme.log.LogPageId;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -59,25 +57,15 @@ class AdminCommandsTest {
     static final int FID_HOST_BEHAVIOR = 0x16;
     static final int FID_IO_COMMAND_SET_PROFILE = 0x19;
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.defaults();
     static TestServer server;
     static NvmeTcpHost host;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dir);
-        host = server.connect(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (host != null) {
-            host.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        server = target.server();
+        host = target.closeAfterClass(server.connect(1));
     }
 
     static Completion identify(NvmeTcpHost h, int cns, int nsid, int csi) {

@@ -6,7 +6,6 @@ import static org.copyoffload.server.Nvme.assertStatus;
 import static org.copyoffload.server.TestServer.NQN;
 import static org.copyoffload.server.TestServer.NS_4K;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
 import org.copyoffload.initiator.nvme.HostOptions;
@@ -17,11 +16,10 @@ import org.copyoffload.protocol.nvme.NvmeStatus;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.fabrics.ControllerRegisters;
 import org.copyoffload.protocol.nvme.fabrics.PropertyCommand;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Keep Alive (NVMe Base 2.1, 3.9): a host that stays silent longer than KATO loses its controller, and the
@@ -33,25 +31,15 @@ class KeepAliveTest {
     /** How long the target may take past KATO to notice (it checks every KATO/4); generous for a busy machine. */
     static final Duration DEADLINE = Duration.ofMillis(4L * KATO);
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.defaults();
     static TestServer server;
     static NvmeTcpHost bystander;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dir);
-        bystander = server.connect(1);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bystander != null) {
-            bystander.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        server = target.server();
+        bystander = target.closeAfterClass(server.connect(1));
     }
 
     static void assertBystanderWorks() {

@@ -20,10 +20,10 @@ import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.NvmOpcode;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -38,25 +38,15 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @ExtendWith(LeakDetectionExtension.class)
 class NvmIoCommandsTest {
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.defaults();
     static TestServer server;
     static NvmeTcpHost host;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dir);
-        host = server.connect(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (host != null) {
-            host.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        server = target.server();
+        host = target.closeAfterClass(server.connect(2));
     }
 
     static int lba(int nsid) {

@@ -7,17 +7,15 @@ import static org.copyoffload.server.Nvme.assertSuccess;
 import static org.copyoffload.server.TestServer.NS_4K;
 import static org.copyoffload.server.TestServer.NS_512;
 
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.LongStream;
 import org.copyoffload.initiator.nvme.Completion;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.StatusCode;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -33,25 +31,15 @@ class NvmIoProperties {
     static final int REGION_BYTES = 256 * 1024;
     static final int OPERATIONS = 30;
 
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.defaults();
     static TestServer server;
     static NvmeTcpHost host;
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dir);
-        host = server.connect(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (host != null) {
-            host.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+        server = target.server();
+        host = target.closeAfterClass(server.connect(2));
     }
 
     static LongStream seeds() {

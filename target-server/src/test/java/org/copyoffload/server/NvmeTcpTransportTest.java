@@ -7,7 +7,6 @@ import static org.copyoffload.server.TestServer.NS_4K;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -29,11 +28,10 @@ import org.copyoffload.protocol.nvme.identify.IdentifyController;
 import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.PduFlags;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -47,8 +45,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @ExtendWith(LeakDetectionExtension.class)
 class NvmeTcpTransportTest {
-    @TempDir
-    static Path dir;
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.defaults();
     static TestServer server;
     /** A host that keeps working through every test: the "other connection". */
     static NvmeTcpHost bystander;
@@ -60,28 +58,15 @@ class NvmeTcpTransportTest {
 
     @BeforeAll
     static void start() {
-        server = TestServer.start(dir);
-        bystander = server.connect(1);
-        owner = server.connect(0);
+        server = target.server();
+        bystander = target.closeAfterClass(server.connect(1));
+        owner = target.closeAfterClass(server.connect(0));
         int granted = owner.setFeatures(NvmeCommands.FID_NUMBER_OF_QUEUES,
                 ((TestServer.MAX_IO_QUEUES - 1) << 16) | (TestServer.MAX_IO_QUEUES - 1));
         assertThat(granted & 0xFFFF).isEqualTo(TestServer.MAX_IO_QUEUES - 1);
         sentinelLba = server.allocate(NS_4K, 4);
         sentinel = TestServer.randomBytes(new Random(1), 4 * 4096);
         Nvme.write(bystander, NS_4K, sentinelLba, sentinel, false);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (bystander != null) {
-            bystander.close();
-        }
-        if (owner != null) {
-            owner.close();
-        }
-        if (server != null) {
-            server.close();
-        }
     }
 
     /** The bystander's connection and data survived, and its I/O queue still works. */

@@ -1,23 +1,11 @@
 package org.copyoffload.initiator.iscsi;
 
-import org.copyoffload.initiator.ReceivedPdus;
-
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
@@ -25,6 +13,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.copyoffload.initiator.ReceivedPdus;
+import org.copyoffload.initiator.Transport;
 import org.copyoffload.protocol.iscsi.IscsiCodecSettings;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
 import org.copyoffload.protocol.iscsi.IscsiPduDecoder;
@@ -42,14 +32,14 @@ import org.copyoffload.protocol.iscsi.IscsiPduEncoder;
 public final class RawIscsiConnection implements AutoCloseable {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
-    private final EventLoopGroup group;
+    private final Transport transport;
     private final Channel channel;
     private final IscsiCodecSettings settings;
     private final ReceivedPdus<IscsiPdu> received;
 
-    private RawIscsiConnection(EventLoopGroup group, Channel channel, IscsiCodecSettings settings,
+    private RawIscsiConnection(Transport transport, Channel channel, IscsiCodecSettings settings,
                                ReceivedPdus<IscsiPdu> received) {
-        this.group = group;
+        this.transport = transport;
         this.channel = channel;
         this.settings = settings;
         this.received = received;
@@ -57,17 +47,10 @@ public final class RawIscsiConnection implements AutoCloseable {
 
     /** Opens the TCP connection; nothing is sent yet. */
     public static RawIscsiConnection open(InetSocketAddress address, Duration timeout) {
-        boolean epoll = Epoll.isAvailable();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("raw-iscsi", true),
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Transport transport = new Transport("raw-iscsi", 1);
         IscsiCodecSettings settings = IscsiCodecSettings.initiator();
         ReceivedPdus<IscsiPdu> received = new ReceivedPdus<>(IscsiPdu.class);
-        ChannelFuture connect = new Bootstrap()
-                .group(group)
-                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-                // PDUs are small and a test waits for each answer: no Nagle delay
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, timeout.toMillis()))
+        ChannelFuture connect = transport.bootstrap(timeout)
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
@@ -78,11 +61,11 @@ public final class RawIscsiConnection implements AutoCloseable {
                 .connect(address);
         if (!connect.awaitUninterruptibly(timeout.toMillis() + 1000) || !connect.isSuccess()) {
             connect.channel().close();
-            shutdown(group);
+            transport.close();
             throw new IllegalStateException("cannot connect to " + address
                     + (connect.cause() != null ? ": " + connect.cause() : ": timed out"), connect.cause());
         }
-        return new RawIscsiConnection(group, connect.channel(), settings, received);
+        return new RawIscsiConnection(transport, connect.channel(), settings, received);
     }
 
     /** Sends a PDU, encoded with the settings in force (the PDU and its data are taken). */
@@ -155,13 +138,8 @@ public final class RawIscsiConnection implements AutoCloseable {
     public void close() {
         received.closing();
         channel.close().awaitUninterruptibly(CLOSE_WAIT.toMillis());
-        shutdown(group);
+        transport.close();
         received.drain();
-    }
-
-    /** Stops the event loop, waiting a bounded time: closing must never hang. */
-    private static void shutdown(EventLoopGroup group) {
-        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
     private static void await(ChannelFuture f, String what) {

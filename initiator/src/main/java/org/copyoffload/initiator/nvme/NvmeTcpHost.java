@@ -1,8 +1,8 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -70,7 +70,7 @@ public final class NvmeTcpHost implements AutoCloseable {
     /** Connects to the controller and brings it up; on any failure everything opened so far is closed. */
     public static NvmeTcpHost connect(HostOptions options) {
         int threads = Math.max(1, Math.min(options.ioQueues() + 1, Runtime.getRuntime().availableProcessors()));
-        Transport transport = new Transport(threads);
+        Transport transport = new Transport("nvme-tcp-host", threads);
         TrafficCounters traffic = new TrafficCounters();
         List<NvmeTcpQueue> opened = new ArrayList<>();
         try {
@@ -330,10 +330,8 @@ public final class NvmeTcpHost implements AutoCloseable {
     }
 
     private void requireNotOnEventLoop() {
-        for (EventExecutor e : transport.group()) {
-            if (e.inEventLoop()) {
-                throw new IllegalStateException("blocking NVMe call on the host's event loop would deadlock");
-            }
+        if (transport.inEventLoop()) {
+            throw new IllegalStateException("blocking NVMe call on the host's event loop would deadlock");
         }
     }
 
@@ -448,13 +446,7 @@ public final class NvmeTcpHost implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (EventExecutor e : transport.group()) {
-            if (e.inEventLoop()) {
-                Thread.ofPlatform().daemon().name("nvme-tcp-host-close").start(this::shutdown);
-                return;
-            }
-        }
-        shutdown();
+        transport.runOffEventLoop("nvme-tcp-host-close", this::shutdown);
     }
 
     private void shutdown() {

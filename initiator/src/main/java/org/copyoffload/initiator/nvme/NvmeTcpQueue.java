@@ -1,5 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;

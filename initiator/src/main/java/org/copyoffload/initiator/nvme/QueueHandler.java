@@ -1,5 +1,7 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.HandOver;
+import org.copyoffload.initiator.TagAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
@@ -10,9 +12,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.copyoffload.protocol.nvme.CompletionQueueEntry;
 import org.copyoffload.protocol.nvme.NvmeStatus;
 import org.copyoffload.protocol.nvme.SglDescriptor;
@@ -50,12 +50,10 @@ final class QueueHandler extends ChannelInboundHandlerAdapter {
     private final boolean headerDigestWanted;
     private final boolean dataDigestWanted;
     private final int inCapsuleLimit;
-    private final CidAllocator cids;
+    private final TagAllocator cids;
     private final PendingCommand[] inFlight;
     private final ArrayDeque<PendingCommand> waiting = new ArrayDeque<>();
-    /** Multi-consumer: the event loop drains it, and a submitter fails it if the loop is gone. */
-    private final Queue<PendingCommand> handedOver = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private final HandOver<PendingCommand> handedOver;
     private final CompletableFuture<NvmeTcpPdu.IcResp> initialized = new CompletableFuture<>();
 
     private volatile ChannelHandlerContext ctx;
@@ -77,8 +75,10 @@ final class QueueHandler extends ChannelInboundHandlerAdapter {
         this.headerDigestWanted = headerDigest;
         this.dataDigestWanted = dataDigest;
         this.inCapsuleLimit = inCapsuleLimit;
-        this.cids = new CidAllocator(queueSize - 1);
+        this.cids = new TagAllocator(queueSize - 1);
         this.inFlight = new PendingCommand[queueSize - 1];
+        this.handedOver = new HandOver<>(this::enqueue, this::flushIfPending,
+                e -> failHandedOver(new NvmeTransportException("queue " + qid + ": event loop shut down", e)));
     }
 
     /** Completes with the controller's ICResp once its digests and alignment are in force. */
@@ -127,42 +127,13 @@ final class QueueHandler extends ChannelInboundHandlerAdapter {
                 flushIfPending();
             }
         } else {
-            handedOver.add(command);
-            scheduleDrain(loop);
+            handedOver.add(loop, command);
         }
         return command.future;
     }
 
-    /** One drain task at a time; if the loop is gone, whoever finds that out fails what was handed over. */
-    private void scheduleDrain(EventLoop loop) {
-        while (drainScheduled.compareAndSet(false, true)) {
-            try {
-                loop.execute(this::drainHandedOver);
-                return;
-            } catch (RejectedExecutionException e) {
-                failHandedOver(new NvmeTransportException("queue " + qid + ": event loop shut down", e));
-                drainScheduled.set(false);
-                if (handedOver.isEmpty()) {
-                    return;
-                }
-            }
-        }
-    }
-
-    private void drainHandedOver() {
-        drainScheduled.set(false);
-        PendingCommand command;
-        while ((command = handedOver.poll()) != null) {
-            enqueue(command);
-        }
-        flushIfPending();
-    }
-
     private void failHandedOver(NvmeTransportException e) {
-        PendingCommand command;
-        while ((command = handedOver.poll()) != null) {
-            command.fail(e);
-        }
+        handedOver.failAll(command -> command.fail(e));
     }
 
     private void enqueue(PendingCommand command) {

@@ -1,5 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.Transport;
 import org.copyoffload.initiator.ReceivedPdus;
 
 import io.netty.buffer.ByteBuf;
@@ -49,7 +50,7 @@ public final class RawNvmeTcpConnection implements AutoCloseable {
 
     /** Opens the TCP connection; nothing is sent yet. */
     public static RawNvmeTcpConnection open(InetSocketAddress address, Duration timeout) {
-        Transport transport = new Transport(1);
+        Transport transport = new Transport("nvme-tcp-host", 1);
         NvmeTcpSettings settings = new NvmeTcpSettings(false, NvmeTcpQueue.MAX_RECEIVE_DATA, 0);
         ReceivedPdus<NvmeTcpPdu> received = new ReceivedPdus<>(NvmeTcpPdu.class);
         TrafficCounters traffic = new TrafficCounters();

@@ -1,7 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
-import java.util.Collections;
-import java.util.EnumMap;
+import org.copyoffload.initiator.TrafficByKind;
 import java.util.Map;
 import java.util.function.BinaryOperator;
 import org.copyoffload.protocol.nvme.tcp.PduType;
@@ -11,7 +10,8 @@ import org.copyoffload.protocol.nvme.tcp.PduType;
  * unused). {@link #minus} gives the traffic of an interval, e.g. one copy.
  */
 public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> received, Tally sentUnknown,
-                              Tally receivedUnknown) {
+                              Tally receivedUnknown)
+        implements TrafficByKind<PduType> {
 
     /** PDUs and their bytes on the wire. */
     public record Tally(long pdus, long bytes) {
@@ -32,43 +32,11 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private static Map<PduType, Tally> complete(Map<PduType, Tally> m) {
-        Map<PduType, Tally> copy = new EnumMap<>(PduType.class);
-        for (PduType t : PduType.values()) {
-            copy.put(t, m.getOrDefault(t, Tally.ZERO));
-        }
-        return Collections.unmodifiableMap(copy);
+        return TrafficByKind.complete(PduType.class, m);
     }
 
     public static TrafficSnapshot empty() {
         return new TrafficSnapshot(Map.of(), Map.of(), Tally.ZERO, Tally.ZERO);
-    }
-
-    public Tally sent(PduType type) {
-        return sent.get(type);
-    }
-
-    public Tally received(PduType type) {
-        return received.get(type);
-    }
-
-    public long bytesSent() {
-        return total(sent, sentUnknown).bytes();
-    }
-
-    public long bytesReceived() {
-        return total(received, receivedUnknown).bytes();
-    }
-
-    public long pdusSent() {
-        return total(sent, sentUnknown).pdus();
-    }
-
-    public long pdusReceived() {
-        return total(received, receivedUnknown).pdus();
-    }
-
-    private static Tally total(Map<PduType, Tally> m, Tally unknown) {
-        return m.values().stream().reduce(unknown, Tally::plus);
     }
 
     public TrafficSnapshot plus(TrafficSnapshot o) {
@@ -81,13 +49,9 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
     }
 
     private TrafficSnapshot combine(TrafficSnapshot o, BinaryOperator<Tally> op) {
-        Map<PduType, Tally> s = new EnumMap<>(PduType.class);
-        Map<PduType, Tally> r = new EnumMap<>(PduType.class);
-        for (PduType t : PduType.values()) {
-            s.put(t, op.apply(sent.get(t), o.sent.get(t)));
-            r.put(t, op.apply(received.get(t), o.received.get(t)));
-        }
-        return new TrafficSnapshot(s, r, op.apply(sentUnknown, o.sentUnknown), op.apply(receivedUnknown, o.receivedUnknown));
+        return new TrafficSnapshot(TrafficByKind.combine(PduType.class, sent, o.sent, op),
+                TrafficByKind.combine(PduType.class, received, o.received, op),
+                op.apply(sentUnknown, o.sentUnknown), op.apply(receivedUnknown, o.receivedUnknown));
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.copyoffload.initiator.nvme;
 
+import org.copyoffload.initiator.TagAllocator;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -86,7 +87,7 @@ class CommandIdTest {
 
     @Test
     void allocatorHandsOutEachCidOnceUntilReleased() {
-        CidAllocator cids = new CidAllocator(3);
+        TagAllocator cids = new TagAllocator(3);
         assertThat(List.of(cids.allocate(), cids.allocate(), cids.allocate())).containsExactly(0, 1, 2);
         assertThat(cids.hasFree()).isFalse();
         assertThatThrownBy(cids::allocate).isInstanceOf(IllegalStateException.class);

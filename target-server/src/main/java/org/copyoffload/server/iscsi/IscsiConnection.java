@@ -294,10 +294,13 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             task.releaseData();
             return;
         }
+        // Ordered commands count as in flight before any R2T goes out: an R2T sent between accept (which moved
+        // ExpCmdSN) and taskStarted would announce a MaxCmdSN one too high, and the command an initiator then sends
+        // at that MaxCmdSN would be dropped as outside the window.
+        run(ready);
         if (task.write && !task.unsolicitedOpen) {
             issueR2ts(task);
         }
-        run(ready);
     }
 
     /** Runs commands whose turn came, each on its own connection's loop. */

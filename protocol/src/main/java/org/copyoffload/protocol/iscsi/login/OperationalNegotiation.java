@@ -296,7 +296,7 @@ public final class OperationalNegotiation {
                 if (offer < 0) {
                     return reject(name);
                 }
-                maxConnections = (int) Math.min(offer, limits.maxConnections());
+                maxConnections = (int) ResultFunction.MINIMUM.apply(offer, limits.maxConnections());
                 return numberAnswer(name, maxConnections);
             }
             case INITIAL_R2T -> {
@@ -308,7 +308,7 @@ public final class OperationalNegotiation {
                 if (offer == null) {
                     return reject(name);
                 }
-                initialR2T = offer || limits.initialR2T();
+                initialR2T = ResultFunction.OR.apply(offer, limits.initialR2T());
                 return boolAnswer(name, initialR2T);
             }
             case IMMEDIATE_DATA -> {
@@ -320,7 +320,7 @@ public final class OperationalNegotiation {
                 if (offer == null) {
                     return reject(name);
                 }
-                immediateData = offer && limits.immediateData();
+                immediateData = ResultFunction.AND.apply(offer, limits.immediateData());
                 return boolAnswer(name, immediateData);
             }
             case MAX_RECV_DATA_SEGMENT_LENGTH -> {
@@ -335,7 +335,7 @@ public final class OperationalNegotiation {
                 if (offer < 0) {
                     return reject(name);
                 }
-                maxBurstLength = (int) Math.min(offer, limits.maxBurstLength());
+                maxBurstLength = (int) ResultFunction.MINIMUM.apply(offer, limits.maxBurstLength());
                 return numberAnswer(name, maxBurstLength);
             }
             case FIRST_BURST_LENGTH -> {
@@ -349,7 +349,7 @@ public final class OperationalNegotiation {
                 if (offer < 0) {
                     return reject(name);
                 }
-                defaultTime2Wait = (int) Math.max(offer, limits.defaultTime2Wait());
+                defaultTime2Wait = (int) ResultFunction.MAXIMUM.apply(offer, limits.defaultTime2Wait());
                 return numberAnswer(name, defaultTime2Wait);
             }
             case DEFAULT_TIME2RETAIN -> {
@@ -358,7 +358,7 @@ public final class OperationalNegotiation {
                 if (offer < 0) {
                     return reject(name);
                 }
-                defaultTime2Retain = (int) Math.min(offer, limits.defaultTime2Retain());
+                defaultTime2Retain = (int) ResultFunction.MINIMUM.apply(offer, limits.defaultTime2Retain());
                 return numberAnswer(name, defaultTime2Retain);
             }
             case MAX_OUTSTANDING_R2T -> {
@@ -370,7 +370,7 @@ public final class OperationalNegotiation {
                 if (offer < 0) {
                     return reject(name);
                 }
-                maxOutstandingR2T = (int) Math.min(offer, limits.maxOutstandingR2T());
+                maxOutstandingR2T = (int) ResultFunction.MINIMUM.apply(offer, limits.maxOutstandingR2T());
                 return numberAnswer(name, maxOutstandingR2T);
             }
             case DATA_PDU_IN_ORDER, DATA_SEQUENCE_IN_ORDER -> {
@@ -387,7 +387,7 @@ public final class OperationalNegotiation {
                 if (offer < 0) {
                     return reject(name);
                 }
-                errorRecoveryLevel = (int) Math.min(offer, limits.errorRecoveryLevel());
+                errorRecoveryLevel = (int) ResultFunction.MINIMUM.apply(offer, limits.errorRecoveryLevel());
                 return numberAnswer(name, errorRecoveryLevel);
             }
             case TASK_REPORTING -> {
@@ -500,7 +500,8 @@ public final class OperationalNegotiation {
         // 13.14 makes FirstBurstLength "Irrelevant when: ( InitialR2T=Yes and ImmediateData=No )"; the target
         // still answers with the number, which the RFC allows ("may answer Irrelevant") and which open-iscsi,
         // parsing the answer with strtoul, reads correctly where "Irrelevant" would read as 0.
-        firstBurstLength = (int) Math.min(Math.min(offer, limits.firstBurstLength()), maxBurstLength);
+        firstBurstLength = (int) ResultFunction.MINIMUM.apply(ResultFunction.MINIMUM.apply(offer, limits.firstBurstLength()),
+                maxBurstLength);
         return numberAnswer(FIRST_BURST_LENGTH, firstBurstLength);
     }
 
@@ -565,7 +566,7 @@ public final class OperationalNegotiation {
      * supports, or null. Values the target does not understand are skipped, as 6.2.1 requires; an empty
      * list, an empty element or an element longer than a simple-value makes the list malformed (null).
      */
-    private static String selectFromList(String list, List<String> supported) {
+    static String selectFromList(String list, List<String> supported) {
         String[] items = list.split(",", -1);
         String chosen = null;
         for (String item : items) {

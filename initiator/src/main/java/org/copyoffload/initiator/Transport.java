@@ -1,4 +1,4 @@
-package org.copyoffload.initiator.nvme;
+package org.copyoffload.initiator;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
@@ -12,27 +12,31 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The host's event loops and socket type: native epoll where Netty can load it, NIO otherwise. */
-final class Transport implements AutoCloseable {
+/**
+ * A host's event loops and socket type (NVMe/TCP or iSCSI): native epoll where Netty can load it, NIO otherwise.
+ */
+public final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
 
-    Transport(int threads) {
+    /** @param name the event loop threads' name prefix, e.g. "nvme-tcp-host" */
+    public Transport(String name, int threads) {
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory factory = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory("nvme-tcp-host", true), factory);
+        this.group = new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name, true), factory);
         this.channelClass = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
         log.debug("{} event loop(s) on {}", threads, epoll ? "epoll" : "NIO");
     }
 
     /** A client bootstrap: no Nagle delay, since commands are small and latency bound. */
-    Bootstrap bootstrap(Duration connectTimeout) {
+    public Bootstrap bootstrap(Duration connectTimeout) {
         return new Bootstrap()
                 .group(group)
                 .channel(channelClass)
@@ -41,8 +45,27 @@ final class Transport implements AutoCloseable {
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
     }
 
-    EventLoopGroup group() {
+    public EventLoopGroup group() {
         return group;
+    }
+
+    /** Whether the calling thread is one of these event loops, where a blocking wait would deadlock. */
+    public boolean inEventLoop() {
+        for (EventExecutor e : group) {
+            if (e.inEventLoop()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Runs {@code work} on the calling thread, or on a new daemon thread when called from one of these event loops. */
+    public void runOffEventLoop(String threadName, Runnable work) {
+        if (inEventLoop()) {
+            Thread.ofPlatform().daemon().name(threadName).start(work);
+        } else {
+            work.run();
+        }
     }
 
     /** Stops the event loops, waiting a bounded time: closing must never hang. */

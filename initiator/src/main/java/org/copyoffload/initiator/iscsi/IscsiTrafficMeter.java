@@ -1,0 +1,47 @@
+package org.copyoffload.initiator.iscsi;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import org.copyoffload.protocol.iscsi.IscsiCodecSettings;
+import org.copyoffload.protocol.iscsi.IscsiDigest;
+import org.copyoffload.protocol.iscsi.IscsiPdu;
+
+/**
+ * Counts one connection's PDUs into {@link IscsiTrafficCounters}. It sits between the decoder and the encoder:
+ * going out it sees each PDU's encoded bytes (one buffer per PDU) as handed to the socket; coming in it sees the
+ * decoded PDU and counts the bytes it took on the wire, from the data length and the digests in force when it was
+ * decoded (the settings change only between PDUs, and target PDUs carry no AHS).
+ */
+final class IscsiTrafficMeter extends ChannelDuplexHandler {
+    private final IscsiTrafficCounters counters;
+    private final IscsiCodecSettings settings;
+
+    IscsiTrafficMeter(IscsiTrafficCounters counters, IscsiCodecSettings settings) {
+        this.counters = counters;
+        this.settings = settings;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof IscsiPdu.Malformed m) {
+            counters.received(m.rejectedOpcode() < 0 ? IscsiTrafficCounters.UNKNOWN : m.rejectedOpcode(),
+                    IscsiPdu.BHS_LENGTH);
+        } else if (msg instanceof IscsiPdu pdu) {
+            int data = pdu instanceof IscsiPdu.WithData w ? w.data().readableBytes() : 0;
+            long bytes = IscsiPdu.BHS_LENGTH + (settings.headerDigest() ? IscsiDigest.LENGTH : 0) + data
+                    + IscsiDigest.padding(data) + (settings.dataDigest() && data > 0 ? IscsiDigest.LENGTH : 0);
+            counters.received(pdu.opcode().code(), bytes);
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg instanceof ByteBuf b && b.isReadable()) {
+            counters.sent(b.getUnsignedByte(b.readerIndex()) & 0x3F, b.readableBytes());
+        }
+        ctx.write(msg, promise);
+    }
+}
