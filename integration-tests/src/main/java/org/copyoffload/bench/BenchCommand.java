@@ -12,6 +12,7 @@ import org.copyoffload.initiator.nvme.HostOptions;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.initiator.nvme.TrafficSnapshot;
 import org.copyoffload.server.CopyoffloadServer;
+import org.copyoffload.server.cli.LeakDetection;
 import org.copyoffload.server.config.ConfigLoader;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -238,6 +239,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        LeakDetection.offUnlessRequested();
         System.exit(new CommandLine(new BenchCommand()).execute(args));
     }
 }

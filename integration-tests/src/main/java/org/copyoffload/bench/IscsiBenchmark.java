@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.copyoffload.it.iscsi.IscsiPerf;
@@ -18,13 +21,16 @@ import org.copyoffload.server.config.ConfigLoader;
 /**
  * {@code bench --only iscsi}: our iSCSI target beside Debian's tgt serving a file of the same size and content, both
  * measured in the same run with the same client, libiscsi's {@code iscsi-perf}: 4 KiB random reads at queue depth 32
- * and 128 KiB sequential reads at queue depth 32, with the ratio ours / tgt. Both files are filled with the same data
+ * and 128 KiB sequential reads at queue depth 32, with the ratio ours / tgt (medians of three alternating rounds after a
+ * warm-up of each). Both files are filled with the same data
  * first and read once, so both targets serve from the page cache. (iscsi-perf 1.19 only reads: writes are not
  * measured here.)
  */
 final class IscsiBenchmark {
     private static final String IQN = "iqn.2026-01.org.copyoffload:bench";
     private static final int BLOCK = 512;
+    private static final int ROUNDS = 3;
+    private static final Duration WARM_UP = Duration.ofSeconds(2);
 
     private final Path dir;
     private final long sizeBytes;
@@ -68,20 +74,45 @@ final class IscsiBenchmark {
         }
     }
 
+    /**
+     * One figure: a short warm-up of each target (the JIT compiles our hot path; tgt's page cache and threads settle),
+     * then {@link #ROUNDS} alternating measurements of each, and the median of each, so that a burst of other work
+     * on the machine does not land on one target only.
+     */
     private void compare(String what, IscsiUrl ours, IscsiUrl tgt, int bytes, boolean random) throws Exception {
-        IscsiPerf.Result o = perf(ours, bytes, random, "ours");
-        IscsiPerf.Result t = perf(tgt, bytes, random, "tgt");
-        if (!o.ok() || !t.ok()) {
-            throw new IllegalStateException("iscsi-perf failed: ours " + o.describe() + "; tgt " + t.describe());
+        String name = bytes + (random ? "-random" : "-seq");
+        check(perf(ours, bytes, random, WARM_UP, "ours-" + name + "-warmup"), "ours warm-up");
+        check(perf(tgt, bytes, random, WARM_UP, "tgt-" + name + "-warmup"), "tgt warm-up");
+        List<IscsiPerf.Result> o = new ArrayList<>();
+        List<IscsiPerf.Result> t = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            o.add(check(perf(ours, bytes, random, duration, "ours-" + name), "ours"));
+            t.add(check(perf(tgt, bytes, random, duration, "tgt-" + name), "tgt"));
         }
+        IscsiPerf.Result om = median(o);
+        IscsiPerf.Result tm = median(t);
         System.out.printf(Locale.ROOT, "%-44s ours %9d IOPS %8.0f MB/s | tgt %9d IOPS %8.0f MB/s | ratio %.2f%n",
-                "iSCSI " + what, o.iops(), o.bytesPerSecond() / 1e6, t.iops(), t.bytesPerSecond() / 1e6,
-                t.iops() == 0 ? Double.NaN : (double) o.iops() / t.iops());
+                "iSCSI " + what, om.iops(), om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6,
+                tm.iops() == 0 ? Double.NaN : (double) om.iops() / tm.iops());
     }
 
-    private IscsiPerf.Result perf(IscsiUrl url, int bytes, boolean random, String name) throws Exception {
+    private static IscsiPerf.Result check(IscsiPerf.Result r, String which) {
+        if (!r.ok()) {
+            throw new IllegalStateException("iscsi-perf failed against " + which + ": " + r.describe());
+        }
+        return r;
+    }
+
+    private static IscsiPerf.Result median(List<IscsiPerf.Result> results) {
+        List<IscsiPerf.Result> sorted = new ArrayList<>(results);
+        sorted.sort(Comparator.comparingLong(IscsiPerf.Result::iops));
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private IscsiPerf.Result perf(IscsiUrl url, int bytes, boolean random, Duration runtime, String name)
+            throws Exception {
         return IscsiPerf.run(IscsiPerf.Options.of(url).withTransfer(bytes, BLOCK).withQueueDepth(32).withRandom(random)
-                .withRuntime(duration), "bench-" + name + "-" + bytes + (random ? "-random" : "-seq"));
+                .withRuntime(runtime), "bench-" + name);
     }
 
     /** The same pseudo-random content in both files, then read once so it sits in the page cache for both. */

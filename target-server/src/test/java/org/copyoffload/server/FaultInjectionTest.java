@@ -126,11 +126,16 @@ class FaultInjectionTest {
             assertThat(e.is(StatusCode.UNRECOVERED_READ_ERROR)).as(e.getMessage()).isTrue();
             conv().failReads = false;
             assertThat(readBlocks(h, CONV, lba, 16)).as("readable again").isEqualTo(new byte[16 * BLOCK]);
-            // Written data is in the page cache: it still leaves by sendfile, and arrives whole.
+            // Written data is in the page cache: it is copied on the event loop (small) or leaves by sendfile
+            // (large), and arrives whole either way.
             byte[] data = TestServer.randomBytes(new Random(5), 16 * BLOCK);
             Nvme.write(h, CONV, lba, data, false);
             assertThat(conv().isCached(lba * BLOCK, data.length)).isTrue();
             assertThat(readBlocks(h, CONV, lba, 16)).isEqualTo(data);
+            long big = server.allocate(CONV, 256); // larger than the inline limit: sendfile
+            byte[] large = TestServer.randomBytes(new Random(6), 256 * BLOCK);
+            Nvme.write(h, CONV, big, large, false);
+            assertThat(readBlocks(h, CONV, big, 256)).isEqualTo(large);
         }
     }
 

@@ -52,6 +52,12 @@ public final class FaultyStore implements BlockStore {
         return delegate.isCached(offset, length);
     }
 
+    /** A failing read is never answered from the cache: it must reach {@link #read} and fail there. */
+    @Override
+    public boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        return !failReads && delegate.readIfCached(offset, dst);
+    }
+
     @Override
     public void write(long offset, ByteBuffer src, boolean durable) throws IOException {
         delegate.write(offset, src, durable);

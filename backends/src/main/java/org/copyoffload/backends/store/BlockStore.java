@@ -66,6 +66,16 @@ public interface BlockStore extends Closeable {
     }
 
     /**
+     * Reads {@code [offset, offset + dst.remaining())} into {@code dst} only if that cannot wait for the disk (the
+     * range is in memory), so that a caller on an event loop may read inline instead of handing the read to a
+     * thread. False leaves {@code dst}'s position where it was and says nothing about errors: the caller then reads
+     * through {@link #read}, which reports them. The default, false, is always correct.
+     */
+    default boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        return false;
+    }
+
+    /**
      * A run of the store that is either all allocated (it may hold data) or all deallocated (a hole: it reads as
      * zeros and takes no space), for thin-provisioning reports such as SCSI GET LBA STATUS.
      *

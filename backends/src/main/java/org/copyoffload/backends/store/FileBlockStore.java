@@ -124,6 +124,12 @@ public final class FileBlockStore implements BlockStore {
     }
 
     @Override
+    public boolean readIfCached(long offset, ByteBuffer dst) {
+        Ranges.check(offset, dst.remaining(), size);
+        return !closed.get() && linux.readNoWait(offset, dst);
+    }
+
+    @Override
     public boolean isCached(long offset, long length) {
         Ranges.check(offset, length, size);
         return !closed.get() && linux.cached(offset, length);

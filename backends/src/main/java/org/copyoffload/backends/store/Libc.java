@@ -34,6 +34,7 @@ final class Libc {
     static final int EOPNOTSUPP = 95;
     static final int EPERM = 1;
     static final int ENXIO = 6;
+    static final int EAGAIN = 11;
 
     /** lseek(2) whence values for sparse files (Linux 3.1). */
     static final int SEEK_DATA = 3;
@@ -72,6 +73,10 @@ final class Libc {
     private static final MethodHandle LSEEK = bind("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), true);
     private static final MethodHandle FSTAT = bind("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), true);
+    private static final MethodHandle PREADV2 = bind("preadv2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), true);
+    /** preadv2(2) flag: fail with EAGAIN instead of waiting for the disk (Linux 4.14, buffered reads). */
+    static final int RWF_NOWAIT = 0x08;
     private static final MethodHandle SYSCALL4 = bind("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), true,
             Linker.Option.firstVariadicArg(1));
@@ -222,6 +227,35 @@ final class Libc {
                 throw failure("cachestat(offset=" + offset + ", length=" + length + ")", errno(state));
             }
             return stat.get(JAVA_LONG, 0);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * preadv2(2) of one buffer with RWF_NOWAIT: the bytes read (fewer when only part of the range is in the page
+     * cache, 0 at the end of the file), or -1 when reading would have to wait for the disk (EAGAIN).
+     */
+    static long preadNoWait(int fd, MemorySegment dst, long offset) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment iov = arena.allocate(16, 8); // struct iovec { void *iov_base; size_t iov_len; }
+            iov.set(ADDRESS, 0, dst);
+            iov.set(JAVA_LONG, 8, dst.byteSize());
+            long rc;
+            do {
+                rc = (long) PREADV2.invokeExact(state, fd, iov, 1, offset, RWF_NOWAIT);
+            } while (rc < 0 && errno(state) == EINTR);
+            if (rc < 0) {
+                int errno = errno(state);
+                if (errno == EAGAIN) {
+                    return -1;
+                }
+                throw failure("preadv2(offset=" + offset + ", length=" + dst.byteSize() + ", RWF_NOWAIT)", errno);
+            }
+            return rc;
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -2,6 +2,8 @@ package org.copyoffload.backends.store;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.OpenOption;
 import java.nio.channels.FileChannel;
 import java.nio.channels.ClosedChannelException;
@@ -21,6 +23,8 @@ final class LinuxFile implements Closeable {
     private boolean closed; // guarded by lock
     // Cleared when the kernel has no cachestat, so each later question costs nothing.
     private static volatile boolean cachestatWorks = true;
+    // Cleared for a file system that refuses RWF_NOWAIT (EOPNOTSUPP), so later reads go straight to the blocking path.
+    private volatile boolean noWaitWorks = true;
 
     private LinuxFile(Path path, int fd) {
         this.path = path;
@@ -119,6 +123,42 @@ final class LinuxFile implements Closeable {
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /**
+     * Fills {@code dst} from {@code offset} only if that needs no disk I/O (preadv2 with RWF_NOWAIT), leaving its
+     * position unchanged otherwise: false when part of the range is not in the page cache, at the end of the file,
+     * for a heap buffer, or when the file system cannot tell. The caller then reads the usual way, where any I/O
+     * error is reported.
+     */
+    boolean readNoWait(long offset, ByteBuffer dst) {
+        if (!noWaitWorks || !dst.isDirect()) {
+            return false;
+        }
+        MemorySegment target = MemorySegment.ofBuffer(dst);
+        long done = 0;
+        lock.readLock().lock();
+        try {
+            if (closed) {
+                return false;
+            }
+            while (done < target.byteSize()) {
+                long n = Libc.preadNoWait(fd, target.asSlice(done), offset + done);
+                if (n <= 0) {
+                    return false;
+                }
+                done += n;
+            }
+        } catch (ErrnoException e) {
+            if (e.errno() == Libc.EOPNOTSUPP || e.errno() == Libc.ENOSYS || e.errno() == Libc.EINVAL) {
+                noWaitWorks = false;
+            }
+            return false;
+        } finally {
+            lock.readLock().unlock();
+        }
+        dst.position(dst.position() + (int) done);
+        return true;
     }
 
     @Override

@@ -13,6 +13,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
+import com.sun.nio.file.ExtendedOpenOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -233,6 +235,54 @@ class FileBlockStoreTest extends BlockStoreContract {
             assertThat(store.isCached((1 << 20) + (60 << 10), 8 << 10)).as("half written, half hole").isFalse();
             assertThat(store.isCached(0, 0)).as("nothing").isTrue();
         }
+    }
+
+    /**
+     * Event loops read inline only what is in memory: a range that would wait for the disk is left to a thread.
+     * Data written with O_DIRECT is on the disk and not in the page cache, until a normal read brings it in.
+     */
+    @Test
+    void readsWithoutWaitingOnlyWhatIsInThePageCache() throws IOException {
+        Path file = dir.resolve("nowait.img");
+        byte[] data = random(7, 64 << 10);
+        try (FileChannel direct = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                ExtendedOpenOption.DIRECT)) {
+            ByteBuffer aligned = ByteBuffer.allocateDirect(data.length + 8192).alignedSlice(4096)
+                    .limit(data.length);
+            aligned.put(data).flip();
+            while (aligned.hasRemaining()) {
+                direct.write(aligned, (1 << 20) + aligned.position());
+            }
+        }
+        try (FileBlockStore store = FileBlockStore.open(file, 16 << 20, false)) {
+            ByteBuffer onDisk = ByteBuffer.allocateDirect(8 << 10);
+            onDisk.position(16).limit(16 + 4096);
+            assertThat(store.readIfCached(1 << 20, onDisk)).as("on the disk only").isFalse();
+            assertThat(onDisk.position()).as("left where it was").isEqualTo(16);
+
+            store.read(1 << 20, ByteBuffer.allocate(4096)); // the first page is cached now, the rest is not
+            assertThat(store.readIfCached(1 << 20, onDisk)).as("the page once read").isTrue();
+            assertThat(onDisk.position()).isEqualTo(16 + 4096);
+            assertThat(bytes(onDisk.flip().position(16))).isEqualTo(java.util.Arrays.copyOf(data, 4096));
+            ByteBuffer half = ByteBuffer.allocateDirect(8 << 10);
+            assertThat(store.readIfCached(1 << 20, half)).as("half cached, half on the disk").isFalse();
+            assertThat(half.position()).isZero();
+
+            store.write(3 << 20, ByteBuffer.wrap(data), false);
+            ByteBuffer written = ByteBuffer.allocateDirect(data.length);
+            assertThat(store.readIfCached(3 << 20, written)).as("just written").isTrue();
+            assertThat(bytes(written.flip())).isEqualTo(data);
+
+            assertThat(store.readIfCached(3 << 20, ByteBuffer.allocate(512))).as("heap buffer: no address").isFalse();
+            assertThatThrownBy(() -> store.readIfCached(16 << 20, ByteBuffer.allocateDirect(1)))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
     }
 
     @Test

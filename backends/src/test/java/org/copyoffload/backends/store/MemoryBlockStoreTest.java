@@ -26,6 +26,16 @@ class MemoryBlockStoreTest extends BlockStoreContract {
     }
 
     @Test
+    void memoryIsAlwaysReadableWithoutWaiting() throws IOException {
+        BlockStore store = newStore(4 * MIB);
+        write(store, 5000, random(3, 9000));
+        java.nio.ByteBuffer dst = java.nio.ByteBuffer.allocate(9000 + 100);
+        assertThat(store.readIfCached(5000 - 100, dst)).isTrue();
+        assertThat(dst.position()).isEqualTo(9100);
+        assertThat(java.util.Arrays.copyOfRange(dst.array(), 100, 9100)).isEqualTo(random(3, 9000));
+    }
+
+    @Test
     void writeZeroesOverTheWholeTebibyteDoesNotAllocate() throws IOException {
         BlockStore store = newStore(1L << 40);
         write(store, 12_345, random(2, 100_000));

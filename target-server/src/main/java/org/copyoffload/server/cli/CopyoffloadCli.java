@@ -17,6 +17,7 @@ public final class CopyoffloadCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        LeakDetection.offUnlessRequested();
         System.exit(new CommandLine(new CopyoffloadCli()).execute(args));
     }
 }

@@ -23,7 +23,7 @@ public final class IscsiMetrics {
     private final Map<IscsiOpcode, Counter> pdusOut = new EnumMap<>(IscsiOpcode.class);
     private final Map<IscsiOpcode, Counter> bytesIn = new EnumMap<>(IscsiOpcode.class);
     private final Map<IscsiOpcode, Counter> bytesOut = new EnumMap<>(IscsiOpcode.class);
-    private final Map<String, Counter> commands = new ConcurrentHashMap<>();
+    private final Map<Integer, Counter> commands = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Counter> loginFailures = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
@@ -60,13 +60,17 @@ public final class IscsiMetrics {
     }
 
     void command(int scsiOpcode, ScsiStatus status, long nanos) {
-        String op = String.format("0x%02x", scsiOpcode);
-        String st = status.name().toLowerCase(Locale.ROOT);
-        commands.computeIfAbsent(op + "/" + st, k -> Counter.builder("copyoffload.iscsi.commands")
-                .tag("opcode", op).tag("status", st)
+        // Keyed by numbers: the tag strings are made once per meter, not once per command.
+        commands.computeIfAbsent(scsiOpcode << 8 | status.code(), k -> Counter.builder("copyoffload.iscsi.commands")
+                .tag("opcode", opcodeTag(scsiOpcode)).tag("status", status.name().toLowerCase(Locale.ROOT))
                 .description("SCSI commands completed, by operation code and status").register(registry)).increment();
-        latency.computeIfAbsent(scsiOpcode, k -> Timer.builder("copyoffload.iscsi.command.latency").tag("opcode", op)
+        latency.computeIfAbsent(scsiOpcode, k -> Timer.builder("copyoffload.iscsi.command.latency")
+                .tag("opcode", opcodeTag(scsiOpcode))
                 .description("SCSI command PDU to response").register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private static String opcodeTag(int scsiOpcode) {
+        return String.format("0x%02x", scsiOpcode);
     }
 
     void loginFailed(String status) {

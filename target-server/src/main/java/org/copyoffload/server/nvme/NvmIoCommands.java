@@ -36,6 +36,8 @@ public final class NvmIoCommands {
     /** DSM carries at most 256 ranges of 16 bytes (NR is one byte, 0's based). */
     private static final int DSM_RANGE_SIZE = 16;
     private static final int VERIFY_CHUNK = 1 << 20;
+    /** Cached reads up to this size are copied on the event loop; larger cached ones leave by sendfile. */
+    static final int INLINE_READ_MAX_BYTES = 64 << 10;
 
     private final NvmeTarget target;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
@@ -135,6 +137,16 @@ public final class NvmIoCommands {
         LbaRange range = range(ns, r, true);
         checkZonedRead(ns, range);
         BlockStore store = ns.volume().store();
+        if (range.bytes <= INLINE_READ_MAX_BYTES) {
+            // A small read of cached data is copied here, on the event loop, in one preadv2 that cannot wait for the
+            // disk: cheaper than sendfile's page-cache lookup plus a second system call, or a hop to a thread.
+            ByteBuf buf = alloc.directBuffer((int) range.bytes);
+            if (readInline(store, range, buf)) {
+                c.health().read(range.bytes);
+                return CompletableFuture.completedFuture(CommandResult.data(buf));
+            }
+            return readOnExecutor(c, ns, store, range, buf);
+        }
         if (r.fileDataAllowed() && store.fileChannel().isPresent() && store.isCached(range.offset, range.bytes)) {
             // Page-cache data goes out by sendfile when the transport sends it: no copy, no thread hop. Data that
             // may still be on the disk is read below instead, off the event loop, where a media error becomes
@@ -145,7 +157,23 @@ public final class NvmIoCommands {
         }
         // Allocated here, on the connection's event loop, whose pooled-buffer cache is warm; a virtual
         // thread would build a new cache for every command.
-        ByteBuf buf = alloc.directBuffer((int) range.bytes);
+        return readOnExecutor(c, ns, store, range, alloc.directBuffer((int) range.bytes));
+    }
+
+    private static boolean readInline(BlockStore store, LbaRange range, ByteBuf buf) {
+        try {
+            if (store.readIfCached(range.offset, buf.nioBuffer(0, (int) range.bytes))) {
+                buf.writerIndex((int) range.bytes);
+                return true;
+            }
+        } catch (IOException | RuntimeException e) {
+            // the executor's read reports what is wrong
+        }
+        return false;
+    }
+
+    private CompletableFuture<CommandResult> readOnExecutor(NvmeController c, NvmeNamespace ns, BlockStore store,
+                                                          LbaRange range, ByteBuf buf) {
         return CompletableFuture.supplyAsync(() -> {
             try {
                 store.read(range.offset, buf.nioBuffer(0, (int) range.bytes));

@@ -4,7 +4,9 @@ import static org.copyoffload.protocol.scsi.OperationCode.*;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -74,6 +76,10 @@ final class CommandTable {
     }
 
     private final List<Entry> entries = new ArrayList<>();
+    // Indexes of the list for dispatch, which looks up every command.
+    private final Entry[] byOpcode = new Entry[256];
+    private final boolean[] withServiceActions = new boolean[256];
+    private final Map<Integer, Entry> byServiceAction = new HashMap<>();
 
     CommandTable() {
         add(TEST_UNIT_READY, List.of(CdbField.naca(6)), StatusCommands::testUnitReady);
@@ -132,6 +138,15 @@ final class CommandTable {
                 ReportSupportedTmfCdb.FIELDS, ReportCommands::reportSupportedTaskManagementFunctions, false, false));
         entries.sort(Comparator.comparingInt((Entry e) -> e.opcode().code())
                 .thenComparingInt(e -> e.serviceAction().orElse(-1)));
+        for (Entry e : entries) {
+            int op = e.opcode().code();
+            if (e.serviceAction().isPresent()) {
+                withServiceActions[op] = true;
+                byServiceAction.put(op << 16 | e.serviceAction().getAsInt(), e);
+            } else {
+                byOpcode[op] = e;
+            }
+        }
     }
 
     private void add(OperationCode op, List<CdbField> fields, Handler handler) {
@@ -145,13 +160,15 @@ final class CommandTable {
 
     /** Whether the operation code is implemented with service actions (SERVACTV). */
     boolean hasServiceActions(int opcode) {
-        return entries.stream().anyMatch(e -> e.opcode().code() == opcode && e.serviceAction().isPresent());
+        return withServiceActions[opcode & 0xFF];
     }
 
     Optional<Entry> find(int opcode, OptionalInt serviceAction) {
-        return entries.stream()
-                .filter(e -> e.opcode().code() == opcode && e.serviceAction().equals(serviceAction))
-                .findFirst();
+        if (opcode < 0 || opcode > 0xFF) {
+            return Optional.empty();
+        }
+        return Optional.ofNullable(serviceAction.isPresent()
+                ? byServiceAction.get(opcode << 16 | serviceAction.getAsInt()) : byOpcode[opcode]);
     }
 
     /** The entry for a CDB, if the target implements the command. */

@@ -9,7 +9,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * LBA range locks of one logical unit, so that COMPARE AND WRITE is one uninterrupted series of actions with respect
  * to every other command that accesses the same LBAs (SBC-4 5.3): it holds its range exclusively while reads and
  * writes hold theirs shared. Shared holders never wait for each other. Waiting blocks the calling thread, so only
- * the I/O executor's (virtual) threads call {@link #acquire}.
+ * the I/O executor's (virtual) threads call {@link #acquire}; an event loop may only {@link #tryAcquire}.
  */
 final class RangeLock {
     private final ReentrantLock lock = new ReentrantLock();
@@ -51,6 +51,24 @@ final class RangeLock {
         try {
             while (blocks > 0 && conflict(start, end, exclusive)) {
                 released.awaitUninterruptibly();
+            }
+            Held h = new Held(start, end, exclusive);
+            if (blocks > 0) {
+                held.add(h);
+            }
+            return h;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Holds {@code [start, start + blocks)} if that needs no waiting, else null: for callers that must not block. */
+    Held tryAcquire(long start, long blocks, boolean exclusive) {
+        long end = start + blocks;
+        lock.lock();
+        try {
+            if (blocks > 0 && conflict(start, end, exclusive)) {
+                return null;
             }
             Held h = new Held(start, end, exclusive);
             if (blocks > 0) {

@@ -32,6 +32,9 @@ import org.copyoffload.protocol.scsi.VerifyCdb;
 final class ReadWriteCommands {
     private static final PooledByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
 
+    /** Reads up to this size may run inline on the caller's thread when cached; larger ones always go to the executor. */
+    static final int INLINE_READ_MAX_BYTES = 256 << 10;
+
     private ReadWriteCommands() {
     }
 
@@ -63,6 +66,9 @@ final class ReadWriteCommands {
         long offset = u.offset(c.lba());
         // Allocated on the caller's thread (an event loop with a warm pool cache), filled on the I/O executor.
         ByteBuf buf = ALLOC.directBuffer(bytes);
+        if (bytes <= INLINE_READ_MAX_BYTES && readInline(u, c, offset, buf, bytes)) {
+            return CompletableFuture.completedFuture(ScsiResponse.good(buf));
+        }
         return u.submit(c.opcode() + " of " + c.transferLength() + " blocks at LBA " + c.lba(),
                 AdditionalSense.UNRECOVERED_READ_ERROR, () -> {
                     boolean handedOver = false;
@@ -78,6 +84,28 @@ final class ReadWriteCommands {
                         }
                     }
                 }, buf::release);
+    }
+
+    /**
+     * Reads on the caller's thread when the blocks are in the page cache and no COMPARE AND WRITE holds them: for a
+     * small read the hand-over to the I/O executor and back costs more than the copy (two thread switches against a
+     * few microseconds), and the caller must not wait, so nothing here blocks. False leaves the read to the executor.
+     */
+    private static boolean readInline(LogicalUnit u, ReadWriteCdb c, long offset, ByteBuf buf, int bytes) {
+        RangeLock.Held held = u.ranges().tryAcquire(c.lba(), c.transferLength(), false);
+        if (held == null) {
+            return false;
+        }
+        try (held) {
+            if (!u.store().readIfCached(offset, buf.nioBuffer(0, bytes))) {
+                return false;
+            }
+        } catch (IOException | RuntimeException e) {
+            return false; // the executor's read reports what is wrong
+        }
+        buf.writerIndex(bytes);
+        u.blocksRead.add(c.transferLength());
+        return true;
     }
 
     // ---------------------------------------------------------------- WRITE

@@ -12,14 +12,16 @@ import org.copyoffload.backends.store.BlockStore;
 
 /**
  * A store that passes everything on and counts what matters for durability (flushes, durable writes and zeroings),
- * remembers which threads touched it (none may be a caller's: I/O belongs on the executor), and can hold reads at a
- * gate so a test can keep a command in flight.
+ * remembers which threads touched it (none may be a caller's: I/O that may wait belongs on the executor; a read of
+ * cached data that cannot wait, {@link #readIfCached}, is counted apart), and can hold reads at a gate so a test can
+ * keep a command in flight.
  */
 final class CountingStore implements BlockStore {
     private final BlockStore delegate;
     final AtomicInteger flushes = new AtomicInteger();
     final AtomicInteger durableWrites = new AtomicInteger();
     final AtomicInteger writes = new AtomicInteger();
+    final AtomicInteger inlineReads = new AtomicInteger();
     final Set<Thread> ioThreads = ConcurrentHashMap.newKeySet();
     volatile CountDownLatch readGate;
     volatile CountDownLatch readStarted;
@@ -117,6 +119,16 @@ final class CountingStore implements BlockStore {
     @Override
     public boolean isCached(long offset, long length) {
         return delegate.isCached(offset, length);
+    }
+
+    /** Cached reads may run on the caller's thread; a gated or failing read never does, so it stays in flight. */
+    @Override
+    public boolean readIfCached(long offset, ByteBuffer dst) throws IOException {
+        if (readGate != null || readStarted != null || failReads || !delegate.readIfCached(offset, dst)) {
+            return false;
+        }
+        inlineReads.incrementAndGet();
+        return true;
     }
 
     @Override

@@ -2,7 +2,9 @@ package org.copyoffload.server.scsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CacheRangeCdb;
 import org.copyoffload.protocol.scsi.OperationCode;
@@ -112,6 +114,46 @@ class ReadWriteTest extends ScsiTestBase {
         write16(LUN_4K, 0, data);
         assertThat(read16(LUN_4K, 0, 16)).isEqualTo(data);
         assertThat(target.unit(LUN_4K).ranges().heldCount()).isZero();
+    }
+
+    @Test
+    void aCachedReadIsAnsweredOnTheCallersThread() {
+        byte[] data = random(8, 16 * 4096);
+        write16(LUN_4K, 32, data); // just written: in the page cache
+        int before = store4k.inlineReads.get();
+        CompletableFuture<ScsiResponse> f = submit(A, LUN_4K,
+                new ReadWriteCdb(OperationCode.READ_16, 32, 16, 0, false, false).encode(), null, data.length, true,
+                false, new ByteBuf[1]);
+        assertThat(f).as("answered before execute returned").isDone();
+        assertThat(collect(f).good().data()).isEqualTo(data);
+        assertThat(store4k.inlineReads.get() - before).isEqualTo(1);
+        assertThat(target.unit(LUN_4K).ranges().heldCount()).isZero();
+    }
+
+    @Test
+    void aReadOfBlocksHeldByCompareAndWriteWaitsOnTheExecutorInstead() {
+        byte[] data = random(9, 4 * 4096);
+        write16(LUN_4K, 100, data);
+        RangeLock.Held held = target.unit(LUN_4K).ranges().acquire(102, 1, true); // as COMPARE AND WRITE holds it
+        CompletableFuture<ScsiResponse> f;
+        try {
+            f = submit(A, LUN_4K, new ReadWriteCdb(OperationCode.READ_16, 100, 4, 0, false, false).encode(), null,
+                    data.length, true, false, new ByteBuf[1]);
+            assertThat(f).as("a cached read still may not pass an exclusive holder").isNotDone();
+        } finally {
+            held.close();
+        }
+        assertThat(collect(f).good().data()).isEqualTo(data);
+    }
+
+    @Test
+    void readsLargerThanTheInlineLimitGoToTheExecutor() {
+        int blocks = ReadWriteCommands.INLINE_READ_MAX_BYTES / 4096 + 1;
+        byte[] data = random(10, blocks * 4096);
+        write16(LUN_4K, 0, data);
+        int before = store4k.inlineReads.get();
+        assertThat(read16(LUN_4K, 0, blocks)).isEqualTo(data);
+        assertThat(store4k.inlineReads.get()).isEqualTo(before);
     }
 
     // ---- data-out that does not match the CDB (libiscsi iSCSIResiduals, test_write10_residuals.c)

@@ -144,11 +144,13 @@ class ScsiTargetTest extends ScsiTestBase {
         ScsiTarget saved = target;
         target = t;
         try {
-            Result r = collect(submit(A, 0, new ReadWriteCdb(OperationCode.READ_10, 0, 4, 0, false, false).encode(),
-                    null, 16384, true, false, owned));
+            // A write: it always needs the executor (a cached read may be answered without it).
+            Result r = collect(submit(A, 0, new ReadWriteCdb(OperationCode.WRITE_10, 0, 4, 0, false, false).encode(),
+                    new byte[16384], 16384, false, true, owned));
             assertThat(r.status()).isEqualTo(ScsiStatus.BUSY);
         } finally {
             target = saved;
+            owned[0].release();
         }
     }
 
