@@ -34,11 +34,13 @@ class LibiscsiAgainstOursTest {
      * else that skips fails this test, so a regression cannot hide as a skip.
      */
     static final List<String> ACCEPTED_SKIPS = List.of(
-            "PERSISTENT RESERVE IN is not implemented", "PROUT Not Supported", "RESERVE6 is not implemented",
             "ORWRITE is not implemented", "WRITEATOMIC16 is not implemented",
             "READDEFECTDATA10 is not implemented", "READDEFECTDATA12 is not implemented",
             "--allow-sanitize flag is not set", "not removable", "Media is not removable", "not write-protected",
             "LBPPB < 2", "does not support 0-blocks");
+    private static final String[] RESERVATION_FAMILIES = {"SCSI.PrinReadKeys", "SCSI.PrinServiceactionRange",
+            "SCSI.PrinReportCapabilities", "SCSI.ProutRegister", "SCSI.ProutReserve", "SCSI.ProutClear",
+            "SCSI.ProutPreempt", "SCSI.Reserve6"};
 
     /**
      * The skipped tests of {@code r} with the reasons they gave that neither {@link #ACCEPTED_SKIPS} nor
@@ -119,6 +121,49 @@ class LibiscsiAgainstOursTest {
         }
     }
 
+    /**
+     * libiscsi 1.19's ProutReserve.Access* tests check that a nexus may write by sending WRITE (10) of one block with
+     * 512 bytes of data-out (its verify_write_works hard-codes a 512-byte block): on a 4 KiB LU that command asks for
+     * 4096 bytes and brings 512, which the target refuses with INVALID FIELD IN COMMAND INFORMATION UNIT (0Eh/03h), as
+     * LIO refuses a write whose data-out does not match its CDB. Such a test failed for that alone when every
+     * {@code [FAILED]} line it printed is that refusal: the reservation checks in it (reads and writes that must
+     * conflict, READ RESERVATION) passed.
+     */
+    static boolean failedOnlyForAHalfBlockWrite(TestResult t) {
+        List<String> failed = t.output().stream().filter(l -> l.contains("[FAILED]")).toList();
+        return t.outcome() == Outcome.FAILED && t.name().startsWith("SCSI.ProutReserve.Access") && !failed.isEmpty()
+                && failed.stream().allMatch(l -> l.contains("WRITE10 command: failed with sense")
+                        && l.contains("(0x0e03)"));
+    }
+
+    /**
+     * libiscsi's reservation families: PrinReadKeys, PrinServiceactionRange, PrinReportCapabilities, ProutRegister,
+     * ProutReserve, ProutClear, ProutPreempt and Reserve6 (27 tests; two initiator names, a second session for the
+     * second I_T nexus): all run, none skips; all pass on the 512-byte LU, all but libiscsi's own half-block writes
+     * on the 4 KiB one. (The Sanitize.*Reserved tests need SANITIZE, which the target does not have.)
+     */
+    @Test
+    void reservationFamiliesPassWithoutSkipsOnBothBlockSizes() {
+        for (int lun : new int[] {0, 1}) {
+            IscsiUrl url = new IscsiUrl("127.0.0.1", port, IQN, lun);
+            Result r = LibiscsiSuite.run(LibiscsiSuite.Options.of(url).withTests(RESERVATION_FAMILIES)
+                    .withDataloss(true).withMultipathUrl(url).withInitiatorNames(INITIATOR_1, INITIATOR_2)
+                    .withTimeouts(RUN, PER_TEST).withName("ours-reservations-lun" + lun));
+            System.out.printf("libiscsi reservation families, LUN %d: %s %s%n", lun, r.totals(), r.bySuite());
+            assertThat(r.problems()).as(r.describe()).isEmpty();
+            assertThat(r.tests()).as(r.describe()).hasSize(27);
+            assertThat(r.tests()).as("skipped: " + r.describe()).noneMatch(t -> t.outcome() == Outcome.SKIPPED);
+            if (lun == 1) {
+                assertThat(r.totals()).as(r.describe()).isEqualTo(new LibiscsiSuite.Totals(27, 0, 0, 0, 0, 0));
+            } else {
+                // The 4 KiB LU: all pass but the six Access tests' 512-byte writes (see above).
+                assertThat(r.tests()).as(r.describe()).filteredOn(t -> t.outcome() != Outcome.PASSED)
+                        .allMatch(LibiscsiAgainstOursTest::failedOnlyForAHalfBlockWrite)
+                        .hasSizeLessThanOrEqualTo(6);
+            }
+        }
+    }
+
     @Test
     void wholeSuitePassesOnBothBlockSizesWithOnlyListedSkips() throws Exception {
         Result four = whole(new IscsiUrl("127.0.0.1", port, IQN, 0), "ours-4k-whole-suite");
@@ -132,7 +177,9 @@ class LibiscsiAgainstOursTest {
             assertThat(r.problems()).as(r.describe()).isEmpty();
             assertThat(r.complete()).as(r.describe()).isTrue();
             assertThat(r.tests()).as("tests run").hasSizeGreaterThanOrEqualTo(200);
+            // libiscsi's ProutReserve.Access* write 512 bytes as one block, which a 4 KiB LU refuses (see there).
             assertThat(r.tests()).filteredOn(t -> t.outcome() != Outcome.PASSED && t.outcome() != Outcome.SKIPPED)
+                    .filteredOn(t -> !(r == four && failedOnlyForAHalfBlockWrite(t)))
                     .as("tests that did not pass: " + r.describe()).isEmpty();
             assertThat(unexplainedSkips(r, List.of())).as("skips for reasons the README does not list").isEmpty();
         }

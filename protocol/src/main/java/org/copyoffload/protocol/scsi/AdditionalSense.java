@@ -18,6 +18,8 @@ public enum AdditionalSense {
     INVALID_FIELD_IN_CDB(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),
     LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
     INVALID_FIELD_IN_PARAMETER_LIST(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00),
+    /** PERSISTENT RESERVE OUT RELEASE with a TYPE other than the reservation's (SPC-4 5.13.11.2.2). */
+    INVALID_RELEASE_OF_PERSISTENT_RESERVATION(SenseKey.ILLEGAL_REQUEST, 0x26, 0x04),
     // EXTENDED COPY parameter list checks (SPC-4 6.4.3)
     TOO_MANY_TARGET_DESCRIPTORS(SenseKey.ILLEGAL_REQUEST, 0x26, 0x06),
     UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE(SenseKey.ILLEGAL_REQUEST, 0x26, 0x07),
@@ -50,13 +52,21 @@ public enum AdditionalSense {
     BUS_DEVICE_RESET_FUNCTION_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x03),
     I_T_NEXUS_LOSS_OCCURRED(SenseKey.UNIT_ATTENTION, 0x29, 0x07),
     MODE_PARAMETERS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x01),
+    /** PREEMPT (AND ABORT) or CLEAR took this nexus's persistent reservation away (SPC-4 5.13.11.2.4). */
+    RESERVATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x03),
+    /** A registrants-only or all-registrants reservation was released, or its type changed (SPC-4 5.13.11.2.2). */
+    RESERVATIONS_RELEASED(SenseKey.UNIT_ATTENTION, 0x2A, 0x04),
+    /** PREEMPT (AND ABORT) removed this nexus's registration (SPC-4 5.13.11.2.4). */
+    REGISTRATIONS_PREEMPTED(SenseKey.UNIT_ATTENTION, 0x2A, 0x05),
     CAPACITY_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x2A, 0x09),
     /** CLEAR TASK SET from another I_T nexus aborted this nexus's commands (SAM-5 7.5, TAS=0). */
     COMMANDS_CLEARED_BY_ANOTHER_INITIATOR(SenseKey.UNIT_ATTENTION, 0x2F, 0x00),
     REPORTED_LUNS_DATA_HAS_CHANGED(SenseKey.UNIT_ATTENTION, 0x3F, 0x0E),
     // ABORTED COMMAND
     INVALID_MESSAGE_ERROR(SenseKey.ABORTED_COMMAND, 0x49, 0x00),
-    INTERNAL_TARGET_FAILURE(SenseKey.HARDWARE_ERROR, 0x44, 0x00);
+    INTERNAL_TARGET_FAILURE(SenseKey.HARDWARE_ERROR, 0x44, 0x00),
+    /** A registration the logical unit has no room for (SPC-4 5.13.7: INSUFFICIENT REGISTRATION RESOURCES). */
+    INSUFFICIENT_REGISTRATION_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x04);
 
     private final SenseKey key;
     private final int asc;

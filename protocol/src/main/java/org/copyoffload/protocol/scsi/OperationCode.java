@@ -10,6 +10,9 @@ public enum OperationCode {
     WRITE_6(0x0A, 6),
     INQUIRY(0x12, 6),
     MODE_SELECT_6(0x15, 6),
+    /** RESERVE (6) and RELEASE (6): SPC-2 reservations of the whole logical unit (SPC-2 7.21, 7.17). */
+    RESERVE_6(0x16, 6),
+    RELEASE_6(0x17, 6),
     MODE_SENSE_6(0x1A, 6),
     START_STOP_UNIT(0x1B, 6),
     READ_CAPACITY_10(0x25, 10),
@@ -22,7 +25,12 @@ public enum OperationCode {
     WRITE_SAME_10(0x41, 10),
     UNMAP(0x42, 10),
     MODE_SELECT_10(0x55, 10),
+    RESERVE_10(0x56, 10),
+    RELEASE_10(0x57, 10),
     MODE_SENSE_10(0x5A, 10),
+    /** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16): service actions in byte 1, as SERVICE ACTION IN. */
+    PERSISTENT_RESERVE_IN(0x5E, 10),
+    PERSISTENT_RESERVE_OUT(0x5F, 10),
     /** EXTENDED COPY: LID1 (service action 00h) only (SPC-4 6.4; SPC-5 calls it EXTENDED COPY (LID1)). */
     EXTENDED_COPY(0x83, 16),
     /** RECEIVE COPY RESULTS: COPY STATUS, OPERATING PARAMETERS, FAILED SEGMENT DETAILS (SPC-4 6.18). */

@@ -694,6 +694,18 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Aborts this connection's tasks at a LUN for another I_T nexus's PREEMPT AND ABORT (SPC-4 5.13.11.2.5): with
+     * TAS = 0 they end without a response. Runs on the connection's event loop; the future completes when the tasks
+     * are gone (those already in the SCSI layer when they finish there).
+     */
+    CompletableFuture<Void> abortTasksAt(long lun) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        ctx.executor().execute(() -> abort(tasks.values().stream().filter(t -> t.lun == lun).toList(),
+                () -> done.complete(null)));
+        return done;
+    }
+
     /** Aborts the tasks: those not yet in the SCSI layer at once, the others when they finish; then {@code done}. */
     private void abort(List<IscsiTask> victims, Runnable done) {
         int[] left = {0};

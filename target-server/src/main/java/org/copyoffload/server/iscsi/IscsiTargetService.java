@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.copyoffload.backends.copy.CopyEngine;
+import org.copyoffload.server.config.ConfigException;
 import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.memory.DataBudget;
 import org.copyoffload.server.nvme.NvmeTarget;
@@ -75,7 +76,15 @@ public final class IscsiTargetService implements AutoCloseable {
             for (ServerConfig.Lun l : t.luns()) {
                 luns.put(l.lun(), volumes.get(l.volume()));
             }
-            targets.put(t.name(), new Target(t, new ScsiTarget(t.name(), luns, ioExecutor, copyEngine)));
+            ScsiTarget scsi;
+            try {
+                // Persistent reservations with APTPL live beside the volumes, in the data directory.
+                scsi = new ScsiTarget(t.name(), luns, ioExecutor, copyEngine, scratchDirectory);
+            } catch (java.io.UncheckedIOException e) {
+                throw new ConfigException("iscsi.targets." + t.name(), e.getMessage());
+            }
+            scsi.taskAborter(this::abortTasks);
+            targets.put(t.name(), new Target(t, scsi));
         }
     }
 
@@ -170,6 +179,22 @@ public final class IscsiTargetService implements AutoCloseable {
             }
             log.info("session TSIH {} of {} ended", s.tsih(), s.initiatorName());
         }
+    }
+
+    /**
+     * PREEMPT AND ABORT: the tasks of the sessions of that I_T nexus at that LUN end without a response; the future
+     * completes when every connection has aborted them.
+     */
+    private java.util.concurrent.CompletableFuture<Void> abortTasks(org.copyoffload.server.scsi.ItNexus nexus,
+                                                                    long lun) {
+        List<java.util.concurrent.CompletableFuture<Void>> aborts = new ArrayList<>();
+        for (IscsiSession s : sessions.values()) {
+            if (nexus.equals(s.nexus())) {
+                s.connections().values().forEach(c -> aborts.add(c.abortTasksAt(lun)));
+            }
+        }
+        return java.util.concurrent.CompletableFuture.allOf(
+                aborts.toArray(java.util.concurrent.CompletableFuture[]::new));
     }
 
     Collection<IscsiSession> sessions() {

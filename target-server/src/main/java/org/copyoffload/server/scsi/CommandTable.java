@@ -23,11 +23,14 @@ import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.OperationCode.MaintenanceIn;
 import org.copyoffload.protocol.scsi.OperationCode.ReceiveCopyResults;
 import org.copyoffload.protocol.scsi.OperationCode.ServiceActionIn16;
+import org.copyoffload.protocol.scsi.PersistentReserveInCdb;
+import org.copyoffload.protocol.scsi.PersistentReserveOutCdb;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
 import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
 import org.copyoffload.protocol.scsi.ReportLunsCdb;
 import org.copyoffload.protocol.scsi.ReportSupportedOpcodesCdb;
 import org.copyoffload.protocol.scsi.ReportSupportedTmfCdb;
+import org.copyoffload.protocol.scsi.ReserveReleaseCdb;
 import org.copyoffload.protocol.scsi.RequestSenseCdb;
 import org.copyoffload.protocol.scsi.ServiceActionIn16Cdb;
 import org.copyoffload.protocol.scsi.StartStopUnitCdb;
@@ -136,6 +139,17 @@ final class CommandTable {
         entries.add(new Entry(MAINTENANCE_IN,
                 OptionalInt.of(MaintenanceIn.REPORT_SUPPORTED_TASK_MANAGEMENT_FUNCTIONS.code()), 12,
                 ReportSupportedTmfCdb.FIELDS, ReportCommands::reportSupportedTaskManagementFunctions, false, false));
+        for (PersistentReserveInCdb.ServiceAction sa : PersistentReserveInCdb.ServiceAction.values()) {
+            entries.add(new Entry(PERSISTENT_RESERVE_IN, OptionalInt.of(sa.code()), 10, PersistentReserveInCdb.FIELDS,
+                    ReservationCommands::persistentReserveIn, false, false));
+        }
+        for (PersistentReserveOutCdb.ServiceAction sa : PersistentReserveOutCdb.ServiceAction.values()) {
+            entries.add(new Entry(PERSISTENT_RESERVE_OUT, OptionalInt.of(sa.code()), 10,
+                    PersistentReserveOutCdb.FIELDS, ReservationCommands::persistentReserveOut, false, false));
+        }
+        for (OperationCode op : List.of(RESERVE_6, RELEASE_6, RESERVE_10, RELEASE_10)) {
+            add(op, ReserveReleaseCdb.fields(op), ReservationCommands::reserveRelease);
+        }
         entries.sort(Comparator.comparingInt((Entry e) -> e.opcode().code())
                 .thenComparingInt(e -> e.serviceAction().orElse(-1)));
         for (Entry e : entries) {

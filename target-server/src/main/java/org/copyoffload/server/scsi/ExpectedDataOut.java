@@ -5,6 +5,7 @@ import org.copyoffload.protocol.scsi.CompareAndWriteCdb;
 import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.ModeSelectCdb;
 import org.copyoffload.protocol.scsi.OperationCode;
+import org.copyoffload.protocol.scsi.PersistentReserveOutCdb;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
 import org.copyoffload.protocol.scsi.UnmapCdb;
 import org.copyoffload.protocol.scsi.VerifyCdb;
@@ -52,6 +53,7 @@ public final class ExpectedDataOut {
             case UNMAP -> UnmapCdb.decode(cdb).parameterListLength();
             case EXTENDED_COPY -> ExtendedCopyCdb.decode(cdb).parameterListLength();
             case MODE_SELECT_6, MODE_SELECT_10 -> ModeSelectCdb.decode(cdb).parameterListLength();
+            case PERSISTENT_RESERVE_OUT -> PersistentReserveOutCdb.PARAMETER_LIST_LENGTH.read(cdb);
             default -> 0;
         });
     }

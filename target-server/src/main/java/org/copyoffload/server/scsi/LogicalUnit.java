@@ -1,7 +1,9 @@
 package org.copyoffload.server.scsi;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -55,11 +57,22 @@ final class LogicalUnit {
      */
     private final ConcurrentHashMap<ItNexus, ConcurrentHashMap<Integer, CopyStatusRecord>> copies =
             new ConcurrentHashMap<>();
+    private final PersistentReservations reservations;
     final LongAdder blocksRead = new LongAdder();
     final LongAdder blocksWritten = new LongAdder();
     final LongAdder mediaErrors = new LongAdder();
 
     LogicalUnit(long lun, Volume volume, String targetName, Limits limits, ExecutorService ioExecutor) {
+        this(lun, volume, targetName, limits, ioExecutor, null);
+    }
+
+    /**
+     * @param reservationDirectory where the unit keeps its persistent reservations while APTPL is set (file
+     *                             {@code VOLUME.SERIAL.pr}), or null for a unit that cannot persist them
+     * @throws UncheckedIOException naming the file when its reservation state file exists but cannot be read
+     */
+    LogicalUnit(long lun, Volume volume, String targetName, Limits limits, ExecutorService ioExecutor,
+                Path reservationDirectory) {
         this.lun = lun;
         this.volume = volume;
         this.targetName = targetName;
@@ -70,6 +83,13 @@ final class LogicalUnit {
         byte[] digest = sha256(targetName + "\0" + volume.name());
         this.serial = HexFormat.of().withUpperCase().formatHex(digest, 0, 12);
         this.naaVendorSpecific = Arrays.copyOfRange(digest, 12, 25);
+        try {
+            this.reservations = new PersistentReservations(reservationDirectory == null ? null
+                    : new ReservationFile(reservationDirectory.resolve(volume.name() + "." + serial + ".pr"),
+                    targetName));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
     }
 
     private static byte[] sha256(String s) {
@@ -120,6 +140,10 @@ final class LogicalUnit {
 
     RangeLock ranges() {
         return ranges;
+    }
+
+    PersistentReservations reservations() {
+        return reservations;
     }
 
     // ---------------------------------------------------------------- mode parameters
@@ -175,6 +199,7 @@ final class LogicalUnit {
      */
     void reset(Collection<ItNexus> nexuses, AdditionalSense sense) {
         mode.set(ModeState.DEFAULT);
+        reservations.reset(); // the SPC-2 reservation; persistent reservations survive resets (SPC-4 5.13.1)
         // A reset supersedes the conditions it would report anyway (e.g. MODE PARAMETERS CHANGED).
         for (ItNexus nexus : nexuses) {
             Deque<AdditionalSense> queue = unitAttentions.get(nexus);
@@ -185,8 +210,12 @@ final class LogicalUnit {
         establishUnitAttention(nexuses, sense);
     }
 
-    /** The I_T nexus is gone: its pending conditions, counts and copy status go too. */
+    /**
+     * The I_T nexus is gone: its pending conditions, counts, copy status and SPC-2 reservation go too; its
+     * persistent reservation registrations stay (SPC-4 5.13.1), for the nexus to find when it logs in again.
+     */
     void forget(ItNexus nexus) {
+        reservations.nexusLost(nexus);
         unitAttentions.remove(nexus);
         inFlight.remove(nexus);
         copies.remove(nexus);
@@ -272,6 +301,9 @@ final class LogicalUnit {
         } catch (CheckCondition c) {
             log.debug("LUN {}: {}: {}", lun, what, c.getMessage());
             return ScsiResponse.checkCondition(sense(c));
+        } catch (ReservationConflict c) {
+            log.debug("LUN {}: {}: RESERVATION CONFLICT: {}", lun, what, c.getMessage());
+            return ScsiResponse.status(ScsiStatus.RESERVATION_CONFLICT);
         } catch (IOException e) {
             mediaErrors.increment();
             log.error("LUN {} ({}): {} failed: {}", lun, volume.name(), what, e.toString());

@@ -20,6 +20,7 @@ import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.CopyManagerLimits;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.ReportLunsData;
+import org.copyoffload.protocol.scsi.ScsiStatus;
 import org.copyoffload.protocol.scsi.SenseData;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.volume.Volume;
@@ -82,6 +83,22 @@ public final class ScsiTarget {
     }
 
     ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, Limits limits, CopyEngine copyEngine) {
+        this(name, luns, ioExecutor, limits, copyEngine, null);
+    }
+
+    /**
+     * As above, with persistent reservations that survive restarts: each logical unit keeps them, while APTPL is
+     * set, in a state file in {@code reservationDirectory} (see {@link LogicalUnit}), loaded here.
+     *
+     * @throws java.io.UncheckedIOException naming the file when a logical unit's state file is corrupt
+     */
+    public ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, CopyEngine copyEngine,
+                      Path reservationDirectory) {
+        this(name, luns, ioExecutor, Limits.DEFAULT, copyEngine, reservationDirectory);
+    }
+
+    ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor, Limits limits, CopyEngine copyEngine,
+               Path reservationDirectory) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(luns, "luns");
         this.ioExecutor = Objects.requireNonNull(ioExecutor, "ioExecutor");
@@ -111,7 +128,7 @@ public final class ScsiTarget {
                 throw new IllegalArgumentException("volume " + volume.name() + " (LUN " + lun
                         + ") is smaller than one block");
             }
-            built.put(lun, new LogicalUnit(lun, volume, name, limits, ioExecutor));
+            built.put(lun, new LogicalUnit(lun, volume, name, limits, ioExecutor, reservationDirectory));
         }
         this.units = Collections.unmodifiableMap(built);
         this.luns = Collections.unmodifiableSortedSet(new TreeSet<>(built.keySet()));
@@ -178,6 +195,7 @@ public final class ScsiTarget {
             if (unit == null) {
                 return entry.handler().handle(new Request(command, null, this));
             }
+            unit.reservations().check(nexus, entry.opcode(), ReservationAccess.of(entry.opcode(), cdb));
             unit.started(nexus);
             CompletableFuture<ScsiResponse> result;
             try {
@@ -192,6 +210,10 @@ public final class ScsiTarget {
             log.debug("{} LUN {} {}: {}", nexus.initiatorPortName(), command.lun(), opcodeName(cdb), c.getMessage());
             return CompletableFuture.completedFuture(ScsiResponse.checkCondition(
                     unit == null ? c.sense().encodeFixed() : unit.sense(c)));
+        } catch (ReservationConflict c) {
+            log.debug("{} LUN {} {}: RESERVATION CONFLICT: {}", nexus.initiatorPortName(), command.lun(),
+                    opcodeName(cdb), c.getMessage());
+            return CompletableFuture.completedFuture(ScsiResponse.status(ScsiStatus.RESERVATION_CONFLICT));
         } catch (RuntimeException e) {
             log.error("{} LUN {} {} failed", nexus.initiatorPortName(), command.lun(), opcodeName(cdb), e);
             CheckCondition c = new CheckCondition(AdditionalSense.INTERNAL_TARGET_FAILURE, e.toString());
@@ -261,7 +283,31 @@ public final class ScsiTarget {
         return TaskManagementFunction.Response.FUNCTION_COMPLETE;
     }
 
-    /** The I_T nexus is gone (logout, connection loss): its unit attentions and counts are dropped. */
+    /**
+     * Aborts the tasks of an I_T nexus at a LUN, the transport's part of PREEMPT AND ABORT (SPC-4 5.13.11.2.5): the
+     * future completes once they are aborted, so that the PERSISTENT RESERVE OUT completes after them.
+     */
+    @FunctionalInterface
+    public interface TaskAborter {
+        CompletableFuture<Void> abortTasks(ItNexus nexus, long lun);
+    }
+
+    private volatile TaskAborter taskAborter = (nexus, lun) -> CompletableFuture.completedFuture(null);
+
+    /** Sets who aborts tasks for PREEMPT AND ABORT (the transport that knows them); by default nobody. */
+    public void taskAborter(TaskAborter aborter) {
+        taskAborter = Objects.requireNonNull(aborter, "aborter");
+    }
+
+    CompletableFuture<Void> abortTasks(ItNexus nexus, long lun) {
+        log.info("{} LUN {}: PREEMPT AND ABORT aborts the tasks of {}", name, lun, nexus.initiatorPortName());
+        return taskAborter.abortTasks(nexus, lun);
+    }
+
+    /**
+     * The I_T nexus is gone (logout, connection loss, session reinstatement): its unit attentions, counts and SPC-2
+     * reservations are dropped; its persistent reservation registrations stay (SPC-4 5.13.1).
+     */
     public void nexusLost(ItNexus nexus) {
         nexuses.remove(nexus);
         units.values().forEach(u -> u.forget(nexus));

@@ -7,6 +7,8 @@ import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
 import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.ModeSelectCdb;
 import org.copyoffload.protocol.scsi.OperationCode;
+import org.copyoffload.protocol.scsi.PersistentReserveInCdb;
+import org.copyoffload.protocol.scsi.PersistentReserveOutCdb;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
 import org.copyoffload.protocol.scsi.UnmapCdb;
 import org.copyoffload.protocol.scsi.VerifyCdb;
@@ -40,6 +42,10 @@ class ExpectedDataOutTest {
                 .hasValue(28);
         assertThat(ExpectedDataOut.bytes(new InquiryCdb(false, 0, 96).encode(), 512)).hasValue(0);
         assertThat(ExpectedDataOut.bytes(new ExtendedCopyCdb(76).encode(), 512)).hasValue(76);
+        assertThat(ExpectedDataOut.bytes(new PersistentReserveOutCdb(PersistentReserveOutCdb.ServiceAction.REGISTER,
+                null, 24).encode(), 4096)).hasValue(24);
+        assertThat(ExpectedDataOut.bytes(new PersistentReserveInCdb(PersistentReserveInCdb.ServiceAction.READ_KEYS,
+                8192).encode(), 4096)).hasValue(0);
         assertThat(ExpectedDataOut.bytes(new byte[] {(byte) 0xC0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 512))
                 .isEmpty();
     }

@@ -71,8 +71,8 @@ class ScsiTargetTest extends ScsiTestBase {
         cdb[0] = (byte) 0xC0; // vendor specific, not implemented
         SenseData s = run(LUN_4K, cdb).check(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
         assertThat(s.fieldPointer()).isEmpty();
-        // PERSISTENT RESERVE IN is not implemented either.
-        cdb[0] = (byte) 0x5E;
+        // SANITIZE is not implemented either.
+        cdb[0] = (byte) 0x48;
         run(LUN_4K, cdb).check(AdditionalSense.INVALID_COMMAND_OPERATION_CODE);
     }
 
@@ -86,6 +86,15 @@ class ScsiTargetTest extends ScsiTestBase {
         mi[0] = (byte) 0xA3;
         mi[1] = 0x05; // REPORT IDENTIFYING INFORMATION
         run(LUN_4K, mi).check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(1, 4));
+        // PERSISTENT RESERVE IN has service actions 00h-03h (libiscsi's PrinServiceactionRange tries the others).
+        byte[] prin = new byte[10];
+        prin[0] = (byte) 0x5E;
+        prin[1] = 0x04;
+        run(LUN_4K, prin).check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(1, 4));
+        byte[] prout = new byte[10];
+        prout[0] = (byte) 0x5F;
+        prout[1] = 0x08; // REPLACE LOST RESERVATION (SPC-5): not here
+        run(LUN_4K, prout).check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(1, 4));
     }
 
     @Test
