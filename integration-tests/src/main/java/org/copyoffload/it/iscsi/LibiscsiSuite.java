@@ -407,45 +407,8 @@ public final class LibiscsiSuite {
                     StandardOpenOption.APPEND);
             long from = Files.size(log);
             Watched w = watch(command, log, from, deadline, o.testTimeout());
-            String text = read(log, from);
-            CunitOutput.Parsed parsed = CunitOutput.parse(text);
-
-            for (CunitOutput.Test t : parsed.tests()) {
-                Outcome outcome = switch (t.verdict()) {
-                    case PASSED -> Outcome.PASSED;
-                    case FAILED -> Outcome.FAILED;
-                    case SKIPPED -> Outcome.SKIPPED;
-                    case NONE -> w.stopReason() != null ? Outcome.TIMED_OUT : Outcome.ABORTED;
-                };
-                List<String> output = new ArrayList<>(t.output());
-                if (t.verdict() == CunitOutput.Verdict.NONE) {
-                    output.add(w.stopReason() != null ? "[harness] " + w.stopReason()
-                            : "[harness] the tool exited (status " + w.exitCode() + ") during this test");
-                }
-                int slot = -1;
-                for (int i : remaining) {
-                    String[] p = LibiscsiCatalogue.split(expected.get(i));
-                    if (p[1].equals(t.suite()) && p[2].equals(t.test()) && slots[i] == null) {
-                        slot = i;
-                        break;
-                    }
-                }
-                if (slot >= 0) {
-                    slots[slot] = new TestResult(expected.get(slot), outcome, t.failures(), output);
-                } else {
-                    String name = "?." + t.suite() + "." + t.test();
-                    problems.add("the tool ran " + name + ", which --test=" + selector + " does not select");
-                    extras.add(new TestResult(name, outcome, t.failures(), output));
-                }
-            }
-            parsed.inconsistencies().forEach(s -> problems.add("invocation " + (invocations.size() + 1) + ": " + s));
-            if (!parsed.started()) {
-                problems.add("invocation " + (invocations.size() + 1) + ": iscsi-test-cu stopped before its tests (exit "
-                        + w.exitCode() + (w.stopReason() != null ? ", " + w.stopReason() : "") + "): "
-                        + String.join(" | ", parsed.preamble()));
-            }
-            invocations.add(new Invocation(command, w.exitCode(), Optional.ofNullable(w.stopReason()),
-                    parsed.summary(), parsed.preamble(), parsed.warnings(), parsed.inconsistencies(), w.elapsed()));
+            CunitOutput.Parsed parsed = absorb(read(log, from), w, command, selector, expected, slots, extras,
+                    invocations, problems);
 
             long left = 0;
             for (TestResult s : slots) {
@@ -466,14 +429,115 @@ public final class LibiscsiSuite {
             }
         }
 
+        return finish(o, expected, slots, extras, invocations, problems, log, Duration.between(t0, Instant.now()));
+    }
+
+    /**
+     * Reads a run made elsewhere, e.g. inside a guest whose libiscsi is another version than this host's: the
+     * output of one {@code iscsi-test-cu --verbose} process, as it printed it, against the catalogue of that same
+     * tool's {@code --list}. Tests the output does not report are {@link Outcome#NOT_RUN}; the one that was running
+     * when the output ends is {@link Outcome#TIMED_OUT} when {@code stopReason} says why it was killed, else
+     * {@link Outcome#ABORTED}. The output is copied to {@code IscsiLogs.dir()/NAME.log}, as a run here logs it.
+     *
+     * @param options    what the tool was asked ({@link Options#url()}, selectors, flags: for tables and counts)
+     * @param catalogue  the tool's own {@code --list}
+     * @param output     what it printed (stdout and stderr)
+     * @param exitCode   its exit status (-1 when killed)
+     * @param stopReason why a watchdog killed it, or null when it exited by itself
+     * @param elapsed    wall time it ran
+     */
+    public static Result fromOutput(Options options, LibiscsiCatalogue catalogue, String output, int exitCode,
+                                    String stopReason, Duration elapsed) {
+        String selector = options.selector();
+        List<String> expected = catalogue.expand(selector);
+        if (expected.isEmpty()) {
+            throw new IllegalArgumentException("--test=" + selector + " selects no test of the catalogue given");
+        }
+        Path dir = IscsiLogs.dir();
+        Path log = dir.resolve(options.name() + ".log");
+        try {
+            Files.createDirectories(dir);
+            List<String> command = toolCommand(options, selector);
+            Files.writeString(log, "# LibiscsiSuite " + options.name() + ": " + expected.size() + " tests of --test="
+                    + selector + " against " + options.url() + ", run elsewhere\n# ---- invocation 1: "
+                    + String.join(" ", command) + "\n" + output);
+            TestResult[] slots = new TestResult[expected.size()];
+            List<TestResult> extras = new ArrayList<>();
+            List<Invocation> invocations = new ArrayList<>();
+            List<String> problems = new ArrayList<>();
+            CunitOutput.Parsed parsed = absorb(output, new Watched(exitCode, stopReason, elapsed), command, selector,
+                    expected, slots, extras, invocations, problems);
+            long left = java.util.Arrays.stream(slots).filter(Objects::isNull).count();
+            if (left > 0 && stopReason == null && parsed.completed() && parsed.warnings().isEmpty()) {
+                problems.add(left + " selected tests were not reported by a run that completed (catalogue and "
+                        + "tool disagree?)");
+            }
+            return finish(options, expected, slots, extras, invocations, problems, log, elapsed);
+        } catch (IOException e) {
+            throw new UncheckedIOException("libiscsi output " + options.name() + " unreadable", e);
+        }
+    }
+
+    /**
+     * Puts what one invocation reported into the slots of the tests it ran (a test the selection does not predict
+     * goes to {@code extras}, as a problem), and records the invocation.
+     */
+    private static CunitOutput.Parsed absorb(String text, Watched w, List<String> command, String selector,
+                                             List<String> expected, TestResult[] slots, List<TestResult> extras,
+                                             List<Invocation> invocations, List<String> problems) {
+        CunitOutput.Parsed parsed = CunitOutput.parse(text);
+
+        for (CunitOutput.Test t : parsed.tests()) {
+            Outcome outcome = switch (t.verdict()) {
+                case PASSED -> Outcome.PASSED;
+                case FAILED -> Outcome.FAILED;
+                case SKIPPED -> Outcome.SKIPPED;
+                case NONE -> w.stopReason() != null ? Outcome.TIMED_OUT : Outcome.ABORTED;
+            };
+            List<String> output = new ArrayList<>(t.output());
+            if (t.verdict() == CunitOutput.Verdict.NONE) {
+                output.add(w.stopReason() != null ? "[harness] " + w.stopReason()
+                        : "[harness] the tool exited (status " + w.exitCode() + ") during this test");
+            }
+            int slot = -1;
+            for (int i = 0; i < slots.length; i++) {
+                String[] p = LibiscsiCatalogue.split(expected.get(i));
+                if (slots[i] == null && p[1].equals(t.suite()) && p[2].equals(t.test())) {
+                    slot = i;
+                    break;
+                }
+            }
+            if (slot >= 0) {
+                slots[slot] = new TestResult(expected.get(slot), outcome, t.failures(), output);
+            } else {
+                String name = "?." + t.suite() + "." + t.test();
+                problems.add("the tool ran " + name + ", which --test=" + selector + " does not select");
+                extras.add(new TestResult(name, outcome, t.failures(), output));
+            }
+        }
+        parsed.inconsistencies().forEach(s -> problems.add("invocation " + (invocations.size() + 1) + ": " + s));
+        if (!parsed.started()) {
+            problems.add("invocation " + (invocations.size() + 1) + ": iscsi-test-cu stopped before its tests (exit "
+                    + w.exitCode() + (w.stopReason() != null ? ", " + w.stopReason() : "") + "): "
+                    + String.join(" | ", parsed.preamble()));
+        }
+        invocations.add(new Invocation(command, w.exitCode(), Optional.ofNullable(w.stopReason()),
+                parsed.summary(), parsed.preamble(), parsed.warnings(), parsed.inconsistencies(), w.elapsed()));
+        return parsed;
+    }
+
+    /** One result per expected test (NOT_RUN where none came), then the extras; written beside the log. */
+    private static Result finish(Options o, List<String> expected, TestResult[] slots, List<TestResult> extras,
+                                 List<Invocation> invocations, List<String> problems, Path log, Duration elapsed)
+            throws IOException {
         List<TestResult> tests = new ArrayList<>();
         for (int i = 0; i < slots.length; i++) {
             tests.add(slots[i] != null ? slots[i]
                     : new TestResult(expected.get(i), Outcome.NOT_RUN, List.of(), List.of()));
         }
         tests.addAll(extras);
-        Result r = new Result(o.name(), o, tests, invocations, problems, log, Duration.between(t0, Instant.now()));
-        writeResults(dir.resolve(o.name() + ".results.txt"), r);
+        Result r = new Result(o.name(), o, tests, invocations, problems, log, elapsed);
+        writeResults(log.resolveSibling(o.name() + ".results.txt"), r);
         System.out.println("[LibiscsiSuite] " + o.name() + ": " + r.totals() + " in "
                 + r.elapsed().toMillis() / 1000.0 + " s (" + invocations.size() + " invocation"
                 + (invocations.size() == 1 ? "" : "s") + "), log " + log);
@@ -486,6 +550,17 @@ public final class LibiscsiSuite {
             // Unbuffered: the watchdog sees each "Test:" line as it starts, and a killed run loses nothing.
             c.addAll(List.of("stdbuf", "-o0", "-e0"));
         }
+        c.addAll(toolCommand(o, testArg));
+        return c;
+    }
+
+    /** The tool's own command line for {@code options} (no wrapper), e.g. to run it in a guest. */
+    public static List<String> toolCommand(Options o) {
+        return toolCommand(o, o.selector());
+    }
+
+    private static List<String> toolCommand(Options o, String testArg) {
+        List<String> c = new ArrayList<>();
         c.add(o.executable());
         c.add("--verbose");
         if (o.initiatorName() != null) {

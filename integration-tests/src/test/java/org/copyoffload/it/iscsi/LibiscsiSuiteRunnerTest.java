@@ -202,4 +202,60 @@ class LibiscsiSuiteRunnerTest {
                 .contains("stopped before its tests (exit 255)").contains("Failed to connect to SCSI device 0");
         assertThat(r.complete()).isFalse();
     }
+
+    // ------------------------------------------------------------------ a run made elsewhere (a guest)
+
+    /** Output of a run whose tool was killed in SCSI.Read10.BeyondEol, with a skip and a failure before it. */
+    private static final String ELSEWHERE = """
+            found matching LU device identifier for all (2) paths
+
+
+                 CUnit - A unit testing framework for C - Version 2.1-3
+
+            Suite: TestUnitReady
+              Test: Simple ...passed
+            Suite: ReadCapacity10
+              Test: Simple ...    [SKIPPED] READCAPACITY10 is not implemented.
+            passed
+            Suite: Read10
+              Test: Simple ...FAILED
+                1. test_read10_simple.c:50  - CU_ASSERT_EQUAL(ret,0)
+              Test: BeyondEol ...
+            """;
+
+    @Test
+    void aRunMadeElsewhereIsReadAgainstItsOwnCatalogue() throws IOException {
+        LibiscsiCatalogue catalogue = LibiscsiCatalogue.parse(CunitOutputTest.resource("list-1.19.txt"));
+        LibiscsiSuite.Options o = LibiscsiSuite.Options.of(URL).withTests(SELECTION).withName("elsewhere");
+        Result killed = LibiscsiSuite.fromOutput(o, catalogue, ELSEWHERE, -1, "no output for 180 s",
+                Duration.ofSeconds(42));
+
+        assertThat(killed.tests()).extracting(TestResult::name)
+                .containsExactlyElementsOf(catalogue.expand("SCSI.Read10,SCSI.ReadCapacity10,SCSI.TestUnitReady"));
+        assertThat(outcome(killed, "SCSI.TestUnitReady.Simple")).isEqualTo(Outcome.PASSED);
+        assertThat(outcome(killed, "SCSI.ReadCapacity10.Simple")).isEqualTo(Outcome.SKIPPED);
+        assertThat(killed.test("SCSI.Read10.Simple").orElseThrow().failures())
+                .containsExactly("test_read10_simple.c:50  - CU_ASSERT_EQUAL(ret,0)");
+        assertThat(killed.test("SCSI.Read10.BeyondEol").orElseThrow()).satisfies(t -> {
+            assertThat(t.outcome()).isEqualTo(Outcome.TIMED_OUT);
+            assertThat(t.output()).contains("[harness] no output for 180 s");
+        });
+        assertThat(killed.totals()).isEqualTo(new LibiscsiSuite.Totals(1, 1, 1, 1, 0, 4));
+        assertThat(killed.elapsed()).isEqualTo(Duration.ofSeconds(42));
+        assertThat(killed.invocations()).singleElement().satisfies(i -> {
+            assertThat(i.command()).first().isEqualTo("iscsi-test-cu");
+            assertThat(i.preamble()).contains("found matching LU device identifier for all (2) paths");
+        });
+        assertThat(Files.readString(killed.logFile())).contains("run elsewhere").contains("Test: Simple ...FAILED");
+        assertThat(killed.complete()).isFalse();
+
+        Result died = LibiscsiSuite.fromOutput(o.withName("elsewhere-died"), catalogue, ELSEWHERE, 139, null,
+                Duration.ofSeconds(1));
+        assertThat(outcome(died, "SCSI.Read10.BeyondEol")).isEqualTo(Outcome.ABORTED);
+
+        Result nothing = LibiscsiSuite.fromOutput(o.withName("elsewhere-nothing"), catalogue,
+                "Failed to connect to SCSI device 0\n", 255, null, Duration.ZERO);
+        assertThat(nothing.tests()).allMatch(t -> t.outcome() == Outcome.NOT_RUN);
+        assertThat(nothing.problems()).singleElement().asString().contains("stopped before its tests (exit 255)");
+    }
 }
