@@ -1,6 +1,7 @@
 package org.copyoffload.bench;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -10,27 +11,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import org.copyoffload.backends.store.FileBlockStore;
-import org.copyoffload.initiator.iscsi.IscsiCommandSession;
 import org.copyoffload.initiator.iscsi.IscsiOptions;
 import org.copyoffload.initiator.iscsi.IscsiSession;
+import org.copyoffload.initiator.iscsi.ScsiResult;
 import org.copyoffload.it.iscsi.IscsiPerf;
 import org.copyoffload.it.iscsi.IscsiUrl;
 import org.copyoffload.it.iscsi.TgtTarget;
 import org.copyoffload.protocol.scsi.DeviceIdentification;
 import org.copyoffload.protocol.scsi.ExtendedCopyCdb;
+import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
 import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ByteOffsetSegmentDescriptor;
 import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.CscdDescriptor;
-import org.copyoffload.protocol.scsi.ExtendedCopyParameterList;
-import org.copyoffload.protocol.scsi.InquiryCdb;
 import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
 import org.copyoffload.server.CopyoffloadServer;
 import org.copyoffload.server.config.ConfigLoader;
@@ -42,7 +40,7 @@ import org.copyoffload.server.config.ConfigLoader;
  * warm-up of each). Both files are filled with the same data
  * first and read once, so both targets serve from the page cache. (iscsi-perf 1.19 only reads: writes are not
  * measured here.) In the same run, an EXTENDED COPY of the whole LU to a second LU of the same size, sent by the Java
- * initiator ({@link IscsiCommandSession}) within the limits the copy manager advertises, beside copy_file_range
+ * initiator ({@link IscsiSession}) within the limits the copy manager advertises, beside copy_file_range
  * between two files of the same size on the same filesystem, with the ratio (both destinations punched to holes and
  * the page cache synced before each round, as the NVMe Copy measurement does).
  *
@@ -112,10 +110,9 @@ final class IscsiBenchmark {
     private void extendedCopy(InetSocketAddress portal, Path source, Path destination) throws Exception {
         List<Double> reference = new ArrayList<>();
         List<Double> offloaded = new ArrayList<>();
-        try (IscsiCommandSession s = IscsiCommandSession.login(portal, INITIATOR, IQN, 0x400000BE0001L,
-                Duration.ofMinutes(10))) {
-            byte[] op = check(s.command(1, new ReceiveCopyResultsCdb(0x03, 0, 1024).encode(), null, 1024),
-                    "RECEIVE COPY RESULTS").dataIn();
+        try (IscsiSession s = IscsiSession.login(IscsiOptions.of(portal, IQN).withInitiatorName(INITIATOR)
+                .withTimeouts(Duration.ofSeconds(10), Duration.ofMinutes(10)))) {
+            byte[] op = dataIn(s, "RECEIVE COPY RESULTS", 1, new ReceiveCopyResultsCdb(0x03, 0, 1024).encode(), 1024);
             int maxSegments = ByteBuffer.wrap(op, 10, 2).getShort() & 0xFFFF;
             long maxSegment = ByteBuffer.wrap(op, 16, 4).getInt() & 0xFFFF_FFFFL;
             List<CscdDescriptor> cscds = List.of(cscd(naa(s, 0)), cscd(naa(s, 1)));
@@ -146,7 +143,8 @@ final class IscsiBenchmark {
                 CopyBenchmark.settle();
                 long start = System.nanoTime();
                 for (byte[] list : lists) {
-                    check(s.command(1, new ExtendedCopyCdb(list.length).encode(), list, 0), "EXTENDED COPY");
+                    s.run("EXTENDED COPY", 1, new ExtendedCopyCdb(list.length).encode(), Unpooled.wrappedBuffer(list), 0)
+                            .close();
                 }
                 offloaded.add((System.nanoTime() - start) / 1e9);
             }
@@ -163,12 +161,11 @@ final class IscsiBenchmark {
                 ref / off);
     }
 
-    private static IscsiCommandSession.Result check(IscsiCommandSession.Result r, String what) {
-        if (!r.good()) {
-            throw new IllegalStateException(what + " ended with status " + r.status() + ", sense "
-                    + HexFormat.of().formatHex(r.sense()));
+    /** Runs a command without data-out to GOOD and returns its data-in. */
+    private static byte[] dataIn(IscsiSession s, String what, int lun, byte[] cdb, int length) {
+        try (ScsiResult r = s.run(what, lun, cdb, null, length)) {
+            return ByteBufUtil.getBytes(r.data());
         }
-        return r;
     }
 
     private static CscdDescriptor cscd(byte[] naa) {
@@ -176,9 +173,8 @@ final class IscsiBenchmark {
     }
 
     /** The binary NAA designator of the LU's Device Identification page. */
-    private static byte[] naa(IscsiCommandSession s, int lun) {
-        byte[] page = check(s.command(lun, new InquiryCdb(true, 0x83, 1024).encode(), null, 1024), "INQUIRY")
-                .dataIn();
+    private static byte[] naa(IscsiSession s, int lun) {
+        byte[] page = s.inquiry(lun, true, 0x83, 1024);
         return DeviceIdentification.logicalUnitNaa(page)
                 .orElseThrow(() -> new IllegalStateException("LUN " + lun + " has no NAA designator"));
     }

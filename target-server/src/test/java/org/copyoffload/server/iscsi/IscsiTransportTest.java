@@ -452,27 +452,4 @@ class IscsiTransportTest {
                     .tag("result", "error").summary().totalAmount()).isZero();
         }
     }
-
-    /** The initiator module's single-command session (the benchmark's client): login, R2T-driven writes, reads. */
-    @Test
-    void aCommandSessionRunsWritesThroughR2tsAndReads() {
-        byte[] data = new byte[48 * 1024]; // past FirstBurstLength 16384: the rest goes in answer to R2Ts
-        new Random(78).nextBytes(data);
-        try (org.copyoffload.initiator.iscsi.IscsiCommandSession s = org.copyoffload.initiator.iscsi
-                .IscsiCommandSession.login(portal, "iqn.2026-01.org.copyoffload:session-test", TARGET, 0x400000C00001L,
-                        Duration.ofSeconds(10))) {
-            var w = s.command(0, new ReadWriteCdb(OperationCode.WRITE_16, 9000, 12, 0, false, false).encode(), data,
-                    0);
-            assertThat(w.good()).isTrue();
-            var r = s.command(0, new ReadWriteCdb(OperationCode.READ_16, 9000, 12, 0, false, false).encode(), null,
-                    data.length);
-            assertThat(r.good()).isTrue();
-            assertThat(r.dataIn()).isEqualTo(data);
-            var bad = s.command(7, new ReadWriteCdb(OperationCode.READ_16, 0, 1, 0, false, false).encode(), null,
-                    4096);
-            assertThat(bad.status()).isEqualTo(2);
-            assertThat(SenseData.decode(bad.sense()).additionalSense())
-                    .contains(AdditionalSense.LOGICAL_UNIT_NOT_SUPPORTED);
-        }
-    }
 }
