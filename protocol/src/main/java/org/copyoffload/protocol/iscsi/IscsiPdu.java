@@ -3,6 +3,7 @@ package org.copyoffload.protocol.iscsi;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import org.copyoffload.protocol.BufferCarrier;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -240,8 +241,14 @@ public sealed interface IscsiPdu {
             Objects.requireNonNull(data, "data");
         }
 
-        /** A data segment carrying {@code sense} (11.4.7.2): its length as 2 bytes, then the sense data. */
+        /**
+         * A data segment carrying {@code sense} (11.4.7.2): its length as 2 bytes, then the sense data; no sense, no
+         * segment (DataSegmentLength 0), as LIO and tgt answer a GOOD status.
+         */
         public static ByteBuf senseSegment(ByteBufAllocator alloc, byte[] sense) {
+            if (sense.length == 0) {
+                return Unpooled.EMPTY_BUFFER;
+            }
             if (sense.length > 0xFFFF) {
                 throw new IllegalArgumentException("sense data of " + sense.length + " bytes, SenseLength is 16 bits");
             }

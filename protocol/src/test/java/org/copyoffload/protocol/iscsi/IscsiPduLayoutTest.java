@@ -208,6 +208,11 @@ class IscsiPduLayoutTest {
     }
 
     @Test
+    void noSenseIsNoDataSegment() {
+        assertThat(IscsiPdu.ScsiResponse.senseSegment(ByteBufAllocator.DEFAULT, new byte[0]).readableBytes()).isZero();
+    }
+
+    @Test
     void scsiResponseGoodWithOverflow() {
         byte[] expected = new Be(48).u8(0, 0x21).u8(1, 0x94).u8(2, 0x01).u8(3, 0x00).u32(16, 1).u32(20, 7).u32(24, 2)
                 .u32(28, 3).u32(32, 4).u32(36, 5).u32(40, 6).u32(44, 0xFFFFFFFFL).array();

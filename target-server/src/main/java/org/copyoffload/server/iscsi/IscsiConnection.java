@@ -716,6 +716,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             if (task.executing) {
                 left[0]++;
                 task.aborted = true;
+                session.target().scsi().abortTask(session.nexus(), task.lun,
+                        Integer.toUnsignedLong(task.initiatorTaskTag));
                 task.onAborted = () -> {
                     if (--left[0] == 0) {
                         done.run();

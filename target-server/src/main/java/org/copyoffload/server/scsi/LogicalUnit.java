@@ -13,14 +13,17 @@ import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Predicate;
 import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CheckCondition;
@@ -56,6 +59,8 @@ final class LogicalUnit {
      * ABORT (SPC-4 6.4.3.2: list identifiers are the nexus's own; LID1 and LID4 lists share one space, a LID1
      * identifier being a LID4 one below 256).
      */
+    // EXTENDED COPY commands running, so that task management and nexus loss can stop them between chunks.
+    private final Set<RunningCopy> runningCopies = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<ItNexus, ConcurrentHashMap<Long, CopyStatusRecord>> copies =
             new ConcurrentHashMap<>();
     private final PersistentReservations reservations;
@@ -209,6 +214,7 @@ final class LogicalUnit {
             }
         }
         establishUnitAttention(nexuses, sense);
+        abortCopies(c -> true); // a reset ends every copy, in the background too (SAM-5 6.3.3)
     }
 
     /**
@@ -216,6 +222,7 @@ final class LogicalUnit {
      * persistent reservation registrations stay (SPC-4 5.13.1), for the nexus to find when it logs in again.
      */
     void forget(ItNexus nexus) {
+        abortCopies(c -> c.nexus().equals(nexus)); // nobody is left to ask for the result of its copies
         reservations.nexusLost(nexus);
         unitAttentions.remove(nexus);
         inFlight.remove(nexus);
@@ -223,6 +230,33 @@ final class LogicalUnit {
     }
 
     // ---------------------------------------------------------------- EXTENDED COPY status (SPC-4 6.18)
+
+    /**
+     * An EXTENDED COPY being carried out for a task of a nexus ({@code background}: its command already completed,
+     * IMMED), stopped between chunks when {@code abort} is set.
+     */
+    record RunningCopy(ItNexus nexus, long tag, boolean background, AtomicBoolean abort) {
+    }
+
+    RunningCopy copyStarted(ItNexus nexus, long tag, boolean background,
+                            AtomicBoolean abort) {
+        RunningCopy c = new RunningCopy(nexus, tag, background, abort);
+        runningCopies.add(c);
+        return c;
+    }
+
+    void copyEnded(RunningCopy copy) {
+        runningCopies.remove(copy);
+    }
+
+    /** Asks the running copies that {@code which} selects to stop at their next chunk. */
+    void abortCopies(Predicate<RunningCopy> which) {
+        for (RunningCopy c : runningCopies) {
+            if (which.test(c)) {
+                c.abort().set(true);
+            }
+        }
+    }
 
     /** The copies of one nexus, by LIST IDENTIFIER. */
     ConcurrentHashMap<Long, CopyStatusRecord> copies(ItNexus nexus) {

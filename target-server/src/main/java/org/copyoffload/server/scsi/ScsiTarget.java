@@ -285,6 +285,18 @@ public final class ScsiTarget {
     }
 
     /**
+     * The transport aborts a task that the SCSI layer is carrying out (ABORT TASK, ABORT TASK SET, CLEAR TASK SET, a
+     * reset, PREEMPT AND ABORT): an EXTENDED COPY stops at its next chunk, so that no copy writes after the host was
+     * told its task is gone; other commands are short and finish, and the transport drops their response.
+     */
+    public void abortTask(ItNexus nexus, long lun, long tag) {
+        LogicalUnit unit = units.get(lun);
+        if (unit != null) {
+            unit.abortCopies(c -> !c.background() && c.tag() == tag && c.nexus().equals(nexus));
+        }
+    }
+
+    /**
      * Aborts the tasks of an I_T nexus at a LUN, the transport's part of PREEMPT AND ABORT (SPC-4 5.13.11.2.5): the
      * future completes once they are aborted, so that the PERSISTENT RESERVE OUT completes after them.
      */

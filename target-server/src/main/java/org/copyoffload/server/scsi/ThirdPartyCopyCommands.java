@@ -139,11 +139,20 @@ final class ThirdPartyCopyCommands {
             }
         }
         Copy copy = new Copy(r.target(), u, list, held, start);
+        LogicalUnit.RunningCopy running = u.copyStarted(r.nexus(), r.command().tag(), list.immediate(),
+                start.abort());
         CompletableFuture<ScsiResponse> result = u.submit("EXTENDED COPY of " + list.segments().size()
                 + " segments (list " + list.listIdentifier() + ")", AdditionalSense.THIRD_PARTY_DEVICE_FAILURE,
-                copy::run);
+                () -> {
+                    try {
+                        return copy.run();
+                    } finally {
+                        u.copyEnded(running);
+                    }
+                });
         if (result.isDone() && result.join().status() == ScsiStatus.BUSY) {
             // The executor refused the copy (shutting down): nothing was done, so nothing is held.
+            u.copyEnded(running);
             if (held != null) {
                 held.remove(list.listIdentifier(), start);
             }

@@ -125,6 +125,11 @@ abstract class ScsiTestBase {
         return target.execute(command);
     }
 
+    /** The task tag of the command {@link #submit} sent last. */
+    long lastTag() {
+        return tags - 1;
+    }
+
     Result send(ItNexus nexus, long lun, byte[] cdb, byte[] dataOut, long expected, boolean read, boolean write) {
         ByteBuf[] owned = new ByteBuf[1];
         CompletableFuture<ScsiResponse> f = submit(nexus, lun, cdb, dataOut, expected, read, write, owned);

@@ -476,6 +476,74 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         assertThat(observed).containsExactly("lid4 aborted 32768");
     }
 
+    /**
+     * ABORT TASK (and the other task management functions, through the transport's {@code abortTask}) stops the
+     * copy of the aborted task at its next chunk: nothing is written after the host was told the task is gone.
+     */
+    @Test
+    void abortingTheTaskStopsItsCopyBetweenSegments() throws Exception {
+        byte[] data = random(32, 24 * 4096);
+        write16(LUN_4K_B, 0, data);
+        byte[] before = readLun(LUN_4K, 700, 16);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        extra.readStarted = started;
+        extra.readGate = gate;
+        byte[] list = list(0x51, ListIdUsage.HOLD, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
+                List.of(segment(0, 1, 8, 0, 692), segment(0, 1, 8, 8, 700), segment(0, 1, 8, 16, 708)));
+        ByteBuf[] owned = new ByteBuf[1];
+        CompletableFuture<ScsiResponse> running = submit(A, LUN_4K, new ExtendedCopyCdb(list.length).encode(), list,
+                list.length, false, true, owned);
+        long tag = lastTag();
+        Result done;
+        try {
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            target.abortTask(B, LUN_4K, tag); // another nexus's task of that tag: not this copy
+            target.abortTask(A, LUN_4K_B, tag); // another LU: not this copy
+            target.abortTask(A, LUN_4K, tag);
+        } finally {
+            extra.readGate = null;
+            gate.countDown();
+            done = collect(running);
+            owned[0].release();
+        }
+        assertThat(done.status()).isEqualTo(ScsiStatus.TASK_ABORTED);
+        assertThat(readLun(LUN_4K, 692, 8)).isEqualTo(Arrays.copyOfRange(data, 0, 8 * 4096));
+        assertThat(readLun(LUN_4K, 700, 16)).as("segments after the abort are not copied").isEqualTo(before);
+    }
+
+    @Test
+    void aLogicalUnitResetStopsACopyInTheBackground() throws Exception {
+        byte[] data = random(33, 24 * 4096);
+        write16(LUN_4K_B, 0, data);
+        byte[] before = readLun(LUN_4K, 800, 16);
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch gate = new CountDownLatch(1);
+        extra.readStarted = started;
+        extra.readGate = gate;
+        try {
+            xcopy4(lid4(0x52, ListIdUsage.HOLD_NO_DATA, true, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
+                    List.of(segment(0, 1, 8, 0, 792), segment(0, 1, 8, 8, 800), segment(0, 1, 8, 16, 808)))).good();
+            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(target.manage(A, TaskManagementFunction.LOGICAL_UNIT_RESET, LUN_4K))
+                    .isEqualTo(TaskManagementFunction.Response.FUNCTION_COMPLETE);
+        } finally {
+            extra.readGate = null;
+            gate.countDown();
+        }
+        run(A, LUN_4K, new byte[6]).check(AdditionalSense.BUS_DEVICE_RESET_FUNCTION_OCCURRED); // TEST UNIT READY
+        byte[] status = null;
+        for (int i = 0; i < 3000; i++) {
+            status = status4(0x52).good().data();
+            if (status[5] != 0x12) {
+                break;
+            }
+            Thread.sleep(1);
+        }
+        assertThat(HexFormat.of().formatHex(status, 4, 6)).as("terminated").isEqualTo("0160");
+        assertThat(readLun(LUN_4K, 800, 16)).as("segments after the reset are not copied").isEqualTo(before);
+    }
+
     @Test
     void immediateCopyCompletesInTheBackground() throws Exception {
         byte[] data = random(31, 8 * 4096);
