@@ -46,17 +46,12 @@ final class RangeLock {
 
     /** Waits until {@code [start, start + blocks)} can be held, then holds it. An empty range holds nothing. */
     Held acquire(long start, long blocks, boolean exclusive) {
-        long end = start + blocks;
         lock.lock();
         try {
-            while (blocks > 0 && conflict(start, end, exclusive)) {
+            while (blocks > 0 && conflict(start, start + blocks, exclusive)) {
                 released.awaitUninterruptibly();
             }
-            Held h = new Held(start, end, exclusive);
-            if (blocks > 0) {
-                held.add(h);
-            }
-            return h;
+            return hold(start, blocks, exclusive);
         } finally {
             lock.unlock();
         }
@@ -64,20 +59,21 @@ final class RangeLock {
 
     /** Holds {@code [start, start + blocks)} if that needs no waiting, else null: for callers that must not block. */
     Held tryAcquire(long start, long blocks, boolean exclusive) {
-        long end = start + blocks;
         lock.lock();
         try {
-            if (blocks > 0 && conflict(start, end, exclusive)) {
-                return null;
-            }
-            Held h = new Held(start, end, exclusive);
-            if (blocks > 0) {
-                held.add(h);
-            }
-            return h;
+            return blocks > 0 && conflict(start, start + blocks, exclusive) ? null : hold(start, blocks, exclusive);
         } finally {
             lock.unlock();
         }
+    }
+
+    /** With {@link #lock} held and no conflict. */
+    private Held hold(long start, long blocks, boolean exclusive) {
+        Held h = new Held(start, start + blocks, exclusive);
+        if (blocks > 0) {
+            held.add(h);
+        }
+        return h;
     }
 
     private boolean conflict(long start, long end, boolean exclusive) {

@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.copyoffload.backends.store.BlockStore;
 
@@ -30,6 +31,32 @@ final class CountingStore implements BlockStore {
 
     CountingStore(BlockStore delegate) {
         this.delegate = delegate;
+    }
+
+    /** Holds every read at a gate until the returned gate is closed (a command stays in flight meanwhile). */
+    ReadGate holdReads() {
+        ReadGate g = new ReadGate();
+        readStarted = g.started;
+        readGate = g.gate;
+        return g;
+    }
+
+    /** A gate set by {@link #holdReads}. */
+    final class ReadGate implements AutoCloseable {
+        private final CountDownLatch started = new CountDownLatch(1);
+        private final CountDownLatch gate = new CountDownLatch(1);
+
+        /** Waits (bounded) until a read has arrived at the gate. */
+        boolean awaitFirstRead() throws InterruptedException {
+            return started.await(30, TimeUnit.SECONDS);
+        }
+
+        /** Lets the held reads go and no longer holds new ones. */
+        @Override
+        public void close() {
+            readGate = null;
+            gate.countDown();
+        }
     }
 
     private void touched() {

@@ -10,8 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import io.netty.buffer.ByteBuf;
 import org.copyoffload.backends.copy.CopyEngine;
 import org.copyoffload.backends.store.FileBlockStore;
@@ -369,6 +367,22 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         return run(A, LUN_4K, new ReceiveCopyResultsCdb(COPY_STATUS_LID4, listId, 1024).encode());
     }
 
+    /**
+     * The LID4 status of a copy in the background, polled (bounded: about 3 s) until its operation status is no
+     * longer 12h (in progress in the background).
+     */
+    byte[] statusOnceEnded(long listId) throws InterruptedException {
+        byte[] status = null;
+        for (int i = 0; i < 3000; i++) {
+            status = status4(listId).good().data();
+            if (status[5] != 0x12) {
+                break;
+            }
+            Thread.sleep(1);
+        }
+        return status;
+    }
+
     Result abort(long listId) {
         return run(A, LUN_4K, new CopyOperationAbortCdb(listId).encode());
     }
@@ -438,10 +452,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         byte[] data = random(30, 24 * 4096);
         write16(LUN_4K_B, 0, data);
         byte[] before = readLun(LUN_4K, 500, 16);
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        extra.readStarted = started;
-        extra.readGate = gate;
+        CountingStore.ReadGate gate = extra.holdReads();
         byte[] list = lid4(0x42, ListIdUsage.HOLD, false, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
                 List.of(segment(0, 1, 8, 0, 492), segment(0, 1, 8, 8, 500), segment(0, 1, 8, 16, 508)));
         ByteBuf[] owned = new ByteBuf[1];
@@ -450,7 +461,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
                 false, true, owned);
         Result done;
         try {
-            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.awaitFirstRead()).isTrue();
             xcopy(list(0x42, ListIdUsage.HOLD, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0, 1))))
                     .check(AdditionalSense.OPERATION_IN_PROGRESS, FieldPointer.parameter(0, 7));
             xcopy4(lid4(0x42, ListIdUsage.HOLD_NO_DATA, false, List.of(cscd(LUN_4K)), List.of(segment(0, 0, 1, 0,
@@ -462,8 +473,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
             abort(0x42).good();
             abort(0x43).check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(2, 7));
         } finally {
-            extra.readGate = null;
-            gate.countDown();
+            gate.close();
             done = collect(running);
             owned[0].release();
         }
@@ -485,10 +495,7 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         byte[] data = random(32, 24 * 4096);
         write16(LUN_4K_B, 0, data);
         byte[] before = readLun(LUN_4K, 700, 16);
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        extra.readStarted = started;
-        extra.readGate = gate;
+        CountingStore.ReadGate gate = extra.holdReads();
         byte[] list = list(0x51, ListIdUsage.HOLD, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
                 List.of(segment(0, 1, 8, 0, 692), segment(0, 1, 8, 8, 700), segment(0, 1, 8, 16, 708)));
         ByteBuf[] owned = new ByteBuf[1];
@@ -497,13 +504,12 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         long tag = lastTag();
         Result done;
         try {
-            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.awaitFirstRead()).isTrue();
             target.abortTask(B, LUN_4K, tag); // another nexus's task of that tag: not this copy
             target.abortTask(A, LUN_4K_B, tag); // another LU: not this copy
             target.abortTask(A, LUN_4K, tag);
         } finally {
-            extra.readGate = null;
-            gate.countDown();
+            gate.close();
             done = collect(running);
             owned[0].release();
         }
@@ -517,29 +523,18 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         byte[] data = random(33, 24 * 4096);
         write16(LUN_4K_B, 0, data);
         byte[] before = readLun(LUN_4K, 800, 16);
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        extra.readStarted = started;
-        extra.readGate = gate;
+        CountingStore.ReadGate gate = extra.holdReads();
         try {
             xcopy4(lid4(0x52, ListIdUsage.HOLD_NO_DATA, true, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
                     List.of(segment(0, 1, 8, 0, 792), segment(0, 1, 8, 8, 800), segment(0, 1, 8, 16, 808)))).good();
-            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.awaitFirstRead()).isTrue();
             assertThat(target.manage(A, TaskManagementFunction.LOGICAL_UNIT_RESET, LUN_4K))
                     .isEqualTo(TaskManagementFunction.Response.FUNCTION_COMPLETE);
         } finally {
-            extra.readGate = null;
-            gate.countDown();
+            gate.close();
         }
         run(A, LUN_4K, new byte[6]).check(AdditionalSense.BUS_DEVICE_RESET_FUNCTION_OCCURRED); // TEST UNIT READY
-        byte[] status = null;
-        for (int i = 0; i < 3000; i++) {
-            status = status4(0x52).good().data();
-            if (status[5] != 0x12) {
-                break;
-            }
-            Thread.sleep(1);
-        }
+        byte[] status = statusOnceEnded(0x52);
         assertThat(HexFormat.of().formatHex(status, 4, 6)).as("terminated").isEqualTo("0160");
         assertThat(readLun(LUN_4K, 800, 16)).as("segments after the reset are not copied").isEqualTo(before);
     }
@@ -548,30 +543,17 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     void immediateCopyCompletesInTheBackground() throws Exception {
         byte[] data = random(31, 8 * 4096);
         write16(LUN_4K_B, 0, data);
-        CountDownLatch started = new CountDownLatch(1);
-        CountDownLatch gate = new CountDownLatch(1);
-        extra.readStarted = started;
-        extra.readGate = gate;
+        CountingStore.ReadGate gate = extra.holdReads();
         try {
             // GOOD while the copy is held at its first read.
             xcopy4(lid4(9, ListIdUsage.HOLD_NO_DATA, true, List.of(cscd(LUN_4K_B), cscd(LUN_4K)),
                     List.of(segment(0, 1, 8, 0, 600)))).good();
-            assertThat(started.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gate.awaitFirstRead()).isTrue();
             assertThat(HexFormat.of().formatHex(status4(9).good().data(), 4, 6)).isEqualTo("0112");
         } finally {
-            extra.readGate = null;
-            gate.countDown();
+            gate.close();
         }
-        // Poll the status (bounded) until the background copy reports completion.
-        byte[] status = null;
-        for (int i = 0; i < 3000; i++) {
-            status = status4(9).good().data();
-            if (status[5] != 0x12) {
-                break;
-            }
-            Thread.onSpinWait();
-            Thread.sleep(1);
-        }
+        byte[] status = statusOnceEnded(9);
         assertThat(HexFormat.of().formatHex(status, 4, 6)).isEqualTo("0101");
         assertThat(readLun(LUN_4K, 600, 8)).isEqualTo(data);
     }
