@@ -3,8 +3,6 @@ package org.copyoffload.server.iscsi;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.Unpooled;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import org.copyoffload.protocol.iscsi.IscsiOpcode;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
 import org.copyoffload.protocol.iscsi.RejectReason;
@@ -19,13 +17,11 @@ import org.copyoffload.protocol.scsi.PersistentReserveOutCdb.ServiceAction;
 import org.copyoffload.protocol.scsi.PersistentReserveOutParameters;
 import org.copyoffload.protocol.scsi.ReserveReleaseCdb;
 import org.copyoffload.protocol.scsi.SenseData;
-import org.copyoffload.server.TestServer;
+import org.copyoffload.server.TargetServerExtension;
 import org.copyoffload.testsupport.LeakDetectionExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Reservations end to end over loopback, each session its own I_T nexus (same initiator name, its own ISID): the
@@ -37,40 +33,24 @@ class IscsiReservationTest {
     static final String TARGET = "iqn.2026-01.org.copyoffload:reservations";
     static final int CONFLICT = 0x18;
 
-    @TempDir
-    static Path dir;
-    static TestServer server;
-    static InetSocketAddress portal;
-
-    @BeforeAll
-    static void start() {
-        String yaml = """
-                data-dir: %s
-                listeners: []
-                metrics: {enabled: false}
-                volumes:
-                  - {name: pr0, size: 16MiB, block-size: 4096}
-                  - {name: pr1, size: 16MiB, block-size: 512}
-                iscsi:
-                  listeners: [{address: 127.0.0.1, port: 0}]
-                  first-burst-length: 16384
-                  targets:
-                    - name: %s
-                      luns: [{lun: 0, volume: pr0}, {lun: 1, volume: pr1}]
-                """.formatted(dir, TARGET);
-        server = TestServer.start(dir, yaml);
-        portal = server.server().iscsiAddresses().getFirst();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.withYaml(dir -> """
+            data-dir: %s
+            listeners: []
+            metrics: {enabled: false}
+            volumes:
+              - {name: pr0, size: 16MiB, block-size: 4096}
+              - {name: pr1, size: 16MiB, block-size: 512}
+            iscsi:
+              listeners: [{address: 127.0.0.1, port: 0}]
+              first-burst-length: 16384
+              targets:
+                - name: %s
+                  luns: [{lun: 0, volume: pr0}, {lun: 1, volume: pr1}]
+            """.formatted(dir, TARGET));
 
     private static IscsiClient login() {
-        return new IscsiClient(portal).login(TARGET);
+        return new IscsiClient(target.iscsiPortal()).login(TARGET);
     }
 
     private static IscsiClient.Result prOut(IscsiClient c, int lun, ServiceAction sa, PersistentReservationType type,
@@ -135,7 +115,7 @@ class IscsiReservationTest {
             assertThat(prOut(x, 1, ServiceAction.REGISTER, null, 0, 0xA).status()).isZero();
             assertThat(prOut(x, 1, ServiceAction.RESERVE, PersistentReservationType.WRITE_EXCLUSIVE, 0xA, 0)
                     .status()).isZero();
-            try (IscsiClient again = new IscsiClient(portal)) {
+            try (IscsiClient again = new IscsiClient(target.iscsiPortal())) {
                 again.isid = x.isid; // session reinstatement: the same I_T nexus
                 again.login(TARGET);
                 assertThat(x.conn.awaitPeerClose(IscsiClient.WAIT)).isTrue();
@@ -148,7 +128,7 @@ class IscsiReservationTest {
                 byte[] reserve6 = new ReserveReleaseCdb(OperationCode.RESERVE_6).encode();
                 assertThat(again.command(1, reserve6, null, 0, false).status()).isZero();
                 assertThat(y.command(1, reserve6, null, 0, false).status()).isEqualTo(CONFLICT);
-                try (IscsiClient third = new IscsiClient(portal)) {
+                try (IscsiClient third = new IscsiClient(target.iscsiPortal())) {
                     third.isid = again.isid;
                     third.login(TARGET);
                     assertThat(again.conn.awaitPeerClose(IscsiClient.WAIT)).isTrue();

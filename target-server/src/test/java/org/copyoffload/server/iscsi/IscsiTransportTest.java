@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -25,13 +23,12 @@ import org.copyoffload.protocol.scsi.Lun;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
 import org.copyoffload.protocol.scsi.SenseData;
+import org.copyoffload.server.TargetServerExtension;
 import org.copyoffload.server.TestServer;
 import org.copyoffload.testsupport.LeakDetectionExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The iSCSI transport end to end over loopback with a bare initiator: login and its refusals, discovery,
@@ -45,50 +42,34 @@ class IscsiTransportTest {
     static final String CHAP_TARGET = "iqn.2026-01.org.copyoffload:chap";
     static final String ALLOWED = "iqn.2026-01.org.copyoffload:allowed";
 
-    @TempDir
-    static Path dir;
-    static TestServer server;
-    static InetSocketAddress portal;
-
-    @BeforeAll
-    static void start() {
-        String yaml = """
-                data-dir: %s
-                listeners:
-                  - {address: 127.0.0.1, port: 0}
-                metrics: {enabled: false}
-                volumes:
-                  - {name: big, size: 64MiB, block-size: 4096}
-                  - {name: small, size: 16MiB, block-size: 512}
-                iscsi:
-                  listeners:
-                    - {address: 127.0.0.1, port: 0, portal-group-tag: 3}
-                  first-burst-length: 16384
-                  targets:
-                    - name: %s
-                      alias: test target
-                      luns: [{lun: 0, volume: big}, {lun: 1, volume: small}]
-                    - name: %s
-                      allow-any-initiator: false
-                      allowed-initiators: [%s]
-                      luns: [{lun: 0, volume: small}]
-                    - name: %s
-                      chap: {user: alice, secret: alicesecret12}
-                      luns: [{lun: 0, volume: small}]
-                """.formatted(dir, TARGET, RESTRICTED, ALLOWED, CHAP_TARGET);
-        server = TestServer.start(dir, yaml);
-        portal = server.server().iscsiAddresses().getFirst();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
+    @RegisterExtension
+    static final TargetServerExtension target = TargetServerExtension.withYaml(dir -> """
+            data-dir: %s
+            listeners:
+              - {address: 127.0.0.1, port: 0}
+            metrics: {enabled: false}
+            volumes:
+              - {name: big, size: 64MiB, block-size: 4096}
+              - {name: small, size: 16MiB, block-size: 512}
+            iscsi:
+              listeners:
+                - {address: 127.0.0.1, port: 0, portal-group-tag: 3}
+              first-burst-length: 16384
+              targets:
+                - name: %s
+                  alias: test target
+                  luns: [{lun: 0, volume: big}, {lun: 1, volume: small}]
+                - name: %s
+                  allow-any-initiator: false
+                  allowed-initiators: [%s]
+                  luns: [{lun: 0, volume: small}]
+                - name: %s
+                  chap: {user: alice, secret: alicesecret12}
+                  luns: [{lun: 0, volume: small}]
+            """.formatted(dir, TARGET, RESTRICTED, ALLOWED, CHAP_TARGET));
 
     static IscsiClient client() {
-        return new IscsiClient(portal);
+        return new IscsiClient(target.iscsiPortal());
     }
 
     // ---------------------------------------------------------------- login
@@ -213,7 +194,7 @@ class IscsiTransportTest {
         try (IscsiClient c = client()) {
             c.login(null);
             List<TextKey> keys = c.text(List.of(new TextKey("SendTargets", "All")));
-            String address = "127.0.0.1:" + portal.getPort() + ",3";
+            String address = "127.0.0.1:" + target.iscsiPortal().getPort() + ",3";
             assertThat(keys).containsSubsequence(new TextKey("TargetName", TARGET), new TextKey("TargetAddress", address));
             assertThat(keys).contains(new TextKey("TargetName", CHAP_TARGET));
             assertThat(keys).doesNotContain(new TextKey("TargetName", RESTRICTED));
@@ -233,7 +214,7 @@ class IscsiTransportTest {
             assertThat(w.status()).isZero();
             assertThat(w.r2ts()).as("R2Ts after 16 KiB of immediate data").isPositive();
             byte[] onDisk = new byte[data.length];
-            try (var f = java.nio.channels.FileChannel.open(dir.resolve("big.img"))) {
+            try (var f = java.nio.channels.FileChannel.open(target.dir().resolve("big.img"))) {
                 f.read(java.nio.ByteBuffer.wrap(onDisk), 2048L * 4096);
             }
             assertThat(onDisk).isEqualTo(data);
@@ -369,7 +350,7 @@ class IscsiTransportTest {
             c.login(TARGET);
             c.testUnitReady(0);
         }
-        var registry = server.server().registry();
+        var registry = target.server().server().registry();
         assertThat(registry.get("copyoffload.iscsi.pdus").tag("direction", "in").tag("opcode", "login_request")
                 .counter().count()).isPositive();
         assertThat(registry.get("copyoffload.iscsi.commands").tag("opcode", "0x00").counter().count()).isPositive();
@@ -439,16 +420,16 @@ class IscsiTransportTest {
             // Nor the other way: into the restricted unit from the open target.
             assertThat(xcopy(other, 1, copyList(2, open, restricted, 8, 0, 32000)).status()).isEqualTo(2);
             // The admitted initiator copies inside its own target.
-            var summary = server.server().registry().find("copyoffload.iscsi.xcopy.bytes")
+            var summary = target.server().server().registry().find("copyoffload.iscsi.xcopy.bytes")
                     .tag("service_action", "lid4").tag("result", "good").summary();
             long count = summary == null ? 0 : summary.count();
             assertThat(xcopy(allowed, 0, copyList(3, restricted, restricted, 8, 32000, 32100)).status()).isZero();
             assertThat(allowed.read10(0, 32100, 8, 512).dataIn()).isEqualTo(secret);
-            summary = server.server().registry().get("copyoffload.iscsi.xcopy.bytes").tag("service_action", "lid4")
+            summary = target.server().server().registry().get("copyoffload.iscsi.xcopy.bytes").tag("service_action", "lid4")
                     .tag("result", "good").summary();
             assertThat(summary.count()).isEqualTo(count + 1);
             assertThat(summary.max()).isGreaterThanOrEqualTo(8 * 512);
-            assertThat(server.server().registry().get("copyoffload.iscsi.xcopy.bytes").tag("service_action", "lid4")
+            assertThat(target.server().server().registry().get("copyoffload.iscsi.xcopy.bytes").tag("service_action", "lid4")
                     .tag("result", "error").summary().totalAmount()).isZero();
         }
     }
