@@ -456,17 +456,24 @@ class NvmeTcpTransportTest {
         return Unpooled.buffer(n).writeZero(n);
     }
 
-    @Test
-    void anR2tWriteInSeveralH2cDataPdusLandsWhole() {
-        int length = 48 * 1024;
+    /**
+     * The target keeps the PDUs' payloads as they came and writes them with one gathering write: however the host cuts
+     * the data (odd sizes; more pieces than one pwritev takes), every byte lands in its place.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {16 * 1024, 4096, 333, 100})
+    void anR2tWriteInSeveralH2cDataPdusLandsWhole(int piece) {
+        int length = piece == 100 ? 128 * 1024 : 48 * 1024;
         long lba = server.allocate(NS_4K, length / 4096);
-        byte[] data = TestServer.randomBytes(new Random(41), length);
+        byte[] data = TestServer.randomBytes(new Random(41 + piece), length);
         try (RawQueue q = rawIo(32, 0, false, false)) {
-            q.sendExact(Nvme.write(NS_4K, lba, length / 4096, true).withCid(1).withSgl(SglDescriptor.transport(length)), null);
+            q.sendExact(Nvme.write(NS_4K, lba, length / 4096, piece % 2 == 0).withCid(1)
+                    .withSgl(SglDescriptor.transport(length)), null);
             NvmeTcpPdu.R2t r2t = q.conn().expect(NvmeTcpPdu.R2t.class, RawQueue.WAIT);
-            for (int at = 0; at < length; at += 16 * 1024) {
-                q.conn().send(new NvmeTcpPdu.H2cData(1, r2t.ttag(), at, at + 16 * 1024 == length,
-                        Unpooled.wrappedBuffer(data, at, 16 * 1024), true));
+            for (int at = 0; at < length; at += piece) {
+                int n = Math.min(piece, length - at);
+                q.conn().send(new NvmeTcpPdu.H2cData(1, r2t.ttag(), at, at + n == length,
+                        Unpooled.wrappedBuffer(data, at, n), true));
             }
             assertThat(q.response().status()).isEqualTo(NvmeStatus.SUCCESS);
         }

@@ -33,6 +33,30 @@ public interface BlockStore extends Closeable {
     void write(long offset, ByteBuffer src, boolean durable) throws IOException;
 
     /**
+     * Writes the buffers' remaining bytes one after the other from {@code offset}, as one write: a command's data
+     * received in several network buffers goes to the store without being copied into one first. The default writes
+     * them one by one; a file store gathers them into one system call.
+     *
+     * @param durable FUA: on return all the bytes are on stable storage
+     */
+    default void write(long offset, ByteBuffer[] srcs, boolean durable) throws IOException {
+        long total = 0;
+        for (ByteBuffer src : srcs) {
+            total += src.remaining();
+        }
+        Ranges.check(offset, total, size());
+        long at = offset;
+        for (ByteBuffer src : srcs) {
+            int n = src.remaining();
+            write(at, src, false);
+            at += n;
+        }
+        if (durable) {
+            flush();
+        }
+    }
+
+    /**
      * Makes the range read as zeros, in bounded memory for any length.
      *
      * @param deallocate the store may deallocate (punch a hole) instead of writing zeros

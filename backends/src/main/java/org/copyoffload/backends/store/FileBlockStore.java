@@ -142,6 +142,24 @@ public final class FileBlockStore implements BlockStore {
         writeFully(durable ? dsync : data, offset, src);
     }
 
+    /** Direct buffers go to the file in one pwritev2 (RWF_DSYNC for FUA); heap buffers one by one through the channel. */
+    @Override
+    public void write(long offset, ByteBuffer[] srcs, boolean durable) throws IOException {
+        long total = 0;
+        boolean direct = true;
+        for (ByteBuffer src : srcs) {
+            total += src.remaining();
+            direct &= src.isDirect();
+        }
+        Ranges.check(offset, total, size);
+        ensureOpen();
+        if (!direct) {
+            BlockStore.super.write(offset, srcs, durable);
+            return;
+        }
+        linux.writeGathering(offset, srcs, durable);
+    }
+
     @Override
     public void writeZeroes(long offset, long length, boolean deallocate, boolean durable) throws IOException {
         Ranges.check(offset, length, size);

@@ -13,6 +13,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Set;
 
@@ -77,6 +78,12 @@ final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), true);
     /** preadv2(2) flag: fail with EAGAIN instead of waiting for the disk (Linux 4.14, buffered reads). */
     static final int RWF_NOWAIT = 0x08;
+    private static final MethodHandle PWRITEV2 = bind("pwritev2",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_INT), true);
+    /** pwritev2(2) flag: this write is O_DSYNC (Linux 4.7). */
+    static final int RWF_DSYNC = 0x02;
+    /** The most iovecs one pwritev2 takes (IOV_MAX, UIO_MAXIOV in the kernel). */
+    static final int IOV_MAX = 1024;
     private static final MethodHandle SYSCALL4 = bind("syscall",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG), true,
             Linker.Option.firstVariadicArg(1));
@@ -254,6 +261,37 @@ final class Libc {
                     return -1;
                 }
                 throw failure("preadv2(offset=" + offset + ", length=" + dst.byteSize() + ", RWF_NOWAIT)", errno);
+            }
+            return rc;
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(t);
+        }
+    }
+
+    /**
+     * pwritev2(2) of direct buffers from {@code offset}: the bytes written, which may be fewer than they hold (the
+     * caller writes the rest). At most {@link #IOV_MAX} buffers; their positions are not moved.
+     */
+    static long pwritev(int fd, ByteBuffer[] srcs, int from, int count, long offset, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CAPTURE_LAYOUT);
+            MemorySegment iov = arena.allocate(16L * count, 8); // struct iovec { void *iov_base; size_t iov_len; }
+            long total = 0;
+            for (int i = 0; i < count; i++) {
+                MemorySegment src = MemorySegment.ofBuffer(srcs[from + i]);
+                iov.set(ADDRESS, 16L * i, src);
+                iov.set(JAVA_LONG, 16L * i + 8, src.byteSize());
+                total += src.byteSize();
+            }
+            long rc;
+            do {
+                rc = (long) PWRITEV2.invokeExact(state, fd, iov, count, offset, flags);
+            } while (rc < 0 && errno(state) == EINTR);
+            if (rc < 0) {
+                throw failure("pwritev2(offset=" + offset + ", length=" + total + ", flags=0x"
+                        + Integer.toHexString(flags) + ")", errno(state));
             }
             return rc;
         } catch (ErrnoException e) {

@@ -161,6 +161,39 @@ final class LinuxFile implements Closeable {
         return true;
     }
 
+    /**
+     * Writes every direct buffer's remaining bytes, one after the other from {@code offset}, with as few pwritev2
+     * calls as the kernel allows (one, unless it writes short or there are more than IOV_MAX buffers), moving each
+     * buffer's position past what was written; {@code dsync} makes them stable before the return (RWF_DSYNC).
+     */
+    void writeGathering(long offset, ByteBuffer[] srcs, boolean dsync) throws IOException {
+        int flags = dsync ? Libc.RWF_DSYNC : 0;
+        int first = 0;
+        long at = offset;
+        lock.readLock().lock();
+        try {
+            ensureOpen();
+            while (first < srcs.length) {
+                if (!srcs[first].hasRemaining()) {
+                    first++;
+                    continue;
+                }
+                int count = Math.min(srcs.length - first, Libc.IOV_MAX);
+                long n = Libc.pwritev(fd, srcs, first, count, at, flags);
+                at += n;
+                for (int i = first; i < first + count && n > 0; i++) {
+                    int step = (int) Math.min(n, srcs[i].remaining());
+                    srcs[i].position(srcs[i].position() + step);
+                    n -= step;
+                }
+            }
+        } catch (ErrnoException e) {
+            throw withPath(e);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
     @Override
     public void close() throws IOException {
         lock.writeLock().lock();

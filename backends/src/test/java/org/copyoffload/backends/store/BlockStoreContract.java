@@ -24,6 +24,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 /** What every BlockStore must do; one subclass per implementation. */
 abstract class BlockStoreContract {
     static final long MIB = 1 << 20;
+    static final int MIB_INT = 1 << 20;
 
     private final List<BlockStore> opened = new ArrayList<>();
 
@@ -174,6 +175,66 @@ abstract class BlockStoreContract {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContainingAll(named);
         assertThatThrownBy(() -> BlockStore.copy(store, 0, store, offset, length, false))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * A gathering write lands like the same bytes written in one piece: random splits into direct and heap buffers
+     * (some empty, some starting inside a larger buffer), at random offsets, checked against a byte-array model.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
+    void gatheringWritesMatchAByteArrayModel(long seed) throws IOException {
+        int size = (int) (2 * MIB);
+        BlockStore store = newStore(size);
+        byte[] model = new byte[size];
+        java.util.Random random = new java.util.Random(seed);
+        for (int round = 0; round < 20; round++) {
+            int length = 1 + random.nextInt(256 * 1024);
+            int offset = random.nextInt(size - length + 1);
+            byte[] data = random(seed * 100 + round, length);
+            List<ByteBuffer> parts = new ArrayList<>();
+            int at = 0;
+            while (at < length) {
+                int n = random.nextInt(4) == 0 ? 0 : 1 + random.nextInt(Math.min(length - at, 70_000));
+                int lead = random.nextInt(16);
+                ByteBuffer b = random.nextBoolean() ? ByteBuffer.allocateDirect(lead + n) : ByteBuffer.allocate(lead + n);
+                b.position(lead);
+                b.put(data, at, n);
+                b.position(lead);
+                parts.add(b);
+                at += n;
+            }
+            ByteBuffer[] srcs = parts.toArray(ByteBuffer[]::new);
+            store.write(offset, srcs, random.nextInt(5) == 0);
+            for (ByteBuffer b : srcs) {
+                assertThat(b.hasRemaining()).as("every buffer consumed").isFalse();
+            }
+            System.arraycopy(data, 0, model, offset, length);
+        }
+        assertSameBytes(read(store, 0, size), model, "store after gathering writes");
+    }
+
+    @Test
+    void gatheringWritesTakeMoreBuffersThanOneSystemCall() throws IOException {
+        BlockStore store = newStore(MIB);
+        byte[] data = random(77, 3000 * 100);
+        ByteBuffer[] srcs = new ByteBuffer[3000]; // above IOV_MAX (1024)
+        for (int i = 0; i < srcs.length; i++) {
+            srcs[i] = ByteBuffer.allocateDirect(100).put(data, i * 100, 100).flip();
+        }
+        store.write(4096, srcs, false);
+        assertSameBytes(read(store, 4096, data.length), data, "3000 buffers of 100 bytes");
+    }
+
+    @Test
+    void gatheringWritesOutsideTheStoreAreRefusedBeforeAnythingIsWritten() throws IOException {
+        BlockStore store = newStore(MIB);
+        ByteBuffer[] srcs = {ByteBuffer.allocateDirect(MIB_INT / 2), ByteBuffer.allocateDirect(MIB_INT / 2 + 1)};
+        srcs[0].put(0, (byte) 1);
+        assertThatThrownBy(() -> store.write(0, srcs, false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContainingAll("offset=0", "length=" + (MIB + 1));
+        assertZeros(read(store, 0, 16), "nothing written");
+        assertThat(srcs[0].position()).isZero();
     }
 
     @Test

@@ -210,19 +210,12 @@ public final class NvmIoCommands {
         }, target.ioExecutor());
     }
 
+    /** The command's data, which may lie in several network buffers, in one (gathering) store write. */
     private static void writeAll(BlockStore store, long offset, ByteBuf data, boolean durable) throws IOException {
         if (data.nioBufferCount() == 1) {
             store.write(offset, data.nioBuffer(), durable);
-            return;
-        }
-        long at = offset;
-        for (ByteBuffer part : data.nioBuffers()) {
-            int n = part.remaining();
-            store.write(at, part, false);
-            at += n;
-        }
-        if (durable) {
-            store.flush();
+        } else {
+            store.write(offset, data.nioBuffers(), durable);
         }
     }
 

@@ -1,6 +1,7 @@
 package org.copyoffload.server.nvme.tcp;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -58,16 +59,19 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private record HeldWrite(SubmissionQueueEntry sqe, int length) {
     }
 
-    /** Data the host sends after an R2T, assembled by offset into one buffer. */
+    /**
+     * Data the host sends after an R2T, in order: the H2CData PDUs' payloads are kept as they arrived (slices of the
+     * socket's buffers), not copied into one buffer, so the store writes them with one gathering write.
+     */
     private static final class Transfer {
         final int ttag;
         final SubmissionQueueEntry sqe;
-        final ByteBuf buffer;
+        final CompositeByteBuf buffer;
         final int length;
         int received;
         boolean digestFailed;
 
-        Transfer(int ttag, SubmissionQueueEntry sqe, ByteBuf buffer, int length) {
+        Transfer(int ttag, SubmissionQueueEntry sqe, CompositeByteBuf buffer, int length) {
             this.ttag = ttag;
             this.sqe = sqe;
             this.buffer = buffer;
@@ -315,7 +319,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             connectionWriteData += w.length();
             solicitedBytes.put(w.sqe().cid(), w.length());
             int ttag = nextTtag();
-            transfers.put(ttag, new Transfer(ttag, w.sqe(), ctx.alloc().directBuffer(w.length()), w.length()));
+            // Room for one component per PDU however small the host makes them: more would make Netty merge (copy) them.
+            transfers.put(ttag, new Transfer(ttag, w.sqe(), ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE), w.length()));
             ctx.write(new NvmeTcpPdu.R2t(w.sqe().cid(), ttag, 0, w.length()));
             sent = true;
         }
@@ -368,7 +373,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                     "LAST_PDU " + d.last() + " but " + (t.length - t.received - len) + " bytes still due");
             return;
         }
-        t.buffer.writeBytes(d.data());
+        t.buffer.addComponent(true, d.data().retain());
         t.received += len;
         t.digestFailed |= !d.dataDigestValid();
         if (complete) {
