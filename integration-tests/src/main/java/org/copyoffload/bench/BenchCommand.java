@@ -5,7 +5,10 @@ import io.netty.buffer.ByteBufAllocator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
 import org.copyoffload.initiator.nvme.HostOptions;
@@ -23,25 +26,26 @@ import picocli.CommandLine.Option;
  * loopback, beside the loopback TCP bandwidth of the same machine measured in the same run.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measures, in one run on loopback: one TCP stream's bandwidth (the reference), the target's",
-                "128 KiB sequential read throughput with the Java host and its ratio to the reference, and",
-                "4 KiB random read IOPS at queue depth 32; NVMe Copy against copy_file_range and a host-driven copy;",
-                "Zone Append throughput and 4 KiB IOPS beside plain writes, and the zoned crash test; iSCSI reads",
-                "beside Debian's tgt with libiscsi's iscsi-perf. The target runs in this process on temporary volumes",
-                "(a separate process for the crash test)."})
+        description = {"Measures, in one run on loopback: one TCP stream's bandwidth (the reference); the target's",
+                "128 KiB sequential write and read throughput with the Java host, and their ratios to the reference;",
+                "4 KiB random read and write IOPS at queue depth 32; NVMe Copy against copy_file_range and a",
+                "host-driven copy; Zone Append throughput and 4 KiB IOPS beside plain writes, and the zoned crash test;",
+                "iSCSI reads beside Debian's tgt with libiscsi's iscsi-perf. The target runs in this process on",
+                "temporary volumes (a separate process for the crash test). Only figures go to stdout: log lines go",
+                "to a file named in the first line; --json FILE writes the figures under stable names."})
 public final class BenchCommand implements Callable<Integer> {
     private static final String NQN = "nqn.2026-01.org.copyoffload:bench";
 
     @Option(names = "--seconds", defaultValue = "5", description = "Length of each measurement (default: ${DEFAULT-VALUE}).")
     int seconds;
 
-    @Option(names = "--region", defaultValue = "512", description = "MiB written first and then read (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--region", defaultValue = "512", description = "MiB written first, then written and read over (default: ${DEFAULT-VALUE}).")
     int regionMiB;
 
-    @Option(names = "--seq-depth", defaultValue = "16", description = "Queue depth of the sequential reads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seq-depth", defaultValue = "16", description = "Queue depth of the sequential reads and writes (default: ${DEFAULT-VALUE}).")
     int seqDepth;
 
-    @Option(names = "--random-depth", defaultValue = "32", description = "Queue depth of the random reads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--random-depth", defaultValue = "32", description = "Queue depth of the 4 KiB random reads and writes (default: ${DEFAULT-VALUE}).")
     int randomDepth;
 
     @Option(names = "--io-queues", description = "I/O queues (TCP connections) of the host; like Linux, one per CPU "
@@ -58,7 +62,10 @@ public final class BenchCommand implements Callable<Integer> {
             + " iscsi when iscsi-perf and tgtd are installed).")
     String only;
 
-    @Option(names = "--zns-size", defaultValue = "4096", description = "MiB of each namespace of the zoned measurements (default: ${DEFAULT-VALUE}).")
+    // 1 GiB: each zoned measurement then writes at most what the page cache holds dirty before write-back starts
+    // (10% of memory), so it measures the target rather than the disk; see the README's Benchmarks section.
+    @Option(names = "--zns-size", defaultValue = "1024", description = "MiB of each namespace of the zoned measurements; "
+            + "each measurement writes at most this much (default: ${DEFAULT-VALUE}).")
     int znsSizeMiB;
 
     @Option(names = "--crash-kills", defaultValue = "50", description = "SIGKILLs of the zoned crash test (default: ${DEFAULT-VALUE}; 0 skips it).")
@@ -69,6 +76,16 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--copy-rounds", defaultValue = "5", description = "Rounds of the copy measurements; medians are reported (default: ${DEFAULT-VALUE}).")
     int copyRounds;
+
+    @Option(names = "--warm-up", defaultValue = "3", description = "Seconds of each kind of I/O before the NVMe data-path "
+            + "figures are measured, so they do not include JIT compilation (default: ${DEFAULT-VALUE}).")
+    int warmUpSeconds;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure printed, under stable names, "
+            + "as JSON to FILE.")
+    Path json;
+
+    private BenchReport report;
 
     @Override
     public Integer call() throws Exception {
@@ -83,16 +100,39 @@ public final class BenchCommand implements Callable<Integer> {
             System.err.println("bench: --zns-size must be a multiple of the 64 MiB zone size, not " + znsSizeMiB);
             return 2;
         }
+        report = new BenchReport(System.out);
+        String log = System.getProperty(LOG_PROPERTY);
+        report.heading(String.format(Locale.ROOT, "copyoffload bench: %d s per measurement, %d I/O queue(s), %d cores%s",
+                seconds, ioQueues, Runtime.getRuntime().availableProcessors(),
+                log == null ? "" : "; the target's and host's log: " + log));
+        java.time.Instant started = java.time.Instant.now();
+        double loopback = Double.NaN;
+        if (only == null || only.equals("read") || only.equals("copy")) {
+            // The reference is the faster of one stream and as many streams as the host has queues, so that a
+            // figure spread over several connections is not compared with one connection's bandwidth alone.
+            double one = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, 1);
+            report.figure("loopback.tcp_128k.mb_s", "loopback TCP, one stream, 128 KiB writes", one / 1e6, "MB/s", "");
+            loopback = one;
+            if (ioQueues > 1) {
+                double many = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, ioQueues);
+                report.figure("loopback.tcp_128k_streams.mb_s", "loopback TCP, " + ioQueues + " streams, 128 KiB writes",
+                        many / 1e6, "MB/s", "");
+                loopback = Math.max(one, many);
+            }
+            report.keep("loopback.reference.mb_s", "loopback reference of the ratios", loopback / 1e6, "MB/s");
+        }
         if (only == null || only.equals("read")) {
-            readBenchmark();
+            report.heading(String.format(Locale.ROOT, "nvme: %d MiB region, %d s warm-up of each kind first",
+                    regionMiB, warmUpSeconds));
+            readBenchmark(loopback);
         }
         if (only == null || only.equals("copy")) {
             Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
                     "copyoffload-bench-copy");
             try {
-                System.out.printf(Locale.ROOT, "copy: %d MiB, %d I/O queue(s), host-driven copy at QD %d%n",
-                        copySizeMiB, ioQueues, seqDepth);
-                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth, copyRounds).run();
+                report.heading(String.format(Locale.ROOT, "copy: %d MiB, %d I/O queue(s), host-driven copy at QD %d",
+                        copySizeMiB, ioQueues, seqDepth));
+                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth, copyRounds, report, loopback).run();
             } finally {
                 deleteContents(dir);
                 Files.deleteIfExists(dir);
@@ -106,12 +146,21 @@ public final class BenchCommand implements Callable<Integer> {
             Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
                     "copyoffload-bench-iscsi");
             try {
-                new IscsiBenchmark(dir, (long) iscsiSizeMiB << 20, Duration.ofSeconds(seconds)).run();
+                new IscsiBenchmark(dir, (long) iscsiSizeMiB << 20, Duration.ofSeconds(seconds), report).run();
             } finally {
                 deleteTree(dir);
             }
         } else if (only == null) {
-            System.out.println("iscsi: not measured (needs iscsi-perf and tgtd: apt-get install libiscsi-bin tgt)");
+            report.heading("iscsi: not measured (needs iscsi-perf and tgtd: apt-get install libiscsi-bin tgt)");
+        }
+        if (json != null) {
+            Map<String, Object> run = new LinkedHashMap<>();
+            run.put("started", started.toString());
+            run.put("cores", Runtime.getRuntime().availableProcessors());
+            run.put("ioQueues", ioQueues);
+            run.put("seconds", seconds);
+            run.put("only", only == null ? "all" : only);
+            report.writeJson(json, run);
         }
         return 0;
     }
@@ -120,17 +169,23 @@ public final class BenchCommand implements Callable<Integer> {
         Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
                 "copyoffload-bench-zns");
         try {
-            System.out.printf(Locale.ROOT, "zoned: %d s per measurement, %d MiB namespaces (64 MiB zones), %d I/O queue(s)%n",
-                    seconds, znsSizeMiB, ioQueues);
-            new ZnsBenchmark(dir, (long) znsSizeMiB << 20, ioQueues, seqDepth, randomDepth, Duration.ofSeconds(seconds)).run();
+            report.heading(String.format(Locale.ROOT, "zoned: %d MiB namespaces (64 MiB zones), %d s warm-up of each kind first",
+                    znsSizeMiB, warmUpSeconds));
+            new ZnsBenchmark(dir, (long) znsSizeMiB << 20, ioQueues, seqDepth, randomDepth, Duration.ofSeconds(seconds),
+                    Duration.ofSeconds(warmUpSeconds), report).run();
             deleteContents(dir);
             if (crashKills > 0) {
                 long seed = System.nanoTime();
                 ZoneCrashCampaign.Result r = new ZoneCrashCampaign(dir, crashKills, seed, null).run();
-                System.out.printf(Locale.ROOT, "%-44s %d kills survived (%d while starting), %d FUA writes and %d FUA appends"
-                                + " acknowledged and found intact, %d resets acknowledged, %d blocks checked, %.0f s (seed %d)%n",
-                        "zoned crash test (SIGKILL, restart, check)", r.kills() + r.startupKills(), r.startupKills(),
-                        r.writesChecked(), r.appendsChecked(), r.resetsAcknowledged(), r.blocksChecked(), r.seconds(), seed);
+                String label = "zoned crash test (SIGKILL, restart, check)";
+                report.figure("zns.crash.kills_survived", label, r.kills() + r.startupKills(), "kills survived",
+                        String.format(Locale.ROOT, "%d while starting, %d FUA writes and %d FUA appends acknowledged and"
+                                        + " found intact, %d resets acknowledged, %d blocks checked, %.0f s, seed %d",
+                                r.startupKills(), r.writesChecked(), r.appendsChecked(), r.resetsAcknowledged(),
+                                r.blocksChecked(), r.seconds(), seed));
+                report.keep("zns.crash.writes_checked", label, r.writesChecked(), "writes");
+                report.keep("zns.crash.appends_checked", label, r.appendsChecked(), "appends");
+                report.keep("zns.crash.blocks_checked", label, r.blocksChecked(), "blocks");
             }
         } finally {
             deleteContents(dir);
@@ -154,15 +209,16 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private void readBenchmark() throws Exception {
+    /**
+     * The NVMe data path: the fill (first writes into unallocated blocks), then after a warm-up (the JIT compiles the
+     * host's and the target's hot paths; on two cores that takes seconds) 128 KiB sequential writes and reads over the
+     * region, with as many queues as Linux would connect and with one, and 4 KiB random reads and writes at QD
+     * {@code randomDepth}. Dirty pages are written back (sync) between the write and the read measurements, so the
+     * kernel's write-back of one does not land on the other.
+     */
+    private void readBenchmark(double loopback) throws Exception {
         Duration duration = Duration.ofSeconds(seconds);
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("copyoffload-bench");
-        System.out.printf(Locale.ROOT, "copyoffload bench: %d s per measurement, %d MiB region, %d I/O queue(s), %d cores%n",
-                seconds, regionMiB, ioQueues, Runtime.getRuntime().availableProcessors());
-
-        double loopback = LoopbackBandwidth.measure(duration, 128 * 1024);
-        System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s%n", "loopback TCP, one stream, 128 KiB writes", loopback / 1e6);
-
         String yaml = """
                 data-dir: %s
                 listeners: [{address: 127.0.0.1, port: 0}]
@@ -170,52 +226,81 @@ public final class BenchCommand implements Callable<Integer> {
                 volumes: [{name: bench, size: %dMiB, block-size: 4096}]
                 subsystems: [{nqn: %s, namespaces: [{nsid: 1, volume: bench}]}]
                 """.formatted(dir, regionMiB, NQN);
+        int lba = 4096;
+        int chunk = 128 * 1024;
+        long region = (long) regionMiB << 20;
+        long chunks = region / chunk;
+        long blocks = region / lba;
+        ByteBuf large = payload(chunk);
+        ByteBuf small = payload(lba);
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "bench"));
              NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(server.nvmeAddresses().getFirst(), NQN)
-                     .ioQueues(ioQueues).build())) {
-            int lba = 4096;
-            long region = (long) regionMiB << 20;
-            int chunk = 128 * 1024;
-            long chunks = region / chunk;
-
-            // Fill the region once, so reads come from the page cache rather than from holes.
+                     .ioQueues(ioQueues).build());
+             NvmeTcpHost single = NvmeTcpHost.connect(HostOptions.builder(server.nvmeAddresses().getFirst(), NQN)
+                     .ioQueues(1).build())) {
+            // The fill: every block written once, into a sparse file, before the JIT has compiled anything.
             long fillStart = System.nanoTime();
-            ClosedLoop.Result fill = ClosedLoop.run(seqDepth, chunks, Duration.ofHours(1), seq -> {
-                ByteBuf data = ByteBufAllocator.DEFAULT.directBuffer(chunk);
-                data.writeLong(seq).writeZero(chunk - 16).writeLong(~seq);
-                return host.write(queue(seq), 1, seq * chunk / lba, data, lba, false).thenApply(v -> (long) chunk);
-            });
-            double fillSeconds = (System.nanoTime() - fillStart) / 1e9;
-            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s%n", "NVMe/TCP 128 KiB sequential write (fill)",
-                    fill.bytes() / fillSeconds / 1e6);
+            ClosedLoop.Result fill = ClosedLoop.run(seqDepth, chunks, Duration.ofHours(1),
+                    seq -> write(host, (int) (seq % ioQueues), seq * chunk / lba, large, lba));
+            report.figure("nvme.fill_write_128k.mb_s", "NVMe/TCP 128 KiB write, first fill (cold)",
+                    fill.bytes() / ((System.nanoTime() - fillStart) / 1e9) / 1e6, "MB/s",
+                    String.format(Locale.ROOT, "QD %d over %d queue(s), %d MiB into unallocated blocks", seqDepth,
+                            ioQueues, regionMiB));
 
-            if (ioQueues > 1) {
-                try (NvmeTcpHost single = NvmeTcpHost.connect(HostOptions.builder(server.nvmeAddresses().getFirst(), NQN)
-                        .ioQueues(1).build())) {
-                    ClosedLoop.Result one = sequentialRead(single, 1, duration, chunks, chunk, lba);
-                    System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (QD %d, ratio to loopback %.2f)%n",
-                            "NVMe/TCP 128 KiB sequential read, 1 queue", one.bytesPerSecond() / 1e6, seqDepth,
-                            one.bytesPerSecond() / loopback);
-                }
-            }
+            Duration warm = Duration.ofSeconds(warmUpSeconds);
+            ClosedLoop.run(seqDepth, warm, seq -> write(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, large, lba));
+            ClosedLoop.run(seqDepth, warm, seq -> read(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, chunk / lba, lba));
+            ClosedLoop.run(randomDepth, warm, seq -> write(host, (int) (seq % ioQueues), random(blocks), small, lba));
+            ClosedLoop.run(randomDepth, warm, seq -> read(host, (int) (seq % ioQueues), random(blocks), 1, lba));
+            CopyBenchmark.settle();
+
+            ClosedLoop.Result oneWrite = ClosedLoop.run(seqDepth, duration,
+                    seq -> write(single, 0, (seq % chunks) * chunk / lba, large, lba));
             TrafficSnapshot before = host.traffic().snapshot();
-            ClosedLoop.Result seqRead = sequentialRead(host, ioQueues, duration, chunks, chunk, lba);
-            TrafficSnapshot after = host.traffic().snapshot();
-            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (QD %d over %d queue(s), %d reads, %.1f MB received on the wire)%n",
-                    "NVMe/TCP 128 KiB sequential read", seqRead.bytesPerSecond() / 1e6, seqDepth, ioQueues,
-                    seqRead.operations(), (after.bytesReceived() - before.bytesReceived()) / 1e6);
-            double ratio = seqRead.bytesPerSecond() / loopback;
-            System.out.printf(Locale.ROOT, "%-44s %10.2f   (aim: at least 0.5)%n", "ratio read / loopback", ratio);
+            ClosedLoop.Result seqWrite = ClosedLoop.run(seqDepth, duration,
+                    seq -> write(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, large, lba));
+            TrafficSnapshot written = host.traffic().snapshot().minus(before);
+            report.figure("nvme.seq_write_128k_1q.mb_s", "NVMe/TCP 128 KiB sequential write, 1 queue",
+                    oneWrite.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, ratio to loopback %.2f",
+                            seqDepth, oneWrite.bytesPerSecond() / loopback));
+            report.figure("nvme.seq_write_128k.mb_s", "NVMe/TCP 128 KiB sequential write", seqWrite.bytesPerSecond() / 1e6,
+                    "MB/s", String.format(Locale.ROOT, "QD %d over %d queue(s), %d writes, %.1f MB sent on the wire",
+                            seqDepth, ioQueues, seqWrite.operations(), written.bytesSent() / 1e6));
+            report.figure("nvme.seq_write_128k.ratio_loopback", "ratio write / loopback", seqWrite.bytesPerSecond() / loopback,
+                    "ratio", "aim: at least 0.6");
+            CopyBenchmark.settle();
 
-            long blocks = region / lba;
-            ClosedLoop.Result random = ClosedLoop.run(randomDepth, duration, seq ->
-                    host.read(queue(seq), 1, ThreadLocalRandom.current().nextLong(blocks), 1, lba).thenApply(b -> {
-                        b.release();
-                        return (long) lba;
-                    }));
-            System.out.printf(Locale.ROOT, "%-44s %10.0f IOPS (QD %d, %.0f MB/s)%n", "NVMe/TCP 4 KiB random read",
-                    random.iops(), randomDepth, random.bytesPerSecond() / 1e6);
+            ClosedLoop.Result oneRead = ClosedLoop.run(seqDepth, duration,
+                    seq -> read(single, 0, (seq % chunks) * chunk / lba, chunk / lba, lba));
+            before = host.traffic().snapshot();
+            ClosedLoop.Result seqRead = ClosedLoop.run(seqDepth, duration,
+                    seq -> read(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, chunk / lba, lba));
+            TrafficSnapshot read = host.traffic().snapshot().minus(before);
+            report.figure("nvme.seq_read_128k_1q.mb_s", "NVMe/TCP 128 KiB sequential read, 1 queue",
+                    oneRead.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, ratio to loopback %.2f",
+                            seqDepth, oneRead.bytesPerSecond() / loopback));
+            report.figure("nvme.seq_read_128k.mb_s", "NVMe/TCP 128 KiB sequential read", seqRead.bytesPerSecond() / 1e6,
+                    "MB/s", String.format(Locale.ROOT, "QD %d over %d queue(s), %d reads, %.1f MB received on the wire",
+                            seqDepth, ioQueues, seqRead.operations(), read.bytesReceived() / 1e6));
+            report.figure("nvme.seq_read_128k.ratio_loopback", "ratio read / loopback", seqRead.bytesPerSecond() / loopback,
+                    "ratio", "aim: at least 0.5");
+
+            ClosedLoop.Result randomRead = ClosedLoop.run(randomDepth, duration,
+                    seq -> read(host, (int) (seq % ioQueues), random(blocks), 1, lba));
+            ClosedLoop.Result randomWrite = ClosedLoop.run(randomDepth, duration,
+                    seq -> write(host, (int) (seq % ioQueues), random(blocks), small, lba));
+            report.figure("nvme.rand_read_4k.iops", "NVMe/TCP 4 KiB random read", randomRead.iops(), "IOPS",
+                    String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s", randomDepth, ioQueues,
+                            randomRead.bytesPerSecond() / 1e6));
+            report.figure("nvme.rand_write_4k.iops", "NVMe/TCP 4 KiB random write", randomWrite.iops(), "IOPS",
+                    String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s", randomDepth, ioQueues,
+                            randomWrite.bytesPerSecond() / 1e6));
+            report.figure("nvme.rand_read_4k.ratio_write", "ratio 4 KiB read / write IOPS",
+                    randomRead.iops() / randomWrite.iops(), "ratio", "aim: at least 1");
+            CopyBenchmark.settle();
         } finally {
+            large.release();
+            small.release();
             Files.deleteIfExists(dir.resolve("bench.img"));
             if (dataDir == null) {
                 Files.deleteIfExists(dir);
@@ -223,22 +308,46 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private int queue(long seq) {
-        return (int) (seq % ioQueues);
+    /**
+     * What the host writes: one buffer per size, shared by all writes (each takes its own reference), as a host
+     * writes data it already holds; filling a new buffer per write would measure the benchmark, not the path.
+     */
+    static ByteBuf payload(int bytes) {
+        ByteBuf data = ByteBufAllocator.DEFAULT.directBuffer(bytes);
+        byte[] content = new byte[bytes];
+        new java.util.Random(bytes).nextBytes(content);
+        return data.writeBytes(content);
     }
 
-    /** 128 KiB reads walking the region in order, {@code seqDepth} in flight spread over {@code queues} queues. */
-    private ClosedLoop.Result sequentialRead(NvmeTcpHost host, int queues, Duration duration, long chunks, int chunk,
-                                             int lba) throws InterruptedException {
-        return ClosedLoop.run(seqDepth, duration, seq ->
-                host.read((int) (seq % queues), 1, (seq % chunks) * chunk / lba, chunk / lba, lba).thenApply(b -> {
-                    long n = b.readableBytes();
-                    b.release();
-                    return n;
-                }));
+    private static long random(long blocks) {
+        return ThreadLocalRandom.current().nextLong(blocks);
     }
+
+    private static CompletableFuture<Long> write(NvmeTcpHost host, int queue, long lba, ByteBuf data, int lbaSize) {
+        int bytes = data.readableBytes();
+        return host.write(queue, 1, lba, data.retainedDuplicate(), lbaSize, false).thenApply(v -> (long) bytes);
+    }
+
+    private static CompletableFuture<Long> read(NvmeTcpHost host, int queue, long lba, int blocks, int lbaSize) {
+        return host.read(queue, 1, lba, blocks, lbaSize).thenApply(b -> {
+            long n = b.readableBytes();
+            b.release();
+            return n;
+        });
+    }
+
+    /** Where the bench's logback configuration sends the target's and host's log lines. */
+    static final String LOG_PROPERTY = "copyoffload.bench.log";
 
     public static void main(String[] args) {
+        // Before anything logs: the figures go to stdout alone, log lines to a file (see logback-bench.xml).
+        if (System.getProperty(LOG_PROPERTY) == null) {
+            System.setProperty(LOG_PROPERTY, Path.of(System.getProperty("java.io.tmpdir"),
+                    "copyoffload-bench-" + ProcessHandle.current().pid() + ".log").toString());
+        }
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "logback-bench.xml");
+        }
         LeakDetection.offUnlessRequested();
         System.exit(new CommandLine(new BenchCommand()).execute(args));
     }

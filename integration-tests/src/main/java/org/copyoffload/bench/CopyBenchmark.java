@@ -40,13 +40,18 @@ final class CopyBenchmark {
     private final int ioQueues;
     private final int depth;
     private final int repetitions;
+    private final BenchReport report;
+    /** Bytes per second of one loopback TCP stream measured in the same run, the host-driven copy's reference. */
+    private final double loopback;
 
-    CopyBenchmark(Path dir, long size, int ioQueues, int depth, int repetitions) {
+    CopyBenchmark(Path dir, long size, int ioQueues, int depth, int repetitions, BenchReport report, double loopback) {
         this.dir = dir;
         this.size = size;
         this.ioQueues = ioQueues;
         this.depth = depth;
         this.repetitions = repetitions;
+        this.report = report;
+        this.loopback = loopback;
     }
 
     void run() throws Exception {
@@ -94,13 +99,15 @@ final class CopyBenchmark {
                 hostDriven.add(readWrite(host, blocks));
             }
             double ref = median(reference);
-            System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (median of %d: %s s)%n", "copy_file_range, file to file",
-                    size / ref / 1e6, reference.size(), seconds(reference));
-            Result in = report("NVMe Copy inside one namespace (format 0h)", inside, ref);
-            Result ac = report("NVMe Copy across namespaces (format 2h)", across, ref);
-            Result hd = report("READ + WRITE by the Java host, 128 KiB", hostDriven, ref);
-            System.out.printf(Locale.ROOT, "%-44s %10.2f   (median wall time, host-driven / offloaded across namespaces)%n",
-                    "speed-up of offload", hd.seconds / ac.seconds);
+            report.figure("copy.copy_file_range.mb_s", "copy_file_range, file to file", size / ref / 1e6, "MB/s",
+                    String.format(Locale.ROOT, "median of %d: %s s", reference.size(), seconds(reference)));
+            report("copy.nvme_inside", "NVMe Copy inside one namespace (format 0h)", inside, ref);
+            Result ac = report("copy.nvme_across", "NVMe Copy across namespaces (format 2h)", across, ref);
+            Result hd = report("copy.host_driven", "READ + WRITE by the Java host, 128 KiB", hostDriven, ref);
+            report.figure("copy.host_driven.ratio_loopback", "ratio host-driven copy / loopback",
+                    size / hd.seconds / loopback, "ratio", "aim: at least 0.5");
+            report.figure("copy.offload_speedup.ratio", "speed-up of offload", hd.seconds / ac.seconds, "ratio",
+                    "median wall time, host-driven / offloaded across namespaces");
         }
     }
 
@@ -129,13 +136,17 @@ final class CopyBenchmark {
     private record Result(double seconds, TrafficSnapshot traffic) {
     }
 
-    /** Prints the median run of {@code runs} and returns it. */
-    private Result report(String what, List<Result> runs, double reference) {
+    /** Reports the median run of {@code runs} (throughput, ratio to copy_file_range, bytes on the wire) and returns it. */
+    private Result report(String name, String what, List<Result> runs, double reference) {
         List<Result> sorted = runs.stream().sorted(java.util.Comparator.comparingDouble(Result::seconds)).toList();
         Result r = sorted.get(sorted.size() / 2);
-        System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (median of %s s; ratio to copy_file_range %.2f; wire: %s sent, %s received, %d+%d PDUs)%n",
-                what, size / r.seconds / 1e6, seconds(runs.stream().map(Result::seconds).toList()), reference / r.seconds,
-                human(r.traffic.bytesSent()), human(r.traffic.bytesReceived()), r.traffic.pdusSent(), r.traffic.pdusReceived());
+        report.figure(name + ".mb_s", what, size / r.seconds / 1e6, "MB/s", String.format(Locale.ROOT,
+                "median of %s s; ratio to copy_file_range %.2f; wire: %s sent, %s received, %d+%d PDUs",
+                seconds(runs.stream().map(Result::seconds).toList()), reference / r.seconds,
+                human(r.traffic.bytesSent()), human(r.traffic.bytesReceived()), r.traffic.pdusSent(),
+                r.traffic.pdusReceived()));
+        report.keep(name + ".ratio_copy_file_range", what, reference / r.seconds, "ratio");
+        report.keep(name + ".wire_bytes", what, r.traffic.bytesSent() + r.traffic.bytesReceived(), "bytes");
         return r;
     }
 

@@ -58,9 +58,11 @@ final class IscsiBenchmark {
 
     private final Path dir;
     private final long sizeBytes;
+    private final BenchReport report;
     private final Duration duration;
 
-    IscsiBenchmark(Path dir, long sizeBytes, Duration duration) {
+    IscsiBenchmark(Path dir, long sizeBytes, Duration duration, BenchReport report) {
+        this.report = report;
         this.dir = dir;
         this.sizeBytes = sizeBytes;
         this.duration = duration;
@@ -91,11 +93,11 @@ final class IscsiBenchmark {
             fill(tgt.lunFile(1));
             IscsiUrl oursUrl = new IscsiUrl("127.0.0.1", server.iscsiAddresses().getFirst().getPort(), IQN, 0);
             IscsiUrl tgtUrl = tgt.url(1);
-            System.out.printf(Locale.ROOT, "iscsi: %d s per measurement, %d MiB LU of %d-byte blocks, client iscsi-perf"
-                    + " (libiscsi), tgt serving a file of the same size and content%n", duration.toSeconds(),
-                    sizeBytes >> 20, BLOCK);
-            compare("4 KiB random read, QD 32", oursUrl, tgtUrl, 4096, true);
-            compare("128 KiB sequential read, QD 32", oursUrl, tgtUrl, 128 * 1024, false);
+            report.heading(String.format(Locale.ROOT, "iscsi: %d s per measurement, %d MiB LU of %d-byte blocks, client"
+                    + " iscsi-perf (libiscsi), tgt serving a file of the same size and content", duration.toSeconds(),
+                    sizeBytes >> 20, BLOCK));
+            compare("iscsi.rand_read_4k", "4 KiB random read, QD 32", oursUrl, tgtUrl, 4096, true);
+            compare("iscsi.seq_read_128k", "128 KiB sequential read, QD 32", oursUrl, tgtUrl, 128 * 1024, false);
             javaClient(server.iscsiAddresses().getFirst(), new InetSocketAddress(tgt.host(), tgt.port()), tgt.iqn());
             extendedCopy(server.iscsiAddresses().getFirst(), ours, dir.resolve("iscsi-b.img"));
         }
@@ -154,11 +156,12 @@ final class IscsiBenchmark {
         }
         double ref = CopyBenchmark.median(reference);
         double off = CopyBenchmark.median(offloaded);
-        System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (median of %d: %s s)%n", "copy_file_range, file to file",
-                sizeBytes / ref / 1e6, reference.size(), CopyBenchmark.seconds(reference));
-        System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s  (median of %s s; ratio to copy_file_range %.2f)%n",
-                "iSCSI EXTENDED COPY between two LUs", sizeBytes / off / 1e6, CopyBenchmark.seconds(offloaded),
-                ref / off);
+        report.figure("iscsi.copy_file_range.mb_s", "copy_file_range, file to file", sizeBytes / ref / 1e6, "MB/s",
+                String.format(Locale.ROOT, "median of %d: %s s", reference.size(), CopyBenchmark.seconds(reference)));
+        report.figure("iscsi.extended_copy.mb_s", "iSCSI EXTENDED COPY between two LUs", sizeBytes / off / 1e6, "MB/s",
+                String.format(Locale.ROOT, "median of %s s; ratio to copy_file_range %.2f",
+                        CopyBenchmark.seconds(offloaded), ref / off));
+        report.keep("iscsi.extended_copy.ratio_copy_file_range", "iSCSI EXTENDED COPY between two LUs", ref / off, "ratio");
     }
 
     /** Runs a command without data-out to GOOD and returns its data-in. */
@@ -184,21 +187,32 @@ final class IscsiBenchmark {
      * then {@link #ROUNDS} alternating measurements of each, and the median of each, so that a burst of other work
      * on the machine does not land on one target only.
      */
-    private void compare(String what, IscsiUrl ours, IscsiUrl tgt, int bytes, boolean random) throws Exception {
-        String name = bytes + (random ? "-random" : "-seq");
-        check(perf(ours, bytes, random, WARM_UP, "ours-" + name + "-warmup"), "ours warm-up");
-        check(perf(tgt, bytes, random, WARM_UP, "tgt-" + name + "-warmup"), "tgt warm-up");
+    private void compare(String name, String what, IscsiUrl ours, IscsiUrl tgt, int bytes, boolean random) throws Exception {
+        String file = bytes + (random ? "-random" : "-seq");
+        check(perf(ours, bytes, random, WARM_UP, "ours-" + file + "-warmup"), "ours warm-up");
+        check(perf(tgt, bytes, random, WARM_UP, "tgt-" + file + "-warmup"), "tgt warm-up");
         List<IscsiPerf.Result> o = new ArrayList<>();
         List<IscsiPerf.Result> t = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
-            o.add(check(perf(ours, bytes, random, duration, "ours-" + name), "ours"));
-            t.add(check(perf(tgt, bytes, random, duration, "tgt-" + name), "tgt"));
+            o.add(check(perf(ours, bytes, random, duration, "ours-" + file), "ours"));
+            t.add(check(perf(tgt, bytes, random, duration, "tgt-" + file), "tgt"));
         }
         IscsiPerf.Result om = median(o);
         IscsiPerf.Result tm = median(t);
-        System.out.printf(Locale.ROOT, "%-44s ours %9d IOPS %8.0f MB/s | tgt %9d IOPS %8.0f MB/s | ratio %.2f%n",
-                "iSCSI " + what, om.iops(), om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6,
-                tm.iops() == 0 ? Double.NaN : (double) om.iops() / tm.iops());
+        double ratio = tm.iops() == 0 ? Double.NaN : (double) om.iops() / tm.iops();
+        report.heading(String.format(Locale.ROOT, "%-44s ours %9d IOPS %8.0f MB/s | tgt %9d IOPS %8.0f MB/s | ratio %.2f",
+                "iSCSI " + what, om.iops(), om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6, ratio));
+        keepComparison(name, "iSCSI " + what, om.iops(), om.bytesPerSecond(), tm.iops(), tm.bytesPerSecond(), ratio);
+    }
+
+    /** The figures of one line comparing ours with tgt. */
+    private void keepComparison(String name, String label, double oursIops, double oursBytes, double tgtIops,
+                                double tgtBytes, double ratio) {
+        report.keep(name + ".ours_iops", label, oursIops, "IOPS");
+        report.keep(name + ".ours_mb_s", label, oursBytes / 1e6, "MB/s");
+        report.keep(name + ".tgt_iops", label, tgtIops, "IOPS");
+        report.keep(name + ".tgt_mb_s", label, tgtBytes / 1e6, "MB/s");
+        report.keep(name + ".ratio_tgt", label, ratio, "ratio");
     }
 
     private static IscsiPerf.Result check(IscsiPerf.Result r, String which) {
@@ -248,10 +262,13 @@ final class IscsiBenchmark {
                 ClosedLoop.Result om = medianRun(or);
                 ClosedLoop.Result tm = medianRun(tr);
                 String what = "128 KiB sequential " + (write ? "write" : "read") + ", QD 32, Java initiator";
-                System.out.printf(Locale.ROOT, "%-44s ours %9.0f IOPS %8.0f MB/s | tgt %9.0f IOPS %8.0f MB/s | ratio %.2f"
-                        + " (queue depth reached: ours %d, tgt %d)%n", "iSCSI " + what, om.iops(),
-                        om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6,
-                        om.bytesPerSecond() / tm.bytesPerSecond(), o.peakCommandsInFlight(), t.peakCommandsInFlight());
+                double ratio = om.bytesPerSecond() / tm.bytesPerSecond();
+                report.heading(String.format(Locale.ROOT, "%-44s ours %9.0f IOPS %8.0f MB/s | tgt %9.0f IOPS %8.0f MB/s"
+                        + " | ratio %.2f (queue depth reached: ours %d, tgt %d)", "iSCSI " + what, om.iops(),
+                        om.bytesPerSecond() / 1e6, tm.iops(), tm.bytesPerSecond() / 1e6, ratio, o.peakCommandsInFlight(),
+                        t.peakCommandsInFlight()));
+                keepComparison(write ? "iscsi.java_write_128k" : "iscsi.java_read_128k", "iSCSI " + what, om.iops(),
+                        om.bytesPerSecond(), tm.iops(), tm.bytesPerSecond(), ratio);
             }
         } finally {
             data.release();

@@ -8,51 +8,74 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The reference for NVMe/TCP throughput: one TCP stream over loopback between two Java threads, a writer
- * sending 128 KiB buffers and a reader draining them, as fast as the machine allows (what iperf3 measures).
+ * The reference for NVMe/TCP throughput: TCP streams over loopback, each between two Java threads, a writer sending
+ * 128 KiB buffers and a reader draining them, as fast as the machine allows (what iperf3 measures, with {@code -P}
+ * for several streams).
  */
 final class LoopbackBandwidth {
     private LoopbackBandwidth() {
     }
 
-    /** Bytes per second received over {@code duration}, after a short warm-up. */
-    static double measure(Duration duration, int bufferSize) throws IOException, InterruptedException {
+    /** Bytes per second received over {@code duration} by {@code streams} streams together, after a short warm-up. */
+    static double measure(Duration duration, int bufferSize, int streams) throws IOException, InterruptedException {
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             AtomicLong received = new AtomicLong();
-            Thread reader = Thread.ofPlatform().name("loopback-reader").start(() -> {
-                try (SocketChannel in = server.accept()) {
-                    ByteBuffer buf = ByteBuffer.allocateDirect(bufferSize);
-                    int n;
-                    while ((n = in.read(buf.clear())) >= 0) {
-                        received.addAndGet(n);
+            List<Thread> threads = new ArrayList<>();
+            for (int i = 0; i < streams; i++) {
+                threads.add(Thread.ofPlatform().name("loopback-reader-" + i).start(() -> {
+                    try (SocketChannel in = server.accept()) {
+                        ByteBuffer buf = ByteBuffer.allocateDirect(bufferSize);
+                        int n;
+                        while ((n = in.read(buf.clear())) >= 0) {
+                            received.addAndGet(n);
+                        }
+                    } catch (IOException e) {
+                        // the writer closed first: the measurement is over
                     }
-                } catch (IOException e) {
-                    // the writer closed first: the measurement is over
-                }
-            });
-            try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
-                out.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ByteBuffer buf = ByteBuffer.allocateDirect(bufferSize);
-                long warmUpEnd = System.nanoTime() + Duration.ofMillis(500).toNanos();
-                while (System.nanoTime() < warmUpEnd) {
-                    out.write(buf.clear());
-                }
-                long startBytes = received.get();
-                long start = System.nanoTime();
-                long end = start + duration.toNanos();
-                while (System.nanoTime() < end) {
-                    out.write(buf.clear());
-                }
-                long bytes = received.get() - startBytes;
-                long elapsed = System.nanoTime() - start;
-                out.close();
-                reader.join();
-                return bytes / (elapsed / 1e9);
+                }));
             }
+            // All writers warm up for half a second, then the bytes received in the measured interval are counted.
+            long warmUpEnd = System.nanoTime() + Duration.ofMillis(500).toNanos();
+            long end = warmUpEnd + duration.toNanos();
+            CountDownLatch done = new CountDownLatch(streams);
+            List<IOException> failures = new ArrayList<>();
+            for (int i = 0; i < streams; i++) {
+                threads.add(Thread.ofPlatform().name("loopback-writer-" + i).start(() -> {
+                    try (SocketChannel out = SocketChannel.open(server.getLocalAddress())) {
+                        out.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                        ByteBuffer buf = ByteBuffer.allocateDirect(bufferSize);
+                        while (System.nanoTime() < end) {
+                            out.write(buf.clear());
+                        }
+                    } catch (IOException e) {
+                        synchronized (failures) {
+                            failures.add(e);
+                        }
+                    } finally {
+                        done.countDown();
+                    }
+                }));
+            }
+            Thread.sleep(Math.max(0, (warmUpEnd - System.nanoTime()) / 1_000_000));
+            long startBytes = received.get();
+            long start = System.nanoTime();
+            done.await();
+            long bytes = received.get() - startBytes;
+            long elapsed = System.nanoTime() - start;
+            for (Thread t : threads) {
+                t.join();
+            }
+            if (!failures.isEmpty()) {
+                throw failures.getFirst();
+            }
+            return bytes / (elapsed / 1e9);
         }
     }
 }

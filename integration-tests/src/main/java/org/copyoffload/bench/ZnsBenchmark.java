@@ -1,7 +1,6 @@
 package org.copyoffload.bench;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
@@ -31,14 +30,21 @@ final class ZnsBenchmark {
     private final int seqDepth;
     private final int randomDepth;
     private final Duration duration;
+    private final Duration warmUp;
+    private final BenchReport report;
+    private final ByteBuf large = BenchCommand.payload(32 * LBA);
+    private final ByteBuf small = BenchCommand.payload(LBA);
 
-    ZnsBenchmark(Path dir, long sizeBytes, int ioQueues, int seqDepth, int randomDepth, Duration duration) {
+    ZnsBenchmark(Path dir, long sizeBytes, int ioQueues, int seqDepth, int randomDepth, Duration duration,
+                 Duration warmUp, BenchReport report) {
+        this.warmUp = warmUp;
         this.dir = dir;
         this.sizeBytes = sizeBytes;
         this.ioQueues = ioQueues;
         this.seqDepth = seqDepth;
         this.randomDepth = randomDepth;
         this.duration = duration;
+        this.report = report;
     }
 
     void run() throws Exception {
@@ -62,37 +68,52 @@ final class ZnsBenchmark {
             ClosedLoop.Result seqAppend = appends(host, 32, seqDepth, blocks);
             ClosedLoop.Result smallWrite = writes(host, 1, randomDepth, blocks);
             ClosedLoop.Result smallAppend = appends(host, 1, randomDepth, blocks);
-            print("Write 128 KiB, conventional namespace", seqWrite, seqDepth, null);
-            print("Zone Append 128 KiB, zoned namespace", seqAppend, seqDepth, seqWrite);
-            print("Write 4 KiB, conventional namespace", smallWrite, randomDepth, null);
-            print("Zone Append 4 KiB, zoned namespace", smallAppend, randomDepth, smallWrite);
+            print("zns.write_128k", "Write 128 KiB, conventional namespace", seqWrite, seqDepth, null);
+            print("zns.append_128k", "Zone Append 128 KiB, zoned namespace", seqAppend, seqDepth, seqWrite);
+            print("zns.write_4k", "Write 4 KiB, conventional namespace", smallWrite, randomDepth, null);
+            print("zns.append_4k", "Zone Append 4 KiB, zoned namespace", smallAppend, randomDepth, smallWrite);
+        } finally {
+            large.release();
+            small.release();
         }
     }
 
-    private void print(String what, ClosedLoop.Result r, int depth, ClosedLoop.Result reference) {
+    private void print(String name, String what, ClosedLoop.Result r, int depth, ClosedLoop.Result reference) {
         String ratio = reference == null ? "" : String.format(Locale.ROOT, ", %.2f of the conventional write",
                 r.bytesPerSecond() / reference.bytesPerSecond());
-        System.out.printf(Locale.ROOT, "%-44s %10.0f MB/s %9.0f IOPS (QD %d over %d queue(s)%s)%n", what,
-                r.bytesPerSecond() / 1e6, r.iops(), depth, ioQueues, ratio);
+        report.figure(name + ".mb_s", what, r.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT,
+                "%.0f IOPS, QD %d over %d queue(s)%s", r.iops(), depth, ioQueues, ratio));
+        report.keep(name + ".iops", what, r.iops(), "IOPS");
+        if (reference != null) {
+            report.keep(name + ".ratio_write", what, r.bytesPerSecond() / reference.bytesPerSecond(), "ratio");
+        }
     }
 
     /** A few seconds of each kind first, so the measured runs do not pay for JIT compilation. */
     private void warmUp(NvmeTcpHost host) throws Exception {
-        Duration oneSecond = Duration.ofSeconds(1);
-        ClosedLoop.run(seqDepth, oneSecond, seq -> write(host, queue(seq), (seq * 32) % (sizeBytes / LBA - 32), 32));
-        ZoneCursor cursor = new ZoneCursor(sizeBytes / LBA);
-        ClosedLoop.run(seqDepth, cursor.limit(32), oneSecond, seq -> append(host, seq, cursor, 32));
+        for (int blocks : new int[] {32, 1}) {
+            int depth = blocks == 32 ? seqDepth : randomDepth;
+            ClosedLoop.run(depth, warmUp, seq -> write(host, queue(seq), (seq * blocks) % (sizeBytes / LBA - blocks), blocks));
+            host.zoneSend(0, ZoneManagementSend.of(2, 0, ZoneSendAction.RESET, true)).join();
+            ZoneCursor cursor = new ZoneCursor(sizeBytes / LBA);
+            ClosedLoop.run(depth, cursor.limit(blocks), warmUp, seq -> append(host, seq, cursor, blocks));
+        }
     }
 
-    /** Sequential Writes of {@code blocks} blocks at QD {@code depth}, into deallocated blocks. */
+    /**
+     * Sequential Writes of {@code blocks} blocks at QD {@code depth}, into deallocated blocks, as the appends go into
+     * reset zones; dirty pages are written back first, so neither measurement pays for the other's write-back.
+     */
     private ClosedLoop.Result writes(NvmeTcpHost host, int blocks, int depth, long nsBlocks) throws Exception {
         CopyBenchmark.deallocate(host, 1, 0, nsBlocks);
+        CopyBenchmark.settle();
         return ClosedLoop.run(depth, nsBlocks / blocks, duration, seq -> write(host, queue(seq), seq * blocks, blocks));
     }
 
     /** Zone Appends of {@code blocks} blocks at QD {@code depth}, filling one zone after the other from reset zones. */
     private ClosedLoop.Result appends(NvmeTcpHost host, int blocks, int depth, long nsBlocks) throws Exception {
         host.zoneSend(0, ZoneManagementSend.of(2, 0, ZoneSendAction.RESET, true)).join();
+        CopyBenchmark.settle();
         ZoneCursor cursor = new ZoneCursor(nsBlocks);
         return ClosedLoop.run(depth, cursor.limit(blocks), duration, seq -> append(host, queue(seq), cursor, blocks));
     }
@@ -110,10 +131,12 @@ final class ZnsBenchmark {
         return (int) (seq % ioQueues);
     }
 
-    private static ByteBuf payload(long tag, int blocks) {
-        ByteBuf data = ByteBufAllocator.DEFAULT.directBuffer(blocks * LBA);
-        data.writeLong(tag).writeZero(blocks * LBA - 16).writeLong(~tag);
-        return data;
+    /** The shared buffer of that size, one reference per write. */
+    private ByteBuf payload(long tag, int blocks) {
+        if (blocks != 32 && blocks != 1) {
+            throw new IllegalArgumentException("no payload of " + blocks + " blocks");
+        }
+        return (blocks == 32 ? large : small).retainedDuplicate();
     }
 
     /**

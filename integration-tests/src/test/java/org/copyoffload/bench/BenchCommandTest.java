@@ -2,6 +2,8 @@ package org.copyoffload.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-/** The benchmark command still runs end to end (tiny sizes; the figures themselves are not checked). */
+/** The benchmark command runs end to end and reports what it prints (tiny sizes; the figures themselves are not checked). */
 class BenchCommandTest {
     @TempDir
     Path dir;
@@ -31,13 +33,50 @@ class BenchCommandTest {
     }
 
     @Test
-    void zonedMeasurementsAndCrashCounts() {
-        String out = run("--only", "zns", "--seconds", "1", "--zns-size", "256", "--crash-kills", "2",
-                "--data-dir", dir.toString());
+    void zonedMeasurementsAndCrashCountsAlsoAsJson() throws Exception {
+        Path json = dir.resolve("figures.json");
+        String out = run("--only", "zns", "--seconds", "1", "--warm-up", "1", "--zns-size", "256", "--crash-kills", "2",
+                "--data-dir", dir.toString(), "--json", json.toString());
         assertThat(out).containsPattern("Write 128 KiB, conventional namespace\\s+\\d+ MB/s")
                 .containsPattern("Zone Append 128 KiB, zoned namespace\\s+\\d+ MB/s .*of the conventional write")
-                .containsPattern("Zone Append 4 KiB, zoned namespace\\s+\\d+ MB/s\\s+\\d+ IOPS \\(QD 32")
+                .containsPattern("Zone Append 4 KiB, zoned namespace\\s+\\d+ MB/s\\s+\\(\\d+ IOPS, QD 32")
                 .containsPattern("zoned crash test .* [2-9]\\d* kills survived");
+        JsonNode figures = new ObjectMapper().readTree(json.toFile()).get("figures");
+        assertThat(figures.fieldNames()).toIterable().contains("zns.write_128k.mb_s", "zns.append_128k.mb_s",
+                "zns.append_128k.ratio_write", "zns.write_4k.iops", "zns.append_4k.iops", "zns.crash.kills_survived");
+        assertThat(figures.get("zns.append_128k.mb_s").get("value").asDouble()).isPositive();
+        assertThat(figures.get("zns.append_128k.mb_s").get("unit").asText()).isEqualTo("MB/s");
+        assertThat(figures.get("zns.crash.kills_survived").get("value").asInt()).isGreaterThanOrEqualTo(2);
+    }
+
+    /** The data-path group prints only figures (no log lines) and writes each one it prints to the JSON file. */
+    @Test
+    void dataPathFiguresArePrintedAndWrittenUnderTheirNames() throws Exception {
+        Path json = dir.resolve("read.json");
+        String out = run("--only", "read", "--seconds", "1", "--warm-up", "1", "--region", "32", "--data-dir",
+                dir.toString(), "--json", json.toString());
+        JsonNode figures = new ObjectMapper().readTree(json.toFile()).get("figures");
+        assertThat(figures.fieldNames()).toIterable().containsExactly("loopback.tcp_128k.mb_s",
+                "loopback.tcp_128k_streams.mb_s", "loopback.reference.mb_s", "nvme.fill_write_128k.mb_s",
+                "nvme.seq_write_128k_1q.mb_s", "nvme.seq_write_128k.mb_s", "nvme.seq_write_128k.ratio_loopback",
+                "nvme.seq_read_128k_1q.mb_s", "nvme.seq_read_128k.mb_s", "nvme.seq_read_128k.ratio_loopback",
+                "nvme.rand_read_4k.iops", "nvme.rand_write_4k.iops", "nvme.rand_read_4k.ratio_write");
+        // Every printed line after the first is a heading or a figure: no log line reached stdout.
+        for (String line : out.lines().skip(1).toList()) {
+            assertThat(line).matches("(nvme: .*|loopback TCP.*|NVMe/TCP .*|ratio .*)");
+        }
+        assertThat(out).containsPattern("NVMe/TCP 128 KiB sequential write\\s+\\d+ MB/s")
+                .containsPattern("NVMe/TCP 4 KiB random write\\s+\\d+ IOPS");
+    }
+
+    @Test
+    void reportRefusesBadAndRepeatedNames() {
+        BenchReport report = new BenchReport(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        report.figure("group.thing.mb_s", "thing", 1, "MB/s", "");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> report.keep("group.thing.mb_s", "again", 2, "MB/s"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("group.thing.mb_s");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> report.keep("No Dots", "bad", 2, "MB/s"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("No Dots");
     }
 
     @Test
