@@ -106,20 +106,17 @@ public final class BenchCommand implements Callable<Integer> {
                 seconds, ioQueues, Runtime.getRuntime().availableProcessors(),
                 log == null ? "" : "; the target's and host's log: " + log));
         java.time.Instant started = java.time.Instant.now();
-        double loopback = Double.NaN;
+        LoopbackBandwidth.Reference loopback = null;
         if (only == null || only.equals("read") || only.equals("copy")) {
-            // The reference is the faster of one stream and as many streams as the host has queues, so that a
-            // figure spread over several connections is not compared with one connection's bandwidth alone.
             double one = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, 1);
             report.figure("loopback.tcp_128k.mb_s", "loopback TCP, one stream, 128 KiB writes", one / 1e6, "MB/s", "");
-            loopback = one;
+            double many = one;
             if (ioQueues > 1) {
-                double many = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, ioQueues);
+                many = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, ioQueues);
                 report.figure("loopback.tcp_128k_streams.mb_s", "loopback TCP, " + ioQueues + " streams, 128 KiB writes",
-                        many / 1e6, "MB/s", "");
-                loopback = Math.max(one, many);
+                        many / 1e6, "MB/s", "the reference of figures over " + ioQueues + " queues");
             }
-            report.keep("loopback.reference.mb_s", "loopback reference of the ratios", loopback / 1e6, "MB/s");
+            loopback = new LoopbackBandwidth.Reference(one, many, ioQueues);
         }
         if (only == null || only.equals("read")) {
             report.heading(String.format(Locale.ROOT, "nvme: %d MiB region, %d s warm-up of each kind first",
@@ -216,7 +213,7 @@ public final class BenchCommand implements Callable<Integer> {
      * {@code randomDepth}. Dirty pages are written back (sync) between the write and the read measurements, so the
      * kernel's write-back of one does not land on the other.
      */
-    private void readBenchmark(double loopback) throws Exception {
+    private void readBenchmark(LoopbackBandwidth.Reference loopback) throws Exception {
         Duration duration = Duration.ofSeconds(seconds);
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("copyoffload-bench");
         String yaml = """
@@ -260,14 +257,7 @@ public final class BenchCommand implements Callable<Integer> {
             ClosedLoop.Result seqWrite = ClosedLoop.run(seqDepth, duration,
                     seq -> write(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, large, lba));
             TrafficSnapshot written = host.traffic().snapshot().minus(before);
-            report.figure("nvme.seq_write_128k_1q.mb_s", "NVMe/TCP 128 KiB sequential write, 1 queue",
-                    oneWrite.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, ratio to loopback %.2f",
-                            seqDepth, oneWrite.bytesPerSecond() / loopback));
-            report.figure("nvme.seq_write_128k.mb_s", "NVMe/TCP 128 KiB sequential write", seqWrite.bytesPerSecond() / 1e6,
-                    "MB/s", String.format(Locale.ROOT, "QD %d over %d queue(s), %d writes, %.1f MB sent on the wire",
-                            seqDepth, ioQueues, seqWrite.operations(), written.bytesSent() / 1e6));
-            report.figure("nvme.seq_write_128k.ratio_loopback", "ratio write / loopback", seqWrite.bytesPerSecond() / loopback,
-                    "ratio", "aim: at least 0.6");
+            reportSequential("write", oneWrite, seqWrite, written.bytesSent(), "sent", loopback, 0.6);
             CopyBenchmark.settle();
 
             ClosedLoop.Result oneRead = ClosedLoop.run(seqDepth, duration,
@@ -276,14 +266,7 @@ public final class BenchCommand implements Callable<Integer> {
             ClosedLoop.Result seqRead = ClosedLoop.run(seqDepth, duration,
                     seq -> read(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, chunk / lba, lba));
             TrafficSnapshot read = host.traffic().snapshot().minus(before);
-            report.figure("nvme.seq_read_128k_1q.mb_s", "NVMe/TCP 128 KiB sequential read, 1 queue",
-                    oneRead.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, ratio to loopback %.2f",
-                            seqDepth, oneRead.bytesPerSecond() / loopback));
-            report.figure("nvme.seq_read_128k.mb_s", "NVMe/TCP 128 KiB sequential read", seqRead.bytesPerSecond() / 1e6,
-                    "MB/s", String.format(Locale.ROOT, "QD %d over %d queue(s), %d reads, %.1f MB received on the wire",
-                            seqDepth, ioQueues, seqRead.operations(), read.bytesReceived() / 1e6));
-            report.figure("nvme.seq_read_128k.ratio_loopback", "ratio read / loopback", seqRead.bytesPerSecond() / loopback,
-                    "ratio", "aim: at least 0.5");
+            reportSequential("read", oneRead, seqRead, read.bytesReceived(), "received", loopback, 0.5);
 
             ClosedLoop.Result randomRead = ClosedLoop.run(randomDepth, duration,
                     seq -> read(host, (int) (seq % ioQueues), random(blocks), 1, lba));
@@ -306,6 +289,28 @@ public final class BenchCommand implements Callable<Integer> {
                 Files.deleteIfExists(dir);
             }
         }
+    }
+
+    /**
+     * The 128 KiB figures of one direction: over one queue and over all, each with its ratio to the loopback stream(s)
+     * of the same count, and the aim for the ratio over all queues.
+     */
+    private void reportSequential(String what, ClosedLoop.Result one, ClosedLoop.Result all, long wireBytes,
+                                  String wireDirection, LoopbackBandwidth.Reference loopback, double aim) {
+        String prefix = "nvme.seq_" + what + "_128k";
+        report.figure(prefix + "_1q.mb_s", "NVMe/TCP 128 KiB sequential " + what + ", 1 queue",
+                one.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, %s", seqDepth,
+                        loopback.describe(one.bytesPerSecond(), 1)));
+        report.keep(prefix + "_1q.ratio_loopback", "ratio " + what + " over 1 queue / one loopback stream",
+                one.bytesPerSecond() / loopback.forQueues(1), "ratio");
+        report.figure(prefix + ".mb_s", "NVMe/TCP 128 KiB sequential " + what, all.bytesPerSecond() / 1e6, "MB/s",
+                String.format(Locale.ROOT, "QD %d over %d queue(s), %d %ss, %.1f MB %s on the wire", seqDepth, ioQueues,
+                        all.operations(), what, wireBytes / 1e6, wireDirection));
+        report.figure(prefix + ".ratio_loopback", "ratio " + what + " / loopback", all.bytesPerSecond()
+                / loopback.forQueues(ioQueues), "ratio", String.format(Locale.ROOT, "%s; aim: at least %.1f",
+                loopback.describe(all.bytesPerSecond(), ioQueues), aim));
+        report.keep(prefix + ".ratio_loopback_1stream", "ratio " + what + " / one loopback stream",
+                all.bytesPerSecond() / loopback.oneStream(), "ratio");
     }
 
     /**

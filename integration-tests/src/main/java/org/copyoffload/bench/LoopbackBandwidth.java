@@ -22,6 +22,27 @@ final class LoopbackBandwidth {
     private LoopbackBandwidth() {
     }
 
+    /**
+     * The references of one run: one stream, and as many streams as the host has queues. A figure measured over
+     * {@code queues} connections is compared with as many streams: one stream alone would flatter it, since it leaves
+     * a core of this machine idle.
+     */
+    record Reference(double oneStream, double streams, int count) {
+        /** The reference for a figure measured over {@code queues} connections. */
+        double forQueues(int queues) {
+            return queues <= 1 || count <= 1 ? oneStream : streams;
+        }
+
+        /** "0.62 of 2 loopback streams, 1.20 of one" for a figure over {@code queues} connections. */
+        String describe(double bytesPerSecond, int queues) {
+            if (queues <= 1 || count <= 1) {
+                return String.format(java.util.Locale.ROOT, "%.2f of one loopback stream", bytesPerSecond / oneStream);
+            }
+            return String.format(java.util.Locale.ROOT, "%.2f of %d loopback streams, %.2f of one", bytesPerSecond / streams,
+                    count, bytesPerSecond / oneStream);
+        }
+    }
+
     /** Bytes per second received over {@code duration} by {@code streams} streams together, after a short warm-up. */
     static double measure(Duration duration, int bufferSize, int streams) throws IOException, InterruptedException {
         try (ServerSocketChannel server = ServerSocketChannel.open()) {

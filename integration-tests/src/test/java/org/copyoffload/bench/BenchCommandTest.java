@@ -53,13 +53,15 @@ class BenchCommandTest {
     @Test
     void dataPathFiguresArePrintedAndWrittenUnderTheirNames() throws Exception {
         Path json = dir.resolve("read.json");
-        String out = run("--only", "read", "--seconds", "1", "--warm-up", "1", "--region", "32", "--data-dir",
+        String out = run("--only", "read", "--seconds", "1", "--warm-up", "1", "--region", "32", "--io-queues", "2", "--data-dir",
                 dir.toString(), "--json", json.toString());
         JsonNode figures = new ObjectMapper().readTree(json.toFile()).get("figures");
         assertThat(figures.fieldNames()).toIterable().containsExactly("loopback.tcp_128k.mb_s",
-                "loopback.tcp_128k_streams.mb_s", "loopback.reference.mb_s", "nvme.fill_write_128k.mb_s",
-                "nvme.seq_write_128k_1q.mb_s", "nvme.seq_write_128k.mb_s", "nvme.seq_write_128k.ratio_loopback",
-                "nvme.seq_read_128k_1q.mb_s", "nvme.seq_read_128k.mb_s", "nvme.seq_read_128k.ratio_loopback",
+                "loopback.tcp_128k_streams.mb_s", "nvme.fill_write_128k.mb_s",
+                "nvme.seq_write_128k_1q.mb_s", "nvme.seq_write_128k_1q.ratio_loopback", "nvme.seq_write_128k.mb_s",
+                "nvme.seq_write_128k.ratio_loopback", "nvme.seq_write_128k.ratio_loopback_1stream",
+                "nvme.seq_read_128k_1q.mb_s", "nvme.seq_read_128k_1q.ratio_loopback", "nvme.seq_read_128k.mb_s",
+                "nvme.seq_read_128k.ratio_loopback", "nvme.seq_read_128k.ratio_loopback_1stream",
                 "nvme.rand_read_4k.iops", "nvme.rand_write_4k.iops", "nvme.rand_read_4k.ratio_write");
         // Every printed line after the first is a heading or a figure: no log line reached stdout.
         for (String line : out.lines().skip(1).toList()) {

@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,6 +31,7 @@ import java.util.regex.Pattern;
  * the result, marked {@link Result#overran()}.
  */
 public final class IscsiPerf {
+    private static final Logger logger = LoggerFactory.getLogger(IscsiPerf.class);
 
     /**
      * What to run.
@@ -191,7 +194,7 @@ public final class IscsiPerf {
         Duration wall = Duration.ofNanos(System.nanoTime() - t0);
         String out = Files.readString(log, StandardCharsets.ISO_8859_1);
         Result r = parse(out, exited ? p.exitValue() : -1, overran, wall, log);
-        System.out.println("[IscsiPerf] " + name + ": " + r.describe());
+        logger.info("{}: {}", name, r.describe());
         return r;
     }
 
