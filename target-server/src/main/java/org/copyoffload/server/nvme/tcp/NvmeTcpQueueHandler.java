@@ -51,6 +51,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private static final Logger log = LoggerFactory.getLogger(NvmeTcpQueueHandler.class);
     /** A connection must finish ICReq and Connect within this time, so idle sockets cannot pile up. */
     private static final long SETUP_TIMEOUT_SECONDS = 15;
+    /** An R2T transfer keeps this many PDU payloads as they came; more are copied into one buffer (see Transfer). */
+    private static final int MAX_KEPT_PAYLOADS = 256;
     /** Above this, a C2HData PDU is split: hosts reassemble by DATAO, and smaller PDUs bound per-PDU latency. */
     private static final int MAX_C2H_DATA = 1 << 20;
 
@@ -61,21 +63,48 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
 
     /**
      * Data the host sends after an R2T, in order: the H2CData PDUs' payloads are kept as they arrived (slices of the
-     * socket's buffers), not copied into one buffer, so the store writes them with one gathering write.
+     * socket's buffers), not copied into one buffer, so the store writes them with one gathering write. A host that
+     * cuts its data into more than {@link #MAX_KEPT_PAYLOADS} PDUs gets them copied into one buffer instead, once, so
+     * tiny PDUs can neither pin a socket buffer each nor make a write of millions of pieces.
      */
     private static final class Transfer {
         final int ttag;
         final SubmissionQueueEntry sqe;
-        final CompositeByteBuf buffer;
         final int length;
+        private CompositeByteBuf payloads;
+        private ByteBuf copied;
         int received;
         boolean digestFailed;
 
-        Transfer(int ttag, SubmissionQueueEntry sqe, CompositeByteBuf buffer, int length) {
+        Transfer(int ttag, SubmissionQueueEntry sqe, CompositeByteBuf payloads, int length) {
             this.ttag = ttag;
             this.sqe = sqe;
-            this.buffer = buffer;
+            this.payloads = payloads;
             this.length = length;
+        }
+
+        /** Appends one PDU's payload (the caller keeps its own reference). */
+        void add(ChannelHandlerContext ctx, ByteBuf payload) {
+            if (copied == null && payloads.numComponents() < MAX_KEPT_PAYLOADS) {
+                payloads.addComponent(true, payload.retain());
+                return;
+            }
+            if (copied == null) {
+                copied = ctx.alloc().directBuffer(length);
+                copied.writeBytes(payloads);
+                payloads.release();
+                payloads = null;
+            }
+            copied.writeBytes(payload);
+        }
+
+        /** The data received, handed over to the caller. */
+        ByteBuf take() {
+            return copied != null ? copied : payloads;
+        }
+
+        void release() {
+            ReferenceCountUtil.release(take());
         }
     }
 
@@ -133,7 +162,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         target.writeData().cancelWait(retryR2ts);
         heldBack.clear();
         for (Transfer t : transfers.values()) {
-            t.buffer.release();
+            t.release();
             releaseWriteData(t.sqe.cid());
         }
         transfers.clear();
@@ -319,8 +348,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             connectionWriteData += w.length();
             solicitedBytes.put(w.sqe().cid(), w.length());
             int ttag = nextTtag();
-            // Room for one component per PDU however small the host makes them: more would make Netty merge (copy) them.
-            transfers.put(ttag, new Transfer(ttag, w.sqe(), ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE), w.length()));
+            // Room for every payload Transfer keeps, so that Netty never merges (copies) them on its own.
+            transfers.put(ttag, new Transfer(ttag, w.sqe(), ctx.alloc().compositeDirectBuffer(MAX_KEPT_PAYLOADS), w.length()));
             ctx.write(new NvmeTcpPdu.R2t(w.sqe().cid(), ttag, 0, w.length()));
             sent = true;
         }
@@ -373,16 +402,16 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                     "LAST_PDU " + d.last() + " but " + (t.length - t.received - len) + " bytes still due");
             return;
         }
-        t.buffer.addComponent(true, d.data().retain());
+        t.add(ctx, d.data());
         t.received += len;
         t.digestFailed |= !d.dataDigestValid();
         if (complete) {
             transfers.remove(t.ttag);
             if (t.digestFailed) {
-                t.buffer.release();
+                t.release();
                 complete(t.sqe, CommandResult.error(StatusCode.TRANSIENT_TRANSPORT_ERROR.status()), null);
             } else {
-                dispatch(t.sqe, t.buffer, t.length);
+                dispatch(t.sqe, t.take(), t.length);
             }
         }
     }
@@ -457,7 +486,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                 // and the queue would never close: abort them as a deleted queue's commands.
                 for (Transfer t : java.util.List.copyOf(transfers.values())) {
                     transfers.remove(t.ttag);
-                    t.buffer.release();
+                    t.release();
                     complete(t.sqe, CommandResult.error(StatusCode.COMMAND_ABORTED_SQ_DELETION.status()), null);
                 }
                 for (HeldWrite w : java.util.List.copyOf(heldBack)) {
