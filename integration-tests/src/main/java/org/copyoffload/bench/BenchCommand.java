@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongFunction;
 import org.copyoffload.initiator.nvme.HostOptions;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.initiator.nvme.TrafficSnapshot;
@@ -235,43 +236,51 @@ public final class BenchCommand implements Callable<Integer> {
                      .ioQueues(ioQueues).build());
              NvmeTcpHost single = NvmeTcpHost.connect(HostOptions.builder(server.nvmeAddresses().getFirst(), NQN)
                      .ioQueues(1).build())) {
+            // The operations measured, each also run first for the warm-up: 128 KiB walking the region in order, over
+            // all queues or one, and 4 KiB at random blocks over all queues.
+            LongFunction<CompletableFuture<Long>> seqWrites =
+                    seq -> write(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, large, lba);
+            LongFunction<CompletableFuture<Long>> seqReads =
+                    seq -> read(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, chunk / lba, lba);
+            LongFunction<CompletableFuture<Long>> oneQueueWrites =
+                    seq -> write(single, 0, (seq % chunks) * chunk / lba, large, lba);
+            LongFunction<CompletableFuture<Long>> oneQueueReads =
+                    seq -> read(single, 0, (seq % chunks) * chunk / lba, chunk / lba, lba);
+            LongFunction<CompletableFuture<Long>> randomWrites =
+                    seq -> write(host, (int) (seq % ioQueues), random(blocks), small, lba);
+            LongFunction<CompletableFuture<Long>> randomReads =
+                    seq -> read(host, (int) (seq % ioQueues), random(blocks), 1, lba);
+
             // The fill: every block written once, into a sparse file, before the JIT has compiled anything.
             long fillStart = System.nanoTime();
-            ClosedLoop.Result fill = ClosedLoop.run(seqDepth, chunks, Duration.ofHours(1),
-                    seq -> write(host, (int) (seq % ioQueues), seq * chunk / lba, large, lba));
+            ClosedLoop.Result fill = ClosedLoop.run(seqDepth, chunks, Duration.ofHours(1), seqWrites);
             report.figure("nvme.fill_write_128k.mb_s", "NVMe/TCP 128 KiB write, first fill (cold)",
                     fill.bytes() / ((System.nanoTime() - fillStart) / 1e9) / 1e6, "MB/s",
                     String.format(Locale.ROOT, "QD %d over %d queue(s), %d MiB into unallocated blocks", seqDepth,
                             ioQueues, regionMiB));
 
             Duration warm = Duration.ofSeconds(warmUpSeconds);
-            ClosedLoop.run(seqDepth, warm, seq -> write(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, large, lba));
-            ClosedLoop.run(seqDepth, warm, seq -> read(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, chunk / lba, lba));
-            ClosedLoop.run(randomDepth, warm, seq -> write(host, (int) (seq % ioQueues), random(blocks), small, lba));
-            ClosedLoop.run(randomDepth, warm, seq -> read(host, (int) (seq % ioQueues), random(blocks), 1, lba));
+            ClosedLoop.run(seqDepth, warm, seqWrites);
+            ClosedLoop.run(seqDepth, warm, seqReads);
+            ClosedLoop.run(randomDepth, warm, randomWrites);
+            ClosedLoop.run(randomDepth, warm, randomReads);
             CopyBenchmark.settle();
 
-            ClosedLoop.Result oneWrite = ClosedLoop.run(seqDepth, duration,
-                    seq -> write(single, 0, (seq % chunks) * chunk / lba, large, lba));
+            ClosedLoop.Result oneWrite = ClosedLoop.run(seqDepth, duration, oneQueueWrites);
             TrafficSnapshot before = host.traffic().snapshot();
-            ClosedLoop.Result seqWrite = ClosedLoop.run(seqDepth, duration,
-                    seq -> write(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, large, lba));
+            ClosedLoop.Result seqWrite = ClosedLoop.run(seqDepth, duration, seqWrites);
             TrafficSnapshot written = host.traffic().snapshot().minus(before);
             reportSequential("write", oneWrite, seqWrite, written.bytesSent(), "sent", loopback, 0.6);
             CopyBenchmark.settle();
 
-            ClosedLoop.Result oneRead = ClosedLoop.run(seqDepth, duration,
-                    seq -> read(single, 0, (seq % chunks) * chunk / lba, chunk / lba, lba));
+            ClosedLoop.Result oneRead = ClosedLoop.run(seqDepth, duration, oneQueueReads);
             before = host.traffic().snapshot();
-            ClosedLoop.Result seqRead = ClosedLoop.run(seqDepth, duration,
-                    seq -> read(host, (int) (seq % ioQueues), (seq % chunks) * chunk / lba, chunk / lba, lba));
+            ClosedLoop.Result seqRead = ClosedLoop.run(seqDepth, duration, seqReads);
             TrafficSnapshot read = host.traffic().snapshot().minus(before);
             reportSequential("read", oneRead, seqRead, read.bytesReceived(), "received", loopback, 0.5);
 
-            ClosedLoop.Result randomRead = ClosedLoop.run(randomDepth, duration,
-                    seq -> read(host, (int) (seq % ioQueues), random(blocks), 1, lba));
-            ClosedLoop.Result randomWrite = ClosedLoop.run(randomDepth, duration,
-                    seq -> write(host, (int) (seq % ioQueues), random(blocks), small, lba));
+            ClosedLoop.Result randomRead = ClosedLoop.run(randomDepth, duration, randomReads);
+            ClosedLoop.Result randomWrite = ClosedLoop.run(randomDepth, duration, randomWrites);
             report.figure("nvme.rand_read_4k.iops", "NVMe/TCP 4 KiB random read", randomRead.iops(), "IOPS",
                     String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s", randomDepth, ioQueues,
                             randomRead.bytesPerSecond() / 1e6));

@@ -40,11 +40,7 @@ public interface BlockStore extends Closeable {
      * @param durable FUA: on return all the bytes are on stable storage
      */
     default void write(long offset, ByteBuffer[] srcs, boolean durable) throws IOException {
-        long total = 0;
-        for (ByteBuffer src : srcs) {
-            total += src.remaining();
-        }
-        Ranges.check(offset, total, size());
+        Ranges.check(offset, Ranges.remaining(srcs), size());
         long at = offset;
         for (ByteBuffer src : srcs) {
             int n = src.remaining();

@@ -145,18 +145,14 @@ public final class FileBlockStore implements BlockStore {
     /** Direct buffers go to the file in one pwritev2 (RWF_DSYNC for FUA); heap buffers one by one through the channel. */
     @Override
     public void write(long offset, ByteBuffer[] srcs, boolean durable) throws IOException {
-        long total = 0;
-        boolean direct = true;
         for (ByteBuffer src : srcs) {
-            total += src.remaining();
-            direct &= src.isDirect();
+            if (!src.isDirect()) {
+                BlockStore.super.write(offset, srcs, durable);
+                return;
+            }
         }
-        Ranges.check(offset, total, size);
+        Ranges.check(offset, Ranges.remaining(srcs), size);
         ensureOpen();
-        if (!direct) {
-            BlockStore.super.write(offset, srcs, durable);
-            return;
-        }
         linux.writeGathering(offset, srcs, durable);
     }
 

@@ -14,22 +14,14 @@ final class DataOut {
 
     /**
      * Writes {@code length} bytes of {@code data} from its reader index (which does not move) at {@code offset}; a
-     * buffer of several components is written piece by piece and flushed once when durable.
+     * buffer of several components goes to the store as one gathering write.
      */
     static void write(BlockStore store, long offset, ByteBuf data, int from, int length, boolean durable)
             throws IOException {
         if (data.nioBufferCount() == 1) {
             store.write(offset, data.nioBuffer(from, length), durable);
-            return;
-        }
-        long at = offset;
-        for (ByteBuffer part : data.nioBuffers(from, length)) {
-            int n = part.remaining();
-            store.write(at, part, false);
-            at += n;
-        }
-        if (durable) {
-            store.flush();
+        } else {
+            store.write(offset, data.nioBuffers(from, length), durable);
         }
     }
 
