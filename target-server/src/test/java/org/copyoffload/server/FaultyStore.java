@@ -4,12 +4,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.copyoffload.backends.store.BlockStore;
 
 /**
  * A store that passes everything to a real one, except what a test tells it to break: reads fail with an I/O
- * error, flushes fail or take their time. It counts flushes in progress, so a test can tell whether something
+ * error, flushes fail or take their time, writes wait for a gate. It counts flushes in progress, so a test can tell whether something
  * happened while a flush was still running.
  */
 public final class FaultyStore implements BlockStore {
@@ -17,7 +18,10 @@ public final class FaultyStore implements BlockStore {
     public volatile boolean failReads;
     public volatile boolean failFlushes;
     public volatile long flushDelayMillis;
+    /** While set and closed, writes wait for it (counted in {@link #writesWaiting}). */
+    public volatile CountDownLatch writeGate;
     private final AtomicInteger flushing = new AtomicInteger();
+    private final AtomicInteger writesWaiting = new AtomicInteger();
 
     public FaultyStore(BlockStore delegate) {
         this.delegate = delegate;
@@ -32,6 +36,10 @@ public final class FaultyStore implements BlockStore {
 
     public int flushesInProgress() {
         return flushing.get();
+    }
+
+    public int writesWaiting() {
+        return writesWaiting.get();
     }
 
     @Override
@@ -60,6 +68,18 @@ public final class FaultyStore implements BlockStore {
 
     @Override
     public void write(long offset, ByteBuffer src, boolean durable) throws IOException {
+        CountDownLatch gate = writeGate;
+        if (gate != null) {
+            writesWaiting.incrementAndGet();
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("write interrupted");
+            } finally {
+                writesWaiting.decrementAndGet();
+            }
+        }
         delegate.write(offset, src, durable);
     }
 

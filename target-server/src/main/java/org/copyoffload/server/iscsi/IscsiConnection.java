@@ -23,6 +23,7 @@ import org.copyoffload.protocol.iscsi.login.TextKey;
 import org.copyoffload.protocol.iscsi.login.TextKeys;
 import org.copyoffload.protocol.scsi.Lun;
 import org.copyoffload.protocol.scsi.ScsiStatus;
+import org.copyoffload.server.net.LoopTasks;
 import org.copyoffload.server.scsi.ScsiCommand;
 import org.copyoffload.server.scsi.ScsiResponse;
 import org.copyoffload.server.scsi.TaskAttribute;
@@ -58,7 +59,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private final Map<Integer, IscsiTask> tasks = new HashMap<>();
     private final Map<Integer, IscsiTask> tasksByTransferTag = new HashMap<>();
     private final ArrayDeque<IscsiTask> waitingForBudget = new ArrayDeque<>();
-    private final Runnable retryR2ts = () -> this.ctx.executor().execute(this::issueWaitingR2ts);
+    private final Runnable retryR2ts = () -> LoopTasks.execute(this.ctx.executor(), this::issueWaitingR2ts);
     private ChannelHandlerContext ctx;
     private String remote = "?";
     private Phase phase = Phase.LOGIN;
@@ -134,7 +135,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     /** Closes the connection from any thread (session end, reinstatement, reset). */
     void close(String reason) {
         if (ctx != null && ctx.channel().isActive()) {
-            ctx.executor().execute(() -> {
+            LoopTasks.execute(ctx.executor(), () -> {
                 withMdc(() -> log.info("closing connection {} from {}: {}", cid, remote, reason));
                 phase = Phase.CLOSING;
                 ctx.close();
@@ -309,7 +310,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             if (p.connection() == this) {
                 p.run().run();
             } else {
-                p.connection().context().executor().execute(p.run());
+                LoopTasks.execute(p.connection().context().executor(), p.run());
             }
         }
     }
@@ -342,7 +343,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             if (ctx.executor().inEventLoop()) {
                 completed(task, response, error);
             } else {
-                ctx.executor().execute(() -> completed(task, response, error));
+                LoopTasks.execute(ctx.executor(), () -> completed(task, response, error), () -> {
+                    if (response != null) {
+                        response.release();
+                    }
+                });
             }
         });
     }
@@ -704,8 +709,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
      */
     CompletableFuture<Void> abortTasksAt(long lun) {
         CompletableFuture<Void> done = new CompletableFuture<>();
-        ctx.executor().execute(() -> abort(tasks.values().stream().filter(t -> t.lun == lun).toList(),
-                () -> done.complete(null)));
+        LoopTasks.execute(ctx.executor(), () -> abort(tasks.values().stream().filter(t -> t.lun == lun).toList(),
+                () -> done.complete(null)), () -> done.complete(null));
         return done;
     }
 

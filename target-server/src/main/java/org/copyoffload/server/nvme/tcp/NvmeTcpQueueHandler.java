@@ -29,6 +29,7 @@ import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduEncoder;
 import org.copyoffload.protocol.nvme.tcp.PduType;
+import org.copyoffload.server.net.LoopTasks;
 import org.copyoffload.server.nvme.CommandResult;
 import org.copyoffload.server.nvme.FileData;
 import org.copyoffload.server.nvme.ConnectInvalidParameter;
@@ -119,7 +120,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private final Map<Integer, Integer> solicitedBytes = new HashMap<>();
     private long connectionWriteData;
     /** Called by the target's budget when another connection releases data (one identity, so registered once). */
-    private final Runnable retryR2ts = () -> this.ctx.executor().execute(this::issueR2ts);
+    private final Runnable retryR2ts = () -> LoopTasks.execute(this.ctx.executor(), this::issueR2ts);
     private ChannelHandlerContext ctx;
     private State state = State.AWAIT_IC_REQ;
     private ScheduledFuture<?> setupTimeout;
@@ -431,7 +432,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             complete(sqe, result.getNow(null), data);
             return;
         }
-        result.whenComplete((r, error) -> ctx.executor().execute(() -> {
+        result.whenComplete((r, error) -> LoopTasks.execute(ctx.executor(), () -> {
             if (error != null) {
                 if (error instanceof java.util.concurrent.CancellationException) {
                     ReferenceCountUtil.release(data);
@@ -441,6 +442,11 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                 complete(sqe, CommandResult.error(StatusCode.INTERNAL_ERROR.status()), data);
             } else {
                 complete(sqe, r, data);
+            }
+        }, () -> {
+            ReferenceCountUtil.release(data);
+            if (r != null) {
+                r.release();
             }
         }));
     }
@@ -557,7 +563,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         sendCompletion(sqe.cid(), result, sqe.sgl().lengthUnsigned());
         if (state == State.CLOSING && inFlight.isEmpty()) {
             // Disconnect: the response went out, now the queue goes away.
-            ctx.channel().eventLoop().execute(() -> ctx.close());
+            LoopTasks.execute(ctx.executor(), () -> ctx.close());
         }
     }
 
@@ -636,7 +642,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     @Override
     public void close(String reason) {
         if (ctx != null && ctx.channel().isActive()) {
-            ctx.executor().execute(() -> {
+            LoopTasks.execute(ctx.executor(), () -> {
                 withMdc(() -> log.info("closing queue {} from {}: {}", qid, remote, reason));
                 state = State.CLOSING;
                 ctx.close();
