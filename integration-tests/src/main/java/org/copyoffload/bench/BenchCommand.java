@@ -130,7 +130,8 @@ public final class BenchCommand implements Callable<Integer> {
             try {
                 report.heading(String.format(Locale.ROOT, "copy: %d MiB, %d I/O queue(s), host-driven copy at QD %d",
                         copySizeMiB, ioQueues, seqDepth));
-                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth, copyRounds, report, loopback).run();
+                new CopyBenchmark(dir, (long) copySizeMiB << 20, ioQueues, seqDepth, copyRounds,
+                        Duration.ofSeconds(warmUpSeconds), report, loopback).run();
             } finally {
                 deleteContents(dir);
                 Files.deleteIfExists(dir);

@@ -138,7 +138,7 @@ final class IscsiBenchmark {
                 // Always the reference first: each copy then follows the other one, never itself. Back to back,
                 // the second copy into a file just punched waited seconds for the first one's freed blocks on
                 // this virtual disk, whichever copy it was.
-                reference.add(CopyBenchmark.copyFileRange(source, dir.resolve("reference-copy.img"), sizeBytes));
+                reference.add(CopyBenchmark.copyFileRange(source, dir.resolve("reference-copy.img"), sizeBytes, true));
                 try (FileBlockStore d = FileBlockStore.open(destination, sizeBytes, false)) {
                     d.deallocate(0, sizeBytes);
                 }

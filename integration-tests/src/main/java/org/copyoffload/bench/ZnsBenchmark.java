@@ -3,8 +3,12 @@ package org.copyoffload.bench;
 import io.netty.buffer.ByteBuf;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Collectors;
 import org.copyoffload.initiator.nvme.HostOptions;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.zns.ZoneManagementSend;
@@ -15,7 +19,8 @@ import org.copyoffload.server.config.ConfigLoader;
 /**
  * The zoned half of {@code copyoffload bench}: Zone Append throughput (128 KiB) and 4 KiB Zone Append IOPS from
  * the Java host, beside plain Writes of the same sizes at the same queue depths to a conventional namespace of
- * the same size, in one run against one in-process target; then the crash test ({@link ZoneCrashCampaign}) with
+ * the same size, in one run against one in-process target (medians of five rounds that alternate which goes first);
+ * then the crash test ({@link ZoneCrashCampaign}) with
  * its counts.
  */
 final class ZnsBenchmark {
@@ -23,6 +28,8 @@ final class ZnsBenchmark {
     private static final int LBA = 4096;
     /** 64 MiB zones, all writable: 16384 blocks each. */
     private static final long ZONE_BLOCKS = 16384;
+    /** Rounds of each write and append measurement, alternating which goes first. */
+    private static final int ROUNDS = 5;
 
     private final Path dir;
     private final long sizeBytes;
@@ -64,25 +71,51 @@ final class ZnsBenchmark {
                      .ioQueues(ioQueues).build())) {
             long blocks = sizeBytes / LBA;
             warmUp(host);
-            ClosedLoop.Result seqWrite = writes(host, 32, seqDepth, blocks);
-            ClosedLoop.Result seqAppend = appends(host, 32, seqDepth, blocks);
-            ClosedLoop.Result smallWrite = writes(host, 1, randomDepth, blocks);
-            ClosedLoop.Result smallAppend = appends(host, 1, randomDepth, blocks);
-            print("zns.write_128k", "Write 128 KiB, conventional namespace", seqWrite, seqDepth, null);
-            print("zns.append_128k", "Zone Append 128 KiB, zoned namespace", seqAppend, seqDepth, seqWrite);
-            print("zns.write_4k", "Write 4 KiB, conventional namespace", smallWrite, randomDepth, null);
-            print("zns.append_4k", "Zone Append 4 KiB, zoned namespace", smallAppend, randomDepth, smallWrite);
+            for (int blocksPerCommand : new int[] {32, 1}) {
+                int depth = blocksPerCommand == 32 ? seqDepth : randomDepth;
+                // Both go into memory the kernel must hand out anew (deallocated blocks, reset zones), whose speed
+                // on this VM depends on how long ago it was freed (README, Benchmarks): whichever ran second found
+                // staler memory (Zone Append at 0.22-0.36 of the write when always second). So the rounds alternate
+                // which goes first, and the medians are compared.
+                List<ClosedLoop.Result> writeRounds = new ArrayList<>();
+                List<ClosedLoop.Result> appendRounds = new ArrayList<>();
+                for (int round = 0; round < ROUNDS; round++) {
+                    if (round % 2 == 0) {
+                        writeRounds.add(writes(host, blocksPerCommand, depth, blocks));
+                        appendRounds.add(appends(host, blocksPerCommand, depth, blocks));
+                    } else {
+                        appendRounds.add(appends(host, blocksPerCommand, depth, blocks));
+                        writeRounds.add(writes(host, blocksPerCommand, depth, blocks));
+                    }
+                }
+                String size = blocksPerCommand == 32 ? "128k" : "4k";
+                String label = blocksPerCommand == 32 ? "128 KiB" : "4 KiB";
+                ClosedLoop.Result write = median(writeRounds);
+                print("zns.write_" + size, "Write " + label + ", conventional namespace", write, writeRounds, depth,
+                        null);
+                print("zns.append_" + size, "Zone Append " + label + ", zoned namespace", median(appendRounds),
+                        appendRounds, depth, write);
+            }
         } finally {
             large.release();
             small.release();
         }
     }
 
-    private void print(String name, String what, ClosedLoop.Result r, int depth, ClosedLoop.Result reference) {
+    /** The round with the median throughput. */
+    static ClosedLoop.Result median(List<ClosedLoop.Result> rounds) {
+        return rounds.stream().sorted(Comparator.comparingDouble(ClosedLoop.Result::bytesPerSecond)).toList()
+                .get(rounds.size() / 2);
+    }
+
+    private void print(String name, String what, ClosedLoop.Result r, List<ClosedLoop.Result> rounds, int depth,
+                       ClosedLoop.Result reference) {
         String ratio = reference == null ? "" : String.format(Locale.ROOT, ", %.2f of the conventional write",
                 r.bytesPerSecond() / reference.bytesPerSecond());
+        String all = rounds.stream().map(x -> String.format(Locale.ROOT, "%.0f", x.bytesPerSecond() / 1e6))
+                .collect(Collectors.joining(", "));
         report.figure(name + ".mb_s", what, r.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT,
-                "%.0f IOPS, QD %d over %d queue(s)%s", r.iops(), depth, ioQueues, ratio));
+                "%.0f IOPS, QD %d over %d queue(s), median of %s MB/s%s", r.iops(), depth, ioQueues, all, ratio));
         report.keep(name + ".iops", what, r.iops(), "IOPS");
         if (reference != null) {
             report.keep(name + ".ratio_write", what, r.bytesPerSecond() / reference.bytesPerSecond(), "ratio");
