@@ -1,0 +1,139 @@
+package org.copyoffload.initiator.copy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.Test;
+
+/** The copy path's decisions and error paths, one case each. */
+class BlockCopierTest {
+    static final int BLOCK = 512;
+    final Object controller = new Object();
+
+    MemoryDevice device(String name, Object ctrl) {
+        MemoryDevice d = new MemoryDevice(name, 64, BLOCK, ctrl);
+        new Random(name.hashCode()).nextBytes(d.bytes);
+        return d;
+    }
+
+    @Test
+    void aCopyInsideOneCapableDeviceIsOffloadedWhole() {
+        MemoryDevice a = device("a", controller);
+        byte[] expected = BlockCopierProperties.readAll(a, 0, 8 * BLOCK);
+        CopyResult r = new BlockCopier().copy(a, 0, a, 16 * BLOCK, 8 * BLOCK).join();
+        assertThat(r.bytesOffloaded()).isEqualTo(8 * BLOCK);
+        assertThat(r.fallbacks()).isEmpty();
+        assertThat(a.copyCommands).isEqualTo(1);
+        assertThat(BlockCopierProperties.readAll(a, 16 * BLOCK, 8 * BLOCK)).isEqualTo(expected);
+    }
+
+    @Test
+    void aLinearDeviceOverTwoDevicesOffloadsEachHalfOnItsOwnDevice() {
+        MemoryDevice a = device("a", controller);
+        MemoryDevice b = device("b", new Object());
+        LinearDevice linear = new LinearDevice("linear", List.of(new LinearDevice.Segment(a, 0, 32 * BLOCK),
+                new LinearDevice.Segment(b, 0, 32 * BLOCK)));
+        // Source blocks 0-7 on a, destination 16-23 on a: offloaded. Source 32-39 on b, destination 48-55 on b: also.
+        CopyResult inside = new BlockCopier().copy(linear, 0, linear, 16 * BLOCK, 8 * BLOCK).join();
+        assertThat(inside.bytesOffloaded()).isEqualTo(8 * BLOCK);
+        // Source 8-15 on a, destination 36-43 on b: different controllers, copied by the host.
+        CopyResult across = new BlockCopier().copy(linear, 8 * BLOCK, linear, 36 * BLOCK, 8 * BLOCK).join();
+        assertThat(across.fallbacks()).singleElement().satisfies(f -> {
+            assertThat(f.reason()).isEqualTo(FallbackReason.DIFFERENT_DEVICES);
+            assertThat(f.length()).isEqualTo(8 * BLOCK);
+        });
+        assertThat(BlockCopierProperties.readAll(linear, 36 * BLOCK, 8 * BLOCK))
+                .isEqualTo(BlockCopierProperties.readAll(a, 8 * BLOCK, 8 * BLOCK));
+    }
+
+    @Test
+    void aPartialOffloadFallsBackForExactlyTheRest() {
+        MemoryDevice a = device("a", controller);
+        a.copyStopsAfter = 3 * BLOCK;
+        byte[] expected = BlockCopierProperties.readAll(a, 0, 8 * BLOCK);
+        CopyResult r = new BlockCopier().copy(a, 0, a, 32 * BLOCK, 8 * BLOCK).join();
+        assertThat(r.bytesOffloaded()).isEqualTo(3 * BLOCK);
+        assertThat(r.fallbacks()).containsExactly(new CopyResult.Fallback(3 * BLOCK, 5 * BLOCK,
+                FallbackReason.PARTIAL_COPY, "a: injected stop"));
+        assertThat(BlockCopierProperties.readAll(a, 32 * BLOCK, 8 * BLOCK)).isEqualTo(expected);
+    }
+
+    @Test
+    void aHostDrivenCopyOffloadsNothing() {
+        MemoryDevice a = device("a", controller);
+        CopyResult r = new BlockCopier().copyHostDriven(a, 0, a, 32 * BLOCK, 8 * BLOCK).join();
+        assertThat(r.bytesByFallback()).isEqualTo(8 * BLOCK);
+        assertThat(r.fallbacks()).singleElement().extracting(CopyResult.Fallback::reason)
+                .isEqualTo(FallbackReason.FORCED_HOST_DRIVEN);
+        assertThat(a.copyCommands).isZero();
+    }
+
+    @Test
+    void aReadErrorInTheFallbackFailsTheCopy() {
+        MemoryDevice a = device("a", null);
+        a.failReads = true;
+        assertThatThrownBy(() -> new BlockCopier().copy(a, 0, a, 32 * BLOCK, 8 * BLOCK).join())
+                .isInstanceOf(CompletionException.class).hasCauseInstanceOf(CopyFailedException.class)
+                .hasMessageContaining("injected read error");
+    }
+
+    @Test
+    void overlappingMisalignedAndOutOfRangeCopiesAreRefusedBeforeAnythingIsWritten() {
+        MemoryDevice a = device("a", controller);
+        byte[] before = a.bytes.clone();
+        BlockCopier copier = new BlockCopier();
+        assertThatThrownBy(() -> copier.copy(a, 0, a, 4 * BLOCK, 8 * BLOCK).join())
+                .hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("overlap");
+        assertThatThrownBy(() -> copier.copy(a, 100, a, 32 * BLOCK, BLOCK).join())
+                .hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("not aligned");
+        assertThatThrownBy(() -> copier.copy(a, 0, a, 60 * BLOCK, 8 * BLOCK).join())
+                .hasCauseInstanceOf(IllegalArgumentException.class).hasMessageContaining("outside");
+        assertThat(a.bytes).isEqualTo(before);
+        assertThat(a.copyCommands).isZero();
+    }
+
+    @Test
+    void aStackWithACycleIsReportedNotFollowedForever() {
+        MappedDevice loop = new MappedDevice() {
+            @Override
+            public List<Extent> map(long offset, long length) {
+                return List.of(new Extent(this, offset, length));
+            }
+
+            @Override
+            public java.util.Optional<String> forbidsCopy() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public String name() {
+                return "loop";
+            }
+
+            @Override
+            public long size() {
+                return 64 * BLOCK;
+            }
+
+            @Override
+            public int blockSize() {
+                return BLOCK;
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<io.netty.buffer.ByteBuf> read(long offset, int length) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public java.util.concurrent.CompletableFuture<Void> write(long offset, io.netty.buffer.ByteBuf data) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        assertThatThrownBy(() -> new BlockCopier().copy(loop, 0, loop, 32 * BLOCK, BLOCK).join())
+                .hasMessageContaining("cycle");
+    }
+}
