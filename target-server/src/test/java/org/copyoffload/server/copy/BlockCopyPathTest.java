@@ -1,0 +1,146 @@
+package org.copyoffload.server.copy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.copyoffload.initiator.copy.BlockCopier;
+import org.copyoffload.initiator.copy.CopyResult;
+import org.copyoffload.initiator.copy.FallbackReason;
+import org.copyoffload.initiator.copy.LinearDevice;
+import org.copyoffload.initiator.copy.NvmeNamespaceDevice;
+import org.copyoffload.initiator.nvme.NvmeTcpHost;
+import org.copyoffload.initiator.nvme.TrafficSnapshot;
+import org.copyoffload.server.Nvme;
+import org.copyoffload.server.TestServer;
+import org.copyoffload.testsupport.LeakDetectionExtension;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The host-side copy path against the real target over NVMe/TCP: what the driver offloads (inside a namespace, across
+ * namespaces once CDFE is enabled), what it refuses and why (an NVMe 2.0 controller, CDFE not enabled, another
+ * controller), small limits that split a copy into many commands, and the data that arrives in every case.
+ */
+@ExtendWith(LeakDetectionExtension.class)
+class BlockCopyPathTest {
+    static final String OLD_NQN = "nqn.2026-01.org.copyoffload:v20";
+    @TempDir
+    Path dir;
+
+    TestServer start() {
+        String yaml = """
+                data-dir: %s
+                listeners:
+                  - {address: 127.0.0.1, port: 0}
+                metrics: {enabled: false}
+                volumes:
+                  - {name: a, size: 8MiB, block-size: 4096}
+                  - {name: b, size: 8MiB, block-size: 4096}
+                  - {name: c, size: 8MiB, block-size: 4096}
+                  - {name: d, size: 8MiB, block-size: 4096}
+                subsystems:
+                  - nqn: %s
+                    nvme-version: "2.1"
+                    namespaces:
+                      - {nsid: 1, volume: a}
+                      - {nsid: 2, volume: b, mssrl: 8, mcl: 24, msrc: 1}
+                  - nqn: %s
+                    nvme-version: "2.0"
+                    namespaces:
+                      - {nsid: 1, volume: c}
+                      - {nsid: 2, volume: d}
+                """.formatted(dir, TestServer.NQN, OLD_NQN);
+        return TestServer.start(dir, yaml);
+    }
+
+    /** Random blocks written 32 at a time (within MDTS). */
+    static byte[] fill(NvmeTcpHost h, int nsid, long lba, int blocks, long seed) {
+        byte[] data = TestServer.randomBytes(new Random(seed), blocks * 4096);
+        for (int at = 0; at < blocks; at += 32) {
+            int n = Math.min(32, blocks - at);
+            Nvme.write(h, nsid, lba + at, java.util.Arrays.copyOfRange(data, at * 4096, (at + n) * 4096), false);
+        }
+        return data;
+    }
+
+    static byte[] read(NvmeTcpHost h, int nsid, long lba, int blocks) {
+        byte[] out = new byte[blocks * 4096];
+        for (int at = 0; at < blocks; at += 32) {
+            int n = Math.min(32, blocks - at);
+            System.arraycopy(TestServer.bytesOf(Nvme.await(h.read(0, nsid, lba + at, n, 4096))), 0, out, at * 4096,
+                    n * 4096);
+        }
+        return out;
+    }
+
+    @Test
+    void insideANamespaceTheCopyIsOffloadedAndNoDataCrossesTheWire() {
+        try (TestServer server = start(); NvmeTcpHost h = server.connect(2)) {
+            NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
+            byte[] data = fill(h, 1, 0, 256, 1);
+            TrafficSnapshot before = h.traffic().snapshot();
+            CopyResult r = new BlockCopier().copy(a, 0, a, 1 << 20, 1 << 20).join();
+            TrafficSnapshot wire = h.traffic().snapshot().minus(before);
+            assertThat(r.bytesOffloaded()).isEqualTo(1 << 20);
+            assertThat(r.fallbacks()).isEmpty();
+            assertThat(wire.bytesSent() + wire.bytesReceived()).as("bytes on the wire").isLessThan(1024);
+            assertThat(read(h, 1, 256, 256)).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void acrossNamespacesItNeedsCdfeAndThenRespectsTheDestinationsLimits() {
+        try (TestServer server = start(); NvmeTcpHost h = server.connect(1)) {
+            NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
+            NvmeNamespaceDevice b = NvmeNamespaceDevice.open(h, 2);
+            byte[] data = fill(h, 1, 0, 100, 2);
+            CopyResult refused = new BlockCopier().copy(a, 0, b, 0, 100 * 4096).join();
+            assertThat(refused.fallbacks()).singleElement().extracting(CopyResult.Fallback::reason)
+                    .isEqualTo(FallbackReason.FORMAT_NOT_ENABLED);
+            assertThat(read(h, 2, 0, 100)).isEqualTo(data);
+
+            NvmeNamespaceDevice.enableCrossNamespaceCopy(h);
+            byte[] more = fill(h, 1, 200, 100, 3);
+            TrafficSnapshot before = h.ioTraffic(0).snapshot();
+            CopyResult r = new BlockCopier().copy(a, 200 * 4096, b, 300 * 4096, 100 * 4096).join();
+            TrafficSnapshot wire = h.ioTraffic(0).snapshot().minus(before);
+            assertThat(r.bytesOffloaded()).isEqualTo(100 * 4096);
+            // MSSRL 8 and MSRC 1 (two ranges) make at most 16 blocks per command, below MCL 24: 7 commands.
+            assertThat(wire.pdusSent()).as("Copy commands sent").isEqualTo(7);
+            assertThat(read(h, 2, 300, 100)).isEqualTo(more);
+        }
+    }
+
+    @Test
+    void anNvme20ControllerAndAnotherControllerFallBackWithTheirReasons() {
+        try (TestServer server = start(); NvmeTcpHost h = server.connect(1);
+             NvmeTcpHost old = server.connect(server.options(OLD_NQN).ioQueues(1).build())) {
+            NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
+            NvmeNamespaceDevice c = NvmeNamespaceDevice.open(old, 1);
+            byte[] data = fill(h, 1, 0, 16, 4);
+            CopyResult other = new BlockCopier().copy(a, 0, c, 0, 16 * 4096).join();
+            assertThat(other.fallbacks()).singleElement().extracting(CopyResult.Fallback::reason)
+                    .isEqualTo(FallbackReason.DIFFERENT_DEVICES);
+            assertThat(read(old, 1, 0, 16)).isEqualTo(data);
+            // Across namespaces of the NVMe 2.0 controller: no format 2h to do it with.
+            NvmeNamespaceDevice d = NvmeNamespaceDevice.open(old, 2);
+            CopyResult v20 = new BlockCopier().copy(c, 0, d, 0, 16 * 4096).join();
+            assertThat(v20.fallbacks()).singleElement().extracting(CopyResult.Fallback::reason)
+                    .isEqualTo(FallbackReason.NO_CROSS_NAMESPACE_FORMAT);
+            assertThat(read(old, 2, 0, 16)).isEqualTo(data);
+            // A linear device over both: of 32 blocks to blocks 48-79, the 16 landing on a are offloaded, the 16 on c not.
+            LinearDevice linear = new LinearDevice("linear", List.of(new LinearDevice.Segment(a, 0, 64 * 4096),
+                    new LinearDevice.Segment(c, 0, 64 * 4096)));
+            CopyResult mixed = new BlockCopier().copy(linear, 0, linear, 48 * 4096, 32 * 4096).join();
+            assertThat(mixed.bytesOffloaded()).isEqualTo(16 * 4096);
+            assertThat(mixed.fallbacks()).singleElement().satisfies(f -> {
+                assertThat(f.reason()).isEqualTo(FallbackReason.DIFFERENT_DEVICES);
+                assertThat(f.offset()).isEqualTo(16 * 4096);
+            });
+            assertThat(read(old, 1, 0, 16)).as("c got a's blocks 16-31").isEqualTo(read(h, 1, 16, 16));
+        }
+    }
+}
