@@ -14,7 +14,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The copy path against a reference model over random stacks of linear and striped layers on memory devices, some of
+ * The copy path against a reference model over random stacks of linear, striped and crypt layers on memory devices, some of
  * which share a controller (and can copy between each other), some of which cannot copy, some of which refuse copies
  * or stop short. After every copy: the destination reads back as the source read before; no byte of any base device
  * outside the destination changed; offloaded and fallback bytes add up; and every byte the host copied has a reason
@@ -113,11 +113,15 @@ class BlockCopierProperties {
             }
         }
         for (long at = 0; at < length; at += blockSize) {
-            MemoryDevice src = locate(source, sourceOffset + at).device;
-            MemoryDevice dst = locate(destination, destinationOffset + at).device;
+            Location from = locate(source, sourceOffset + at);
+            Location to = locate(destination, destinationOffset + at);
+            MemoryDevice src = from.device;
+            MemoryDevice dst = to.device;
             FallbackReason why = reasonAt[(int) (at / blockSize)];
             String where = "seed " + seed + ", block " + at / blockSize + " (" + src.name + " to " + dst.name + ")";
-            if (dst.controller == null) {
+            if (from.encrypted || to.encrypted) {
+                assertThat(why).as(where).isEqualTo(FallbackReason.MAPPING_FORBIDS);
+            } else if (dst.controller == null) {
                 assertThat(why).as(where).isEqualTo(FallbackReason.NO_COPY_COMMAND);
             } else if (src.controller != dst.controller) {
                 assertThat(why).as(where).isEqualTo(FallbackReason.DIFFERENT_DEVICES);
@@ -132,6 +136,11 @@ class BlockCopierProperties {
     }
 
     private static BlockDevice randomLayer(String name, List<BlockDevice> owned, Random random, int blockSize) {
+        if (random.nextInt(4) == 0) {
+            byte[] key = new byte[random.nextBoolean() ? 32 : 64];
+            random.nextBytes(key);
+            return new CryptDevice(name, owned.getFirst(), key);
+        }
         if (random.nextBoolean()) {
             List<LinearDevice.Segment> segments = new ArrayList<>();
             Map<BlockDevice, Long> used = new HashMap<>();
@@ -157,18 +166,21 @@ class BlockCopierProperties {
         return new StripedDevice(name, owned, (1 + random.nextInt((int) Math.min(4, smallest))) * (long) blockSize);
     }
 
-    record Location(MemoryDevice device, long offset) {
+    /** A block's place on a base device, and whether a layer on the way there encrypts by position. */
+    record Location(MemoryDevice device, long offset, boolean encrypted) {
     }
 
     /** Where one block of {@code device} lies on a base device, by asking each layer for that block alone. */
     static Location locate(BlockDevice device, long offset) {
+        boolean encrypted = false;
         while (device instanceof MappedDevice m) {
+            encrypted |= m instanceof CryptDevice;
             List<MappedDevice.Extent> e = m.map(offset, m.blockSize());
             assertThat(e).hasSize(1);
             device = e.getFirst().device();
             offset = e.getFirst().offset();
         }
-        return new Location((MemoryDevice) device, offset);
+        return new Location((MemoryDevice) device, offset, encrypted);
     }
 
     static byte[] readAll(BlockDevice device, long offset, int length) {
