@@ -72,11 +72,17 @@ public final class BlockCopier {
             return CompletableFuture.failedFuture(e);
         }
         Copy copy = new Copy(source, sourceOffset, destination, destinationOffset, length);
-        CompletableFuture<Void> offloads = CompletableFuture.completedFuture(null);
+        // Into a device that must be written in order (zoned), every piece is finished before the next: a fallback
+        // range copied after a later offloaded one would not be at the write pointer.
+        boolean inOrder = destination.requiresSequentialWrites();
+        CompletableFuture<Void> steps = CompletableFuture.completedFuture(null);
         for (Planned p : plan) {
-            offloads = offloads.thenCompose(v -> copy.offload(p));
+            steps = steps.thenCompose(v -> copy.offload(p));
+            if (inOrder) {
+                steps = steps.thenCompose(v -> copy.fallBack());
+            }
         }
-        return offloads.thenCompose(v -> copy.fallBack()).thenApply(v -> copy.result());
+        return steps.thenCompose(v -> copy.fallBack()).thenApply(v -> copy.result());
     }
 
     /**
@@ -161,6 +167,8 @@ public final class BlockCopier {
         private final long destinationOffset;
         private final long length;
         private final List<CopyResult.Fallback> fallbacks = new ArrayList<>();
+        /** How many of {@link #fallbacks} were copied already. */
+        private int fallbacksDone;
         private long offloaded;
 
         Copy(BlockDevice source, long sourceOffset, BlockDevice destination, long destinationOffset, long length) {
@@ -200,13 +208,21 @@ public final class BlockCopier {
         CompletableFuture<Void> fallBack() {
             List<long[]> chunks = new ArrayList<>();
             int step = alignedChunk();
-            for (CopyResult.Fallback f : fallbacks) {
+            List<CopyResult.Fallback> due;
+            synchronized (this) {
+                due = List.copyOf(fallbacks.subList(fallbacksDone, fallbacks.size()));
+                fallbacksDone = fallbacks.size();
+            }
+            for (CopyResult.Fallback f : due) {
                 for (long at = 0; at < f.length(); at += step) {
                     chunks.add(new long[] {f.offset() + at, Math.min(step, f.length() - at)});
                 }
             }
             if (chunks.isEmpty()) {
                 return CompletableFuture.completedFuture(null);
+            }
+            if (destination.requiresSequentialWrites()) {
+                return inOrder(chunks);
             }
             CompletableFuture<Void> done = new CompletableFuture<>();
             AtomicLong next = new AtomicLong();
@@ -262,6 +278,25 @@ public final class BlockCopier {
                     });
                 }
             }
+        }
+
+        /**
+         * For a destination whose writes must come in order (zoned): chunk after chunk, each READ + WRITE done before
+         * the next begins (what Linux's zone write locking allows per zone).
+         */
+        private CompletableFuture<Void> inOrder(List<long[]> chunks) {
+            CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+            for (long[] c : chunks) {
+                all = all.thenCompose(v -> source.read(sourceOffset + c[0], (int) c[1])
+                        .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data)));
+            }
+            return all.handle((v, error) -> {
+                if (error != null) {
+                    throw new CopyFailedException("the host-driven part of the copy from " + source.name() + " to "
+                            + destination.name() + " failed", error);
+                }
+                return null;
+            });
         }
 
         /** The chunk size, rounded down to a multiple of both devices' blocks. */

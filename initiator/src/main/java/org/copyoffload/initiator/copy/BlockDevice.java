@@ -21,4 +21,13 @@ public interface BlockDevice {
 
     /** Writes the readable bytes of {@code data} at {@code offset}; takes ownership of {@code data}. */
     CompletableFuture<Void> write(long offset, ByteBuf data);
+
+    /**
+     * Whether writes must reach the device in ascending order, one after the other (a zoned device's sequential
+     * zones: each write at the write pointer). The copy path's fallback then writes one chunk at a time, in order,
+     * as Linux's zone write locking does.
+     */
+    default boolean requiresSequentialWrites() {
+        return false;
+    }
 }

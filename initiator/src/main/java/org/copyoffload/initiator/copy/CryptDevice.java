@@ -49,6 +49,11 @@ public final class CryptDevice implements MappedDevice {
     }
 
     @Override
+    public boolean requiresSequentialWrites() {
+        return below.requiresSequentialWrites();
+    }
+
+    @Override
     public Optional<String> forbidsCopy() {
         return Optional.of("the XTS tweak is the sector number (plain64): the ciphertext depends on where it lies");
     }

@@ -89,6 +89,11 @@ public final class LinearDevice implements MappedDevice {
     }
 
     @Override
+    public boolean requiresSequentialWrites() {
+        return segments.stream().anyMatch(s -> s.device().requiresSequentialWrites());
+    }
+
+    @Override
     public Optional<String> forbidsCopy() {
         return Optional.empty();
     }

@@ -13,8 +13,10 @@ import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.protocol.nvme.copy.CopyCommand;
 import org.copyoffload.protocol.nvme.copy.CopyDescriptorFormat;
 import org.copyoffload.protocol.nvme.copy.CopySourceRange;
+import org.copyoffload.protocol.nvme.identify.Cns;
 import org.copyoffload.protocol.nvme.identify.IdentifyController;
 import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
+import org.copyoffload.protocol.nvme.identify.NamespaceIdDescriptor;
 
 /**
  * A namespace of a controller the Java host is connected to, as a base device whose driver offloads copies the way
@@ -26,6 +28,8 @@ import org.copyoffload.protocol.nvme.identify.IdentifyNamespace;
 public final class NvmeNamespaceDevice implements CopyCapableDevice {
     /** NVMe 2.1, as the VS register encodes it. */
     static final int VERSION_2_1 = 0x020100;
+    /** Command Set Identifier of the Zoned Namespace command set. */
+    static final int CSI_ZONED = 2;
     private static final int FID_HOST_BEHAVIOR = 0x16;
     private static final int HOST_BEHAVIOR_BYTES = 512;
 
@@ -38,9 +42,11 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
     private final long mcl;
     private final int msrc;
     private final IdentifyController controller;
+    private final boolean zoned;
     private final AtomicInteger nextQueue = new AtomicInteger();
 
-    private NvmeNamespaceDevice(NvmeTcpHost host, int nsid, IdentifyNamespace ns) {
+    private NvmeNamespaceDevice(NvmeTcpHost host, int nsid, IdentifyNamespace ns, boolean zoned) {
+        this.zoned = zoned;
         this.host = host;
         this.nsid = nsid;
         this.controller = host.controller();
@@ -54,7 +60,33 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
 
     /** The namespace {@code nsid} of the controller {@code host} is connected to (Identify Namespace once). */
     public static NvmeNamespaceDevice open(NvmeTcpHost host, int nsid) {
-        return new NvmeNamespaceDevice(host, nsid, host.identifyNamespace(nsid));
+        return new NvmeNamespaceDevice(host, nsid, host.identifyNamespace(nsid), commandSet(host, nsid) == CSI_ZONED);
+    }
+
+    /** The namespace's command set (CSI) from its Namespace Identification Descriptors (CNS 03h); NVM if none. */
+    private static int commandSet(NvmeTcpHost host, int nsid) {
+        try (Completion c = host.submitAdmin(NvmeCommands.identify(Cns.NAMESPACE_ID_DESCRIPTORS, nsid, 0, 0), null,
+                4096).join()) {
+            if (!c.isSuccess() || c.data() == null) {
+                return 0;
+            }
+            for (NamespaceIdDescriptor d : NamespaceIdDescriptor.decodeList(c.data())) {
+                if (d.type() == NamespaceIdDescriptor.CSI) {
+                    return d.id()[0] & 0xFF;
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** Whether the namespace is zoned (ZNS command set): writes then go to a zone's write pointer, in order. */
+    public boolean zoned() {
+        return zoned;
+    }
+
+    @Override
+    public boolean requiresSequentialWrites() {
+        return zoned;
     }
 
     public int nsid() {

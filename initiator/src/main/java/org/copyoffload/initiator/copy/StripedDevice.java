@@ -69,6 +69,11 @@ public final class StripedDevice implements MappedDevice {
     }
 
     @Override
+    public boolean requiresSequentialWrites() {
+        return stripes.stream().anyMatch(BlockDevice::requiresSequentialWrites);
+    }
+
+    @Override
     public Optional<String> forbidsCopy() {
         return Optional.empty();
     }

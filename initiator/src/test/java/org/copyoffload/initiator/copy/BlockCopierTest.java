@@ -62,6 +62,34 @@ class BlockCopierTest {
     }
 
     @Test
+    void intoASequentialDeviceOffloadsAndFallbacksGoInOrderAtTheWritePointer() {
+        MemoryDevice a = device("a", controller);
+        MemoryDevice b = device("b", new Object());
+        MemoryDevice zone = device("zone", controller);
+        zone.sequential = true;
+        // Source blocks alternate between a (can be offloaded into the zone) and b (cannot) every 4 blocks.
+        java.util.List<LinearDevice.Segment> segments = new java.util.ArrayList<>();
+        for (int k = 0; k < 8; k++) {
+            segments.add(new LinearDevice.Segment(k % 2 == 0 ? a : b, k * 4 * BLOCK, 4 * BLOCK));
+        }
+        LinearDevice source = new LinearDevice("mixed", segments);
+        byte[] expected = BlockCopierProperties.readAll(source, 0, 32 * BLOCK);
+        // Small chunks: the fallback of each 4-block run is several writes, which must still come in order.
+        CopyResult r = new BlockCopier(BLOCK, 8).copy(source, 0, zone, 0, 32 * BLOCK).join();
+        assertThat(r.bytesOffloaded()).isEqualTo(16 * BLOCK);
+        assertThat(r.fallbacks()).hasSize(4).allSatisfy(f ->
+                assertThat(f.reason()).isEqualTo(FallbackReason.DIFFERENT_DEVICES));
+        assertThat(zone.writePointer).isEqualTo(32 * BLOCK);
+        assertThat(BlockCopierProperties.readAll(zone, 0, 32 * BLOCK)).isEqualTo(expected);
+
+        MemoryDevice other = device("other", null);
+        other.sequential = true;
+        CopyResult hostDriven = new BlockCopier(BLOCK, 8).copyHostDriven(a, 0, other, 0, 16 * BLOCK).join();
+        assertThat(hostDriven.bytesByFallback()).isEqualTo(16 * BLOCK);
+        assertThat(other.writePointer).isEqualTo(16 * BLOCK);
+    }
+
+    @Test
     void aHostDrivenCopyOffloadsNothing() {
         MemoryDevice a = device("a", controller);
         CopyResult r = new BlockCopier().copyHostDriven(a, 0, a, 32 * BLOCK, 8 * BLOCK).join();

@@ -19,6 +19,9 @@ final class MemoryDevice implements CopyCapableDevice {
     /** A copy into this device stops after this many bytes (rounded down to blocks); negative: never. */
     volatile long copyStopsAfter = -1;
     volatile boolean failReads;
+    /** Like one sequential zone: every write (or copy into it) must start at {@link #writePointer}. */
+    volatile boolean sequential;
+    long writePointer;
     long offloadedBytes;
     long copyCommands;
 
@@ -68,6 +71,13 @@ final class MemoryDevice implements CopyCapableDevice {
             n = copyStopsAfter / blockSize * blockSize;
         }
         MemoryDevice src = (MemoryDevice) source;
+        if (sequential) {
+            if (destinationOffset != writePointer) {
+                return CompletableFuture.completedFuture(new Outcome(0, new Refusal(FallbackReason.DEVICE_REFUSED,
+                        name + ": copy at " + destinationOffset + ", write pointer at " + writePointer)));
+            }
+            writePointer += n;
+        }
         System.arraycopy(src.bytes, (int) sourceOffset, bytes, (int) destinationOffset, (int) n);
         offloadedBytes += n;
         return CompletableFuture.completedFuture(n == length ? Outcome.all(length)
@@ -90,12 +100,24 @@ final class MemoryDevice implements CopyCapableDevice {
         try {
             MappedIo.check(this, offset, data.readableBytes());
             synchronized (this) {
+                if (sequential) {
+                    if (offset != writePointer) {
+                        return CompletableFuture.failedFuture(new IllegalStateException(name + ": write at " + offset
+                                + ", write pointer at " + writePointer));
+                    }
+                    writePointer += data.readableBytes();
+                }
                 data.getBytes(data.readerIndex(), bytes, (int) offset, data.readableBytes());
             }
             return CompletableFuture.completedFuture(null);
         } finally {
             data.release();
         }
+    }
+
+    @Override
+    public boolean requiresSequentialWrites() {
+        return sequential;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package org.copyoffload.server.copy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -41,12 +42,14 @@ class BlockCopyPathTest {
                   - {name: b, size: 8MiB, block-size: 4096}
                   - {name: c, size: 8MiB, block-size: 4096}
                   - {name: d, size: 8MiB, block-size: 4096}
+                  - {name: z, size: 8MiB, block-size: 4096, zoned: {zone-size: 1MiB, zone-capacity: 1MiB}}
                 subsystems:
                   - nqn: %s
                     nvme-version: "2.1"
                     namespaces:
                       - {nsid: 1, volume: a}
                       - {nsid: 2, volume: b, mssrl: 8, mcl: 24, msrc: 1}
+                      - {nsid: 3, volume: z}
                   - nqn: %s
                     nvme-version: "2.0"
                     namespaces:
@@ -141,6 +144,28 @@ class BlockCopyPathTest {
                 assertThat(f.offset()).isEqualTo(16 * 4096);
             });
             assertThat(read(old, 1, 0, 16)).as("c got a's blocks 16-31").isEqualTo(read(h, 1, 16, 16));
+        }
+    }
+
+    @Test
+    void intoAZonedNamespaceTheCopyGoesToTheWritePointerOffloadedOrInOrder() {
+        try (TestServer server = start(); NvmeTcpHost h = server.connect(2)) {
+            NvmeNamespaceDevice.enableCrossNamespaceCopy(h);
+            NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
+            NvmeNamespaceDevice z = NvmeNamespaceDevice.open(h, 3);
+            assertThat(z.zoned()).isTrue();
+            assertThat(a.zoned()).isFalse();
+            byte[] data = fill(h, 1, 0, 256, 6);
+            CopyResult offloaded = new BlockCopier().copy(a, 0, z, 0, 200 * 4096).join();
+            assertThat(offloaded.bytesOffloaded()).isEqualTo(200 * 4096);
+            // Forced host-driven: 56 blocks as 128 KiB writes, one at a time at the write pointer.
+            CopyResult hostDriven = new BlockCopier().copyHostDriven(a, 200 * 4096, z, 200 * 4096, 56 * 4096).join();
+            assertThat(hostDriven.bytesByFallback()).isEqualTo(56 * 4096);
+            assertThat(read(h, 3, 0, 256)).isEqualTo(data);
+            // Not at the write pointer (zone 1 is empty, its write pointer at its start): refused, and the
+            // fallback's write is refused too, so the copy fails rather than report success.
+            assertThatThrownBy(() -> new BlockCopier().copy(a, 0, z, 300 * 4096, 8 * 4096).join())
+                    .hasCauseInstanceOf(org.copyoffload.initiator.copy.CopyFailedException.class);
         }
     }
 }
