@@ -43,10 +43,13 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
     private final int msrc;
     private final IdentifyController controller;
     private final boolean zoned;
+    /** Blocks per zone of a zoned namespace; commands never cross a zone's end (0: not zoned). */
+    private final long zoneBlocks;
     private final AtomicInteger nextQueue = new AtomicInteger();
 
     private NvmeNamespaceDevice(NvmeTcpHost host, int nsid, IdentifyNamespace ns, boolean zoned) {
         this.zoned = zoned;
+        this.zoneBlocks = zoned ? zoneSize(host, nsid, ns.nsze()) : 0;
         this.host = host;
         this.nsid = nsid;
         this.controller = host.controller();
@@ -61,6 +64,13 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
     /** The namespace {@code nsid} of the controller {@code host} is connected to (Identify Namespace once). */
     public static NvmeNamespaceDevice open(NvmeTcpHost host, int nsid) {
         return new NvmeNamespaceDevice(host, nsid, host.identifyNamespace(nsid), commandSet(host, nsid) == CSI_ZONED);
+    }
+
+    /** Blocks per zone: where the second zone starts, from a Report Zones of the first two. */
+    private static long zoneSize(NvmeTcpHost host, int nsid, long nsze) {
+        var report = host.reportZones(0, nsid, 0, 64 + 2 * org.copyoffload.protocol.nvme.zns.ZoneDescriptor.SIZE, 0,
+                false).join();
+        return report.zones().size() < 2 ? nsze : report.zones().get(1).startLba();
     }
 
     /** The namespace's command set (CSI) from its Namespace Identification Descriptors (CNS 03h); NVM if none. */
@@ -224,6 +234,10 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         int maxRanges = msrc + 1;
         while (done < blocks) {
             long inCommand = Math.min(blocks - done, mcl);
+            if (zoneBlocks > 0) {
+                // A Copy into a zoned namespace may not cross the end of a zone (ZNS 1.1, 3.4.1).
+                inCommand = Math.min(inCommand, zoneBlocks - (sdlba + done) % zoneBlocks);
+            }
             List<CopySourceRange> ranges = new ArrayList<>();
             List<Long> bytes = new ArrayList<>();
             long at = 0;
@@ -282,7 +296,22 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return host.read(queue(), nsid, offset / blockSize, length / blockSize, blockSize);
+        long slba = offset / blockSize;
+        int blocks = length / blockSize;
+        int first = zoneBlocks == 0 ? blocks : (int) Math.min(blocks, zoneBlocks - slba % zoneBlocks);
+        if (first == blocks) {
+            return host.read(queue(), nsid, slba, blocks, blockSize);
+        }
+        // Reads crossing a zone's end are split there (a controller may refuse them: ZNS RAZB).
+        return host.read(queue(), nsid, slba, first, blockSize).thenCompose(head -> read(offset + (long) first
+                * blockSize, length - first * blockSize).handle((tail, error) -> {
+                    if (error != null) {
+                        head.release();
+                        throw error instanceof RuntimeException r ? r
+                                : new java.util.concurrent.CompletionException(error);
+                    }
+                    return (ByteBuf) Unpooled.wrappedBuffer(head, tail);
+                }));
     }
 
     @Override
@@ -293,7 +322,26 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
             data.release();
             return CompletableFuture.failedFuture(e);
         }
-        return host.write(queue(), nsid, offset / blockSize, data, blockSize, false);
+        long slba = offset / blockSize;
+        int blocks = data.readableBytes() / blockSize;
+        int first = zoneBlocks == 0 ? blocks : (int) Math.min(blocks, zoneBlocks - slba % zoneBlocks);
+        if (first == blocks) {
+            return host.write(queue(), nsid, slba, data, blockSize, false);
+        }
+        // A write may not cross a zone's end: the part in the next zone follows once the first is done.
+        ByteBuf rest = data.retainedSlice(data.readerIndex() + first * blockSize, (blocks - first) * blockSize);
+        ByteBuf head = data.readRetainedSlice(first * blockSize);
+        data.release();
+        return host.write(queue(), nsid, slba, head, blockSize, false)
+                .handle((v, error) -> {
+                    if (error != null) {
+                        rest.release();
+                        throw error instanceof RuntimeException r ? r
+                                : new java.util.concurrent.CompletionException(error);
+                    }
+                    return null;
+                })
+                .thenCompose(v -> write(offset + (long) first * blockSize, rest));
     }
 
     @Override

@@ -162,9 +162,17 @@ class BlockCopyPathTest {
             CopyResult hostDriven = new BlockCopier().copyHostDriven(a, 200 * 4096, z, 200 * 4096, 56 * 4096).join();
             assertThat(hostDriven.bytesByFallback()).isEqualTo(56 * 4096);
             assertThat(read(h, 3, 0, 256)).isEqualTo(data);
-            // Not at the write pointer (zone 1 is empty, its write pointer at its start): refused, and the
+            // Across a zone's end (zones of 256 blocks): the device splits Copy commands and writes there.
+            byte[] more = fill(h, 1, 256, 300, 7);
+            assertThat(new BlockCopier().copy(a, 256 * 4096, z, 256 * 4096, 300 * 4096).join().bytesOffloaded())
+                    .isEqualTo(300 * 4096);
+            assertThat(read(h, 3, 256, 300)).isEqualTo(more);
+            assertThat(new BlockCopier().copyHostDriven(a, 256 * 4096, z, 1024 * 4096, 300 * 4096).join()
+                    .bytesByFallback()).isEqualTo(300 * 4096);
+            assertThat(read(h, 3, 1024, 300)).isEqualTo(more);
+            // Not at the write pointer (zone 6 is empty, its write pointer at its start): refused, and the
             // fallback's write is refused too, so the copy fails rather than report success.
-            assertThatThrownBy(() -> new BlockCopier().copy(a, 0, z, 300 * 4096, 8 * 4096).join())
+            assertThatThrownBy(() -> new BlockCopier().copy(a, 0, z, (6 * 256 + 10) * 4096, 8 * 4096).join())
                     .hasCauseInstanceOf(org.copyoffload.initiator.copy.CopyFailedException.class);
         }
     }
