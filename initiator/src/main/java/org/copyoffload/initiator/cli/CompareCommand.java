@@ -58,6 +58,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream out;
 
     public CompareCommand() {
@@ -69,21 +72,13 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "logback-compare.xml");
-        }
-        System.exit(new CommandLine(new CompareCommand()).execute(args));
+        Tools.main(new CompareCommand(), args);
     }
 
     @Override
     public Integer call() throws Exception {
         long bytes = parseSize(size);
-        int colon = target.lastIndexOf(':');
-        if (colon < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--target wants HOST:PORT, not " + target);
-        }
-        InetSocketAddress address = new InetSocketAddress(target.substring(0, colon),
-                Integer.parseInt(target.substring(colon + 1)));
+        InetSocketAddress address = Tools.target(spec, target);
         try (NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(address, nqn).ioQueues(ioQueues)
                 .commandTimeout(java.time.Duration.ofMinutes(10)).build())) {
             if (sourceNsid != destinationNsid) {

@@ -49,6 +49,9 @@ public final class GcBenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream out;
 
     public GcBenchCommand() {
@@ -60,25 +63,17 @@ public final class GcBenchCommand implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("logback.configurationFile") == null) {
-            System.setProperty("logback.configurationFile", "logback-compare.xml");
-        }
-        System.exit(new CommandLine(new GcBenchCommand()).execute(args));
+        Tools.main(new GcBenchCommand(), args);
     }
 
     @Override
     public Integer call() throws Exception {
-        int colon = target.lastIndexOf(':');
-        if (colon < 0) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--target wants HOST:PORT, not " + target);
-        }
         for (double f : fractions) {
             if (!(f >= 0 && f <= 1)) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--valid: " + f + " is not in 0..1");
+                throw new CommandLine.ParameterException(spec.commandLine(), "--valid: " + f + " is not in 0..1");
             }
         }
-        InetSocketAddress address = new InetSocketAddress(target.substring(0, colon),
-                Integer.parseInt(target.substring(colon + 1)));
+        InetSocketAddress address = Tools.target(spec, target);
         try (NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(address, nqn).ioQueues(2)
                 .commandTimeout(java.time.Duration.ofMinutes(10)).build())) {
             GcBench bench = new GcBench(host, nsid, victims);
