@@ -3,7 +3,6 @@ package org.copyoffload.initiator.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -11,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.copyoffload.initiator.copy.CopyResult;
 import org.copyoffload.initiator.copy.NvmeNamespaceDevice;
-import org.copyoffload.initiator.nvme.HostOptions;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -25,11 +23,8 @@ import picocli.CommandLine.Option;
                 "matches the source (SHA-256 read back through the same stack). The source is filled with random",
                 "data first; the destination range is overwritten."})
 public final class CompareCommand implements Callable<Integer> {
-    @Option(names = "--target", required = true, description = "HOST:PORT of the NVMe/TCP target.")
-    String target;
-
-    @Option(names = "--nqn", required = true, description = "Subsystem NQN.")
-    String nqn;
+    @CommandLine.Mixin
+    TargetOptions target;
 
     @Option(names = "--size", defaultValue = "1G",
             description = "Bytes to copy, with K, M or G (binary) (default: ${DEFAULT-VALUE}).")
@@ -58,9 +53,6 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     private final PrintStream out;
 
     public CompareCommand() {
@@ -78,9 +70,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long bytes = parseSize(size);
-        InetSocketAddress address = Tools.target(spec, target);
-        try (NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(address, nqn).ioQueues(ioQueues)
-                .commandTimeout(java.time.Duration.ofMinutes(10)).build())) {
+        try (NvmeTcpHost host = target.connect(ioQueues)) {
             if (sourceNsid != destinationNsid) {
                 tryEnableCrossNamespaceCopy(host);
             }

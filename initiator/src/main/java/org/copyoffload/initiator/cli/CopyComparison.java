@@ -118,11 +118,18 @@ public final class CopyComparison {
     public void fillSource(long size, int chunk) {
         Random random = new Random(42);
         byte[] block = new byte[chunk];
+        writeAll(source, sourceOffset, size, chunk, n -> {
+            random.nextBytes(block);
+            return Unpooled.copiedBuffer(block, 0, n);
+        });
+    }
+
+    /** Writes {@code size} bytes at {@code offset} of {@code device} in chunks that {@code data} makes, 16 in flight. */
+    private static void writeAll(BlockDevice device, long offset, long size, int chunk,
+                                 java.util.function.IntFunction<ByteBuf> data) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (long at = 0; at < size; at += chunk) {
-            int n = (int) Math.min(chunk, size - at);
-            random.nextBytes(block);
-            pending.add(source.write(sourceOffset + at, Unpooled.copiedBuffer(block, 0, n)));
+            pending.add(device.write(offset + at, data.apply((int) Math.min(chunk, size - at))));
             if (pending.size() == 16) {
                 pending.removeFirst().join();
             }
@@ -169,16 +176,7 @@ public final class CopyComparison {
     }
 
     private void scrub(long size) {
-        int chunk = 128 << 10;
-        List<CompletableFuture<Void>> pending = new ArrayList<>();
-        for (long at = 0; at < size; at += chunk) {
-            pending.add(destination.write(destinationOffset + at, Unpooled.buffer((int) Math.min(chunk, size - at))
-                    .writeZero((int) Math.min(chunk, size - at))));
-            if (pending.size() == 16) {
-                pending.removeFirst().join();
-            }
-        }
-        pending.forEach(CompletableFuture::join);
+        writeAll(destination, destinationOffset, size, 128 << 10, n -> Unpooled.buffer(n).writeZero(n));
     }
 
     private static long processCpuNanos() {

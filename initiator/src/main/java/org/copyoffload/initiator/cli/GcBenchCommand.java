@@ -3,7 +3,6 @@ package org.copyoffload.initiator.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.copyoffload.initiator.nvme.HostOptions;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,11 +24,8 @@ import picocli.CommandLine.Option;
                 "time of both, their ratios, and whether the moved blocks read back right. Resets every zone of the",
                 "namespace."})
 public final class GcBenchCommand implements Callable<Integer> {
-    @Option(names = "--target", required = true, description = "HOST:PORT of the NVMe/TCP target.")
-    String target;
-
-    @Option(names = "--nqn", required = true, description = "Subsystem NQN.")
-    String nqn;
+    @CommandLine.Mixin
+    TargetOptions target;
 
     @Option(names = "--nsid", defaultValue = "3", description = "The zoned namespace (default: ${DEFAULT-VALUE}).")
     int nsid;
@@ -73,9 +68,7 @@ public final class GcBenchCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--valid: " + f + " is not in 0..1");
             }
         }
-        InetSocketAddress address = Tools.target(spec, target);
-        try (NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(address, nqn).ioQueues(2)
-                .commandTimeout(java.time.Duration.ofMinutes(10)).build())) {
+        try (NvmeTcpHost host = target.connect(2)) {
             GcBench bench = new GcBench(host, nsid, victims);
             List<GcBench.Point> points = bench.sweep(fractions, seed);
             print(bench.zoneCapacityBlocks(), points);
