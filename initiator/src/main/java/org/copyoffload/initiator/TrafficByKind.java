@@ -39,6 +39,15 @@ public interface TrafficByKind<K extends Enum<K>> {
         return total(received(), receivedUnknown()).bytes();
     }
 
+    /** Of {@link #bytesSent()}, the PDUs' data; the rest is headers, padding and digests. */
+    default long dataBytesSent() {
+        return total(sent(), sentUnknown()).dataBytes();
+    }
+
+    default long dataBytesReceived() {
+        return total(received(), receivedUnknown()).dataBytes();
+    }
+
     default long pdusSent() {
         return total(sent(), sentUnknown()).pdus();
     }

@@ -157,11 +157,13 @@ class NvmeTcpTransportTest {
                 assertThat(io.connect(RawQueue.connectSqe(0, 1, 31, 0, 0),
                         RawQueue.connectData(id, admin.cntlid(), TestServer.NQN)).status()).isEqualTo(NvmeStatus.SUCCESS);
                 assertThat(io.readData(Nvme.read(NS_4K, lba, 2).withCid(1), 8192)).isEqualTo(data);
-                // The C2HData PDU's data starts at PDO, the first multiple of (HPDA + 1) * 4 past the header.
+                // The C2HData PDU's data starts at PDO, the first multiple of (HPDA + 1) * 4 past the header; the
+                // padding counts as header, the data alone as data.
                 int align = (hpda + 1) * 4;
                 int pdo = (24 + align - 1) / align * align;
                 assertThat(io.conn().traffic().snapshot().received(org.copyoffload.protocol.nvme.tcp.PduType.C2H_DATA))
-                        .isEqualTo(new org.copyoffload.initiator.nvme.TrafficSnapshot.Tally(1, pdo + 8192 + (dataDigest ? 4 : 0)));
+                        .isEqualTo(new org.copyoffload.initiator.nvme.TrafficSnapshot.Tally(1,
+                                pdo + 8192 + (dataDigest ? 4 : 0), 8192));
             }
         }
     }

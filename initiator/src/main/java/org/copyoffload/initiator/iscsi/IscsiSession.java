@@ -9,6 +9,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.ReferenceCountUtil;
 import java.security.SecureRandom;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -554,6 +555,11 @@ public final class IscsiSession implements AutoCloseable {
     }
 
     /** Bytes and PDUs of the connection, by opcode and direction. */
+    /** The local address of this session's connection (how the target's per-connection metrics name it). */
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
     public IscsiTrafficCounters traffic() {
         return traffic;
     }

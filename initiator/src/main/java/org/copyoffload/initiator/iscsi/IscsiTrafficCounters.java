@@ -8,7 +8,7 @@ import org.copyoffload.protocol.iscsi.IscsiOpcode;
 
 /**
  * Bytes and PDUs sent and received on one iSCSI connection, by opcode, as they cross the socket: BHS, AHS,
- * digests, data and padding all count. A connection's counters may feed a parent's as well. Thread-safe;
+ * digests, data and padding all count, and the data segments' bytes are also counted apart. A connection's counters may feed a parent's as well. Thread-safe;
  * {@link #snapshot()} is a copy.
  */
 public final class IscsiTrafficCounters {
@@ -20,6 +20,8 @@ public final class IscsiTrafficCounters {
     private final LongAdder[] sentPdus = adders();
     private final LongAdder[] receivedBytes = adders();
     private final LongAdder[] receivedPdus = adders();
+    private final LongAdder[] sentData = adders();
+    private final LongAdder[] receivedData = adders();
 
     public IscsiTrafficCounters() {
         this(null);
@@ -38,22 +40,27 @@ public final class IscsiTrafficCounters {
         return a;
     }
 
-    /** One PDU of {@code bytes} wire bytes sent, whose BHS byte 0 has this opcode in its low six bits. */
-    void sent(int opcode, long bytes) {
+    /**
+     * One PDU of {@code bytes} wire bytes sent, {@code data} of them its data segment, whose BHS byte 0 has this
+     * opcode in its low six bits.
+     */
+    void sent(int opcode, long bytes, long data) {
         int bucket = bucket(opcode);
         sentBytes[bucket].add(bytes);
+        sentData[bucket].add(data);
         sentPdus[bucket].increment();
         if (parent != null) {
-            parent.sent(opcode, bytes);
+            parent.sent(opcode, bytes, data);
         }
     }
 
-    void received(int opcode, long bytes) {
+    void received(int opcode, long bytes, long data) {
         int bucket = bucket(opcode);
         receivedBytes[bucket].add(bytes);
+        receivedData[bucket].add(data);
         receivedPdus[bucket].increment();
         if (parent != null) {
-            parent.received(opcode, bytes);
+            parent.received(opcode, bytes, data);
         }
     }
 
@@ -62,16 +69,20 @@ public final class IscsiTrafficCounters {
     }
 
     public IscsiTrafficSnapshot snapshot() {
-        return new IscsiTrafficSnapshot(tallies(sentPdus, sentBytes), tallies(receivedPdus, receivedBytes),
-                new Tally(sentPdus[UNKNOWN].sum(), sentBytes[UNKNOWN].sum()),
-                new Tally(receivedPdus[UNKNOWN].sum(), receivedBytes[UNKNOWN].sum()));
+        return new IscsiTrafficSnapshot(tallies(sentPdus, sentBytes, sentData),
+                tallies(receivedPdus, receivedBytes, receivedData), tally(sentPdus, sentBytes, sentData, UNKNOWN),
+                tally(receivedPdus, receivedBytes, receivedData, UNKNOWN));
     }
 
-    private static Map<IscsiOpcode, Tally> tallies(LongAdder[] pdus, LongAdder[] bytes) {
+    private static Map<IscsiOpcode, Tally> tallies(LongAdder[] pdus, LongAdder[] bytes, LongAdder[] data) {
         Map<IscsiOpcode, Tally> m = new EnumMap<>(IscsiOpcode.class);
         for (IscsiOpcode op : IscsiOpcode.values()) {
-            m.put(op, new Tally(pdus[op.code()].sum(), bytes[op.code()].sum()));
+            m.put(op, tally(pdus, bytes, data, op.code()));
         }
         return m;
+    }
+
+    private static Tally tally(LongAdder[] pdus, LongAdder[] bytes, LongAdder[] data, int bucket) {
+        return new Tally(pdus[bucket].sum(), bytes[bucket].sum(), data[bucket].sum());
     }
 }

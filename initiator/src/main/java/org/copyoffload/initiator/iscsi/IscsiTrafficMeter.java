@@ -27,12 +27,12 @@ final class IscsiTrafficMeter extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof IscsiPdu.Malformed m) {
             counters.received(m.rejectedOpcode() < 0 ? IscsiTrafficCounters.UNKNOWN : m.rejectedOpcode(),
-                    IscsiPdu.BHS_LENGTH);
+                    IscsiPdu.BHS_LENGTH, 0);
         } else if (msg instanceof IscsiPdu pdu) {
             int data = pdu instanceof IscsiPdu.WithData w ? w.data().readableBytes() : 0;
             long bytes = IscsiPdu.BHS_LENGTH + (settings.headerDigest() ? IscsiDigest.LENGTH : 0) + data
                     + IscsiDigest.padding(data) + (settings.dataDigest() && data > 0 ? IscsiDigest.LENGTH : 0);
-            counters.received(pdu.opcode().code(), bytes);
+            counters.received(pdu.opcode().code(), bytes, data);
         }
         ctx.fireChannelRead(msg);
     }
@@ -40,7 +40,9 @@ final class IscsiTrafficMeter extends ChannelDuplexHandler {
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (msg instanceof ByteBuf b && b.isReadable()) {
-            counters.sent(b.getUnsignedByte(b.readerIndex()) & 0x3F, b.readableBytes());
+            // BHS bytes 5-7: DataSegmentLength, the data without padding and digest (RFC 7143, 11.2.1.5).
+            counters.sent(b.getUnsignedByte(b.readerIndex()) & 0x3F, b.readableBytes(),
+                    b.readableBytes() >= IscsiPdu.BHS_LENGTH ? b.getUnsignedMedium(b.readerIndex() + 5) : 0);
         }
         ctx.write(msg, promise);
     }

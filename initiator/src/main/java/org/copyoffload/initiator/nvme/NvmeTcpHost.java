@@ -225,6 +225,19 @@ public final class NvmeTcpHost implements AutoCloseable {
     }
 
     /** Traffic of all queues together. */
+    /**
+     * The local addresses of this host's connections, admin queue first: how the target (its per-connection
+     * metrics) and a packet capture tell this host's traffic apart.
+     */
+    public List<InetSocketAddress> localAddresses() {
+        List<InetSocketAddress> all = new ArrayList<>();
+        all.add((InetSocketAddress) admin.channel().localAddress());
+        for (NvmeTcpQueue q : ioQueues) {
+            all.add((InetSocketAddress) q.channel().localAddress());
+        }
+        return all;
+    }
+
     public TrafficCounters traffic() {
         return traffic;
     }

@@ -7,7 +7,7 @@ import org.copyoffload.protocol.nvme.tcp.PduType;
 
 /**
  * Bytes and PDUs sent and received, by PDU type, as they cross the socket: headers, padding, digests and
- * data all count. Bytes that do not start with a known PDU type (raw tests sending garbage) count as
+ * data all count, and the data bytes are also counted apart. Bytes that do not start with a known PDU type (raw tests sending garbage) count as
  * unknown. A queue's counters feed its host's as well. Thread-safe; {@link #snapshot()} is a copy.
  */
 public final class TrafficCounters {
@@ -41,6 +41,20 @@ public final class TrafficCounters {
         }
     }
 
+    void sentData(int bucket, long bytes) {
+        sent.data[bucket].add(bytes);
+        if (parent != null) {
+            parent.sentData(bucket, bytes);
+        }
+    }
+
+    void receivedData(int bucket, long bytes) {
+        received.data[bucket].add(bytes);
+        if (parent != null) {
+            parent.receivedData(bucket, bytes);
+        }
+    }
+
     void sentPdu(int bucket) {
         sent.pdus[bucket].increment();
         if (parent != null) {
@@ -69,6 +83,7 @@ public final class TrafficCounters {
     private static final class Direction {
         final LongAdder[] bytes = adders();
         final LongAdder[] pdus = adders();
+        final LongAdder[] data = adders();
 
         private static LongAdder[] adders() {
             LongAdder[] a = new LongAdder[UNKNOWN + 1];
@@ -79,7 +94,7 @@ public final class TrafficCounters {
         }
 
         TrafficSnapshot.Tally tally(int bucket) {
-            return new TrafficSnapshot.Tally(pdus[bucket].sum(), bytes[bucket].sum());
+            return new TrafficSnapshot.Tally(pdus[bucket].sum(), bytes[bucket].sum(), data[bucket].sum());
         }
 
         Map<PduType, TrafficSnapshot.Tally> tallies() {

@@ -21,6 +21,11 @@ final class TrafficMeter extends ChannelDuplexHandler {
             }
 
             @Override
+            public void data(int bucket, long count) {
+                counters.sentData(bucket, count);
+            }
+
+            @Override
             public void pdu(int bucket) {
                 counters.sentPdu(bucket);
             }
@@ -29,6 +34,11 @@ final class TrafficMeter extends ChannelDuplexHandler {
             @Override
             public void bytes(int bucket, long count) {
                 counters.receivedBytes(bucket, count);
+            }
+
+            @Override
+            public void data(int bucket, long count) {
+                counters.receivedData(bucket, count);
             }
 
             @Override

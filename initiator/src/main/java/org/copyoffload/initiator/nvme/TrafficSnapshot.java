@@ -13,16 +13,29 @@ public record TrafficSnapshot(Map<PduType, Tally> sent, Map<PduType, Tally> rece
                               Tally receivedUnknown)
         implements TrafficByKind<PduType> {
 
-    /** PDUs and their bytes on the wire. */
-    public record Tally(long pdus, long bytes) {
-        public static final Tally ZERO = new Tally(0, 0);
+    /**
+     * PDUs, their bytes on the wire, and of those the PDUs' data (NVMe/TCP: PLEN less PDO and the data digest;
+     * iSCSI: the data segment without padding and digest); the rest are headers, padding and digests.
+     */
+    public record Tally(long pdus, long bytes, long dataBytes) {
+        public static final Tally ZERO = new Tally(0, 0, 0);
+
+        /** PDUs that carry no data. */
+        public Tally(long pdus, long bytes) {
+            this(pdus, bytes, 0);
+        }
+
+        /** Headers, padding and digests: the wire bytes that are not data. */
+        public long headerBytes() {
+            return bytes - dataBytes;
+        }
 
         public Tally plus(Tally o) {
-            return new Tally(pdus + o.pdus, bytes + o.bytes);
+            return new Tally(pdus + o.pdus, bytes + o.bytes, dataBytes + o.dataBytes);
         }
 
         public Tally minus(Tally o) {
-            return new Tally(pdus - o.pdus, bytes - o.bytes);
+            return new Tally(pdus - o.pdus, bytes - o.bytes, dataBytes - o.dataBytes);
         }
     }
 

@@ -45,16 +45,24 @@ class TrafficCountersTest {
                 assertThat(total.received(PduType.IC_RESP)).isEqualTo(new TrafficSnapshot.Tally(2, 256));
                 long capsuleBytes = controller.commands.stream()
                         .mapToLong(c -> 72 + hd + (c.inCapsuleLength() > 0 ? c.inCapsuleLength() + dd : 0)).sum();
+                long inCapsule = controller.commands.stream().mapToLong(c -> c.inCapsuleLength()).sum();
                 assertThat(total.sent(PduType.CAPSULE_CMD))
-                        .isEqualTo(new TrafficSnapshot.Tally(controller.commands.size(), capsuleBytes));
+                        .isEqualTo(new TrafficSnapshot.Tally(controller.commands.size(), capsuleBytes, inCapsule));
                 long h2cBytes = controller.h2c.stream().mapToLong(h -> 24 + hd + h.dataLength() + dd).sum();
-                assertThat(total.sent(PduType.H2C_DATA)).isEqualTo(new TrafficSnapshot.Tally(controller.h2c.size(), h2cBytes));
+                long h2cData = controller.h2c.stream().mapToLong(h -> h.dataLength()).sum();
+                assertThat(h2cData + inCapsule).as("every written byte once, and two Connects' data")
+                        .isEqualTo(22 * 512 + 2 * 1024);
+                assertThat(total.sent(PduType.H2C_DATA))
+                        .isEqualTo(new TrafficSnapshot.Tally(controller.h2c.size(), h2cBytes, h2cData));
                 assertThat(total.received(PduType.R2T)).isEqualTo(
                         new TrafficSnapshot.Tally(controller.r2ts.size(), controller.r2ts.size() * (24L + hd)));
                 assertThat(total.received(PduType.CAPSULE_RESP).pdus()).isEqualTo(controller.commands.size());
                 // 17 blocks in 3000-byte PDUs (3 PDUs), plus 4 KiB Identify Controller in 2.
                 assertThat(total.received(PduType.C2H_DATA).pdus()).isEqualTo(3 + 2);
                 assertThat(total.received(PduType.C2H_DATA).bytes()).isEqualTo(5 * (24L + hd + dd) + 17 * 512 + 4096);
+                assertThat(total.received(PduType.C2H_DATA).dataBytes()).isEqualTo(17 * 512 + 4096);
+                assertThat(total.dataBytesReceived()).isEqualTo(17 * 512 + 4096);
+                assertThat(total.dataBytesSent()).isEqualTo(22 * 512 + 2 * 1024);
                 assertThat(total.sentUnknown()).isEqualTo(TrafficSnapshot.Tally.ZERO);
 
                 TrafficSnapshot before = host.traffic().snapshot();
@@ -100,6 +108,11 @@ class TrafficCountersTest {
                 }
 
                 @Override
+                public void data(int bucket, long count) {
+                    counters.receivedData(bucket, count);
+                }
+
+                @Override
                 public void pdu(int bucket) {
                     counters.receivedPdu(bucket);
                 }
@@ -112,7 +125,7 @@ class TrafficCountersTest {
             TrafficSnapshot s = counters.snapshot();
             assertThat(s.received(PduType.IC_RESP)).isEqualTo(new TrafficSnapshot.Tally(1, 128));
             assertThat(s.received(PduType.CAPSULE_RESP)).isEqualTo(new TrafficSnapshot.Tally(1, 28));
-            assertThat(s.received(PduType.C2H_DATA)).isEqualTo(new TrafficSnapshot.Tally(2, 28 + 1000 + 4 + 28 + 7 + 4));
+            assertThat(s.received(PduType.C2H_DATA)).isEqualTo(new TrafficSnapshot.Tally(2, 28 + 1000 + 4 + 28 + 7 + 4, 1007));
             assertThat(s.received(PduType.R2T)).isEqualTo(new TrafficSnapshot.Tally(1, 28));
             assertThat(s.receivedUnknown()).isEqualTo(new TrafficSnapshot.Tally(1, 9));
             assertThat(s.bytesReceived()).isEqualTo(stream.writerIndex());

@@ -23,6 +23,7 @@ import org.copyoffload.protocol.iscsi.login.TextKey;
 import org.copyoffload.protocol.iscsi.login.TextKeys;
 import org.copyoffload.protocol.scsi.Lun;
 import org.copyoffload.protocol.scsi.ScsiStatus;
+import org.copyoffload.server.metrics.ConnectionTraffic;
 import org.copyoffload.server.net.LoopTasks;
 import org.copyoffload.server.scsi.ScsiCommand;
 import org.copyoffload.server.scsi.ScsiResponse;
@@ -62,6 +63,8 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private final Runnable retryR2ts = () -> LoopTasks.execute(this.ctx.executor(), this::issueWaitingR2ts);
     private ChannelHandlerContext ctx;
     private String remote = "?";
+    /** This connection's own traffic series, from channelActive until channelInactive. */
+    private ConnectionTraffic traffic;
     private Phase phase = Phase.LOGIN;
     private LoginExchange login;
     private IscsiSession session;
@@ -92,6 +95,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         this.remote = String.valueOf(ctx.channel().remoteAddress());
         this.login = new LoginExchange(service, this, portalGroupTag);
         service.metrics().connectionOpened();
+        traffic = service.metrics().connection(ctx.channel().localAddress(), ctx.channel().remoteAddress());
         loginTimeout = ctx.executor().schedule(() -> {
             if (phase == Phase.LOGIN) {
                 withMdc(() -> log.warn("closing connection from {}: no login within {} s", remote, LOGIN_TIMEOUT_SECONDS));
@@ -120,6 +124,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             }
         }
         service.metrics().connectionClosed();
+        if (traffic != null) {
+            traffic.close();
+        }
         if (session != null) {
             session.detach(cid, this);
         }
@@ -172,7 +179,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 malformed(m);
                 return;
             }
-            service.metrics().received(pdu.opcode(), wireLength(pdu));
+            long wire = wireLength(pdu);
+            long data = dataLength(pdu);
+            service.metrics().received(pdu.opcode(), wire, data);
+            traffic.received(wire, data);
             if (phase == Phase.LOGIN) {
                 login.receive(pdu);
                 return;
@@ -941,8 +951,18 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private IscsiPdu out(IscsiPdu pdu) {
-        service.metrics().sent(pdu.opcode(), wireLength(pdu));
+        long wire = wireLength(pdu);
+        long data = dataLength(pdu);
+        service.metrics().sent(pdu.opcode(), wire, data);
+        if (traffic != null) {
+            traffic.sent(wire, data);
+        }
         return pdu;
+    }
+
+    /** The PDU's data segment bytes, without padding and digest. */
+    private static long dataLength(IscsiPdu pdu) {
+        return pdu instanceof IscsiPdu.WithData w && !(pdu instanceof IscsiPdu.Malformed) ? w.data().readableBytes() : 0;
     }
 
     /** Bytes the PDU takes on the wire with the current digests: header, AHS, padded data, digests. */

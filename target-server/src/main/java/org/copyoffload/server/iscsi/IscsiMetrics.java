@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.net.SocketAddress;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -13,9 +14,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.copyoffload.protocol.iscsi.IscsiOpcode;
 import org.copyoffload.protocol.scsi.ScsiStatus;
+import org.copyoffload.server.metrics.ConnectionTraffic;
 
 /**
- * iSCSI meters: PDUs and wire bytes by opcode and direction, SCSI commands by operation code and status with their
+ * iSCSI meters: PDUs, wire bytes and data bytes by opcode and direction, each open connection's traffic, SCSI commands by operation code and status with their
  * latency, open sessions and connections, login failures by status.
  */
 public final class IscsiMetrics {
@@ -24,6 +26,8 @@ public final class IscsiMetrics {
     private final Map<IscsiOpcode, Counter> pdusOut = new EnumMap<>(IscsiOpcode.class);
     private final Map<IscsiOpcode, Counter> bytesIn = new EnumMap<>(IscsiOpcode.class);
     private final Map<IscsiOpcode, Counter> bytesOut = new EnumMap<>(IscsiOpcode.class);
+    private final Map<IscsiOpcode, Counter> dataIn = new EnumMap<>(IscsiOpcode.class);
+    private final Map<IscsiOpcode, Counter> dataOut = new EnumMap<>(IscsiOpcode.class);
     private final Map<Integer, Counter> commands = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Counter> loginFailures = new ConcurrentHashMap<>();
@@ -44,6 +48,11 @@ public final class IscsiMetrics {
                     .register(registry));
             bytesOut.put(op, Counter.builder("copyoffload.iscsi.bytes").baseUnit("bytes").tag("direction", "out")
                     .tag("opcode", name).register(registry));
+            dataIn.put(op, Counter.builder("copyoffload.iscsi.data.bytes").baseUnit("bytes").tag("direction", "in")
+                    .tag("opcode", name).description("iSCSI data segment bytes (without padding and digest)")
+                    .register(registry));
+            dataOut.put(op, Counter.builder("copyoffload.iscsi.data.bytes").baseUnit("bytes").tag("direction", "out")
+                    .tag("opcode", name).register(registry));
         }
         Gauge.builder("copyoffload.iscsi.sessions", sessions, AtomicInteger::get)
                 .description("iSCSI sessions in full feature phase").register(registry);
@@ -51,14 +60,21 @@ public final class IscsiMetrics {
                 .description("open iSCSI connections").register(registry);
     }
 
-    void received(IscsiOpcode op, long wireBytes) {
+    void received(IscsiOpcode op, long wireBytes, long dataBytes) {
         pdusIn.get(op).increment();
         bytesIn.get(op).increment(wireBytes);
+        dataIn.get(op).increment(dataBytes);
     }
 
-    void sent(IscsiOpcode op, long wireBytes) {
+    void sent(IscsiOpcode op, long wireBytes, long dataBytes) {
         pdusOut.get(op).increment();
         bytesOut.get(op).increment(wireBytes);
+        dataOut.get(op).increment(dataBytes);
+    }
+
+    /** The series of one connection's traffic, until the caller closes them. */
+    ConnectionTraffic connection(SocketAddress local, SocketAddress peer) {
+        return new ConnectionTraffic(registry, "iscsi", local, peer);
     }
 
     void command(int scsiOpcode, ScsiStatus status, long nanos) {

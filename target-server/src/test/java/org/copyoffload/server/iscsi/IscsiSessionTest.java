@@ -344,6 +344,7 @@ class IscsiSessionTest {
         // Every PDU: 48-byte BHS + 4-byte header digest; data PDUs add their data and a 4-byte data digest.
         long expectedSent = (48 + 4 + TIGHT_SEGMENT + 4) * (1 + write.sent(IscsiOpcode.SCSI_DATA_OUT).pdus());
         assertThat(write.bytesSent()).isEqualTo(expectedSent);
+        assertThat(write.dataBytesSent()).as("data apart from headers and digests").isEqualTo(size);
         assertThat(write.received(IscsiOpcode.R2T).bytes()).isEqualTo(48 + 4);
         // The target sends SenseLength 0 as a 2-byte data segment (padded to 4, then the data digest) with GOOD.
         assertThat(write.received(IscsiOpcode.SCSI_RESPONSE).bytes()).isIn(48L + 4, 48L + 4 + 4 + 4);

@@ -143,7 +143,8 @@ public final class NvmeTcpPduDecoder extends ByteToMessageDecoder {
         Object pdu = decodeBody(in, start, type, flags, dataOffset, (int) dataLength, dataDigestValid);
         if (!(pdu instanceof Malformed)) {
             in.skipBytes((int) plen);
-            settings.listener().received(type, plen);
+            // A termination request's data is the offending header: counted as header, not as data.
+            settings.listener().received(type, plen, type.isTermination() ? 0 : dataLength);
         }
         return pdu;
     }

@@ -24,8 +24,15 @@ public final class NvmeTcpPduEncoder extends MessageToMessageEncoder<NvmeTcpPdu>
     @Override
     protected void encode(ChannelHandlerContext ctx, NvmeTcpPdu pdu, List<Object> out) {
         ByteBuf encoded = encode(ctx.alloc(), pdu, settings);
-        settings.listener().sent(pdu.type(), encoded.readableBytes());
+        // A termination request's data is the offending header: counted as header, not as data.
+        settings.listener().sent(pdu.type(), encoded.readableBytes(), pdu.type().isTermination() ? 0 : dataLength(pdu));
         out.add(encoded);
+    }
+
+    /** The data bytes {@link #encode} puts on the wire for {@code pdu}. */
+    static int dataLength(NvmeTcpPdu pdu) {
+        int n = pdu instanceof NvmeTcpPdu.WithData withData ? withData.data().readableBytes() : 0;
+        return pdu.type() != null && pdu.type().isTermination() ? Math.min(n, NvmeTcpPdu.TermReq.MAX_DATA) : n;
     }
 
     /**
@@ -38,11 +45,8 @@ public final class NvmeTcpPduEncoder extends MessageToMessageEncoder<NvmeTcpPdu>
             throw new IllegalArgumentException("not a wire PDU: " + pdu);
         }
         ByteBuf data = pdu instanceof NvmeTcpPdu.WithData withData ? withData.data() : null;
-        int dataLength = data == null ? 0 : data.readableBytes();
-        if (type.isTermination()) {
-            // Termination requests carry their data right after the header, never with digests.
-            dataLength = Math.min(dataLength, NvmeTcpPdu.TermReq.MAX_DATA);
-        }
+        // Termination requests carry at most MAX_DATA bytes of data right after the header, never with digests.
+        int dataLength = dataLength(pdu);
         boolean ddgst = dataLength > 0 && type.digestable() && settings.dataDigest();
         ByteBuf header = encodeHeader(alloc, pdu, dataLength, ddgst, settings);
         if (dataLength == 0) {

@@ -338,13 +338,13 @@ class PduLayoutTest {
         NvmeTcpSettings settings = Pdus.host(true, true, 0);
         settings.listener(new PduListener() {
             @Override
-            public void received(PduType type, long wireBytes) {
+            public void received(PduType type, long wireBytes, long dataBytes) {
                 sent.add("received " + type);
             }
 
             @Override
-            public void sent(PduType type, long wireBytes) {
-                sent.add(type + " " + wireBytes);
+            public void sent(PduType type, long wireBytes, long dataBytes) {
+                sent.add(type + " " + wireBytes + "/" + dataBytes);
             }
         });
         EmbeddedChannel channel = new EmbeddedChannel(new NvmeTcpPduEncoder(settings));
@@ -362,7 +362,7 @@ class PduLayoutTest {
             out.release();
         }
         assertThat(payload.refCnt()).isZero();
-        assertThat(sent).containsExactly("H2C_DATA " + (24 + 4 + 10 + 4));
+        assertThat(sent).containsExactly("H2C_DATA " + (24 + 4 + 10 + 4) + "/10");
         assertThat(channel.finish()).isFalse();
     }
 
@@ -372,12 +372,12 @@ class PduLayoutTest {
         NvmeTcpSettings settings = Pdus.controller(true, false, 0);
         settings.listener(new PduListener() {
             @Override
-            public void received(PduType type, long wireBytes) {
-                seen.add(type + " " + wireBytes);
+            public void received(PduType type, long wireBytes, long dataBytes) {
+                seen.add(type + " " + wireBytes + "/" + dataBytes);
             }
 
             @Override
-            public void sent(PduType type, long wireBytes) {
+            public void sent(PduType type, long wireBytes, long dataBytes) {
                 seen.add("sent " + type);
             }
         });
@@ -389,7 +389,7 @@ class PduLayoutTest {
         List<Object> out = Pdus.decode(settings, Chunks.random(stream, new java.util.Random(1)));
         try {
             assertThat(out).hasSize(2);
-            assertThat(seen).containsExactly("IC_REQ 128", "CAPSULE_CMD " + (72 + 4 + 5));
+            assertThat(seen).containsExactly("IC_REQ 128/0", "CAPSULE_CMD " + (72 + 4 + 5) + "/5");
         } finally {
             Pdus.release(out.toArray());
         }

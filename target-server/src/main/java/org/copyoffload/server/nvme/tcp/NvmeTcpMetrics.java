@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.Channel;
 import java.util.EnumMap;
 import java.util.Locale;
 import java.util.Map;
@@ -11,22 +12,28 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
 import org.copyoffload.protocol.nvme.tcp.PduListener;
 import org.copyoffload.protocol.nvme.tcp.PduType;
+import org.copyoffload.server.metrics.ConnectionTraffic;
 
 /**
- * NVMe/TCP transport meters: PDUs and bytes in and out by PDU type, open connections, commands in flight,
- * the queue depth each command found, and fatal transport errors by status.
+ * NVMe/TCP transport meters: PDUs, wire bytes and data bytes in and out by PDU type, open connections, commands in
+ * flight, the queue depth each command found, and fatal transport errors by status; per open connection, its
+ * traffic ({@link ConnectionTraffic}).
  */
 public final class NvmeTcpMetrics implements PduListener {
+    private final MeterRegistry registry;
     private final Map<PduType, Counter> pdusIn = new EnumMap<>(PduType.class);
     private final Map<PduType, Counter> pdusOut = new EnumMap<>(PduType.class);
     private final Map<PduType, Counter> bytesIn = new EnumMap<>(PduType.class);
     private final Map<PduType, Counter> bytesOut = new EnumMap<>(PduType.class);
+    private final Map<PduType, Counter> dataIn = new EnumMap<>(PduType.class);
+    private final Map<PduType, Counter> dataOut = new EnumMap<>(PduType.class);
     private final Map<FatalErrorStatus, Counter> terminations = new EnumMap<>(FatalErrorStatus.class);
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final DistributionSummary queueDepth;
 
     public NvmeTcpMetrics(MeterRegistry registry) {
+        this.registry = registry;
         for (PduType t : PduType.values()) {
             String type = t.name().toLowerCase(Locale.ROOT);
             pdusIn.put(t, Counter.builder("copyoffload.nvme.tcp.pdus").tag("direction", "in").tag("type", type)
@@ -36,6 +43,11 @@ public final class NvmeTcpMetrics implements PduListener {
             bytesIn.put(t, Counter.builder("copyoffload.nvme.tcp.bytes").baseUnit("bytes").tag("direction", "in")
                     .tag("type", type).description("NVMe/TCP bytes on the wire by direction and PDU type").register(registry));
             bytesOut.put(t, Counter.builder("copyoffload.nvme.tcp.bytes").baseUnit("bytes").tag("direction", "out")
+                    .tag("type", type).register(registry));
+            dataIn.put(t, Counter.builder("copyoffload.nvme.tcp.data.bytes").baseUnit("bytes").tag("direction", "in")
+                    .tag("type", type).description("NVMe/TCP data bytes (PLEN less PDO and data digest) by direction "
+                            + "and PDU type").register(registry));
+            dataOut.put(t, Counter.builder("copyoffload.nvme.tcp.data.bytes").baseUnit("bytes").tag("direction", "out")
                     .tag("type", type).register(registry));
         }
         for (FatalErrorStatus f : FatalErrorStatus.values()) {
@@ -52,15 +64,41 @@ public final class NvmeTcpMetrics implements PduListener {
     }
 
     @Override
-    public void received(PduType type, long wireBytes) {
+    public void received(PduType type, long wireBytes, long dataBytes) {
         pdusIn.get(type).increment();
         bytesIn.get(type).increment(wireBytes);
+        dataIn.get(type).increment(dataBytes);
     }
 
     @Override
-    public void sent(PduType type, long wireBytes) {
+    public void sent(PduType type, long wireBytes, long dataBytes) {
         pdusOut.get(type).increment();
         bytesOut.get(type).increment(wireBytes);
+        dataOut.get(type).increment(dataBytes);
+    }
+
+    /**
+     * A listener for one accepted connection: it counts into these meters and into the connection's own series,
+     * which go away when the channel closes.
+     */
+    PduListener forConnection(Channel channel) {
+        ConnectionTraffic traffic = new ConnectionTraffic(registry, "nvme-tcp", channel.localAddress(),
+                channel.remoteAddress());
+        channel.closeFuture().addListener(f -> traffic.close());
+        NvmeTcpMetrics all = this;
+        return new PduListener() {
+            @Override
+            public void received(PduType type, long wireBytes, long dataBytes) {
+                all.received(type, wireBytes, dataBytes);
+                traffic.received(wireBytes, dataBytes);
+            }
+
+            @Override
+            public void sent(PduType type, long wireBytes, long dataBytes) {
+                all.sent(type, wireBytes, dataBytes);
+                traffic.sent(wireBytes, dataBytes);
+            }
+        };
     }
 
     void connectionOpened() {

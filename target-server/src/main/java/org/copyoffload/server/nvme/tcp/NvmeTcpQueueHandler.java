@@ -605,7 +605,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             boolean last = offset + chunk == file.length();
             ByteBuf header = NvmeTcpPduEncoder.encodeC2hDataHeader(ctx.alloc(), cid, offset, chunk, last,
                     last && successFlag, settings);
-            metrics.sent(PduType.C2H_DATA, header.readableBytes() + (long) chunk);
+            settings.listener().sent(PduType.C2H_DATA, header.readableBytes() + (long) chunk, chunk);
             ctx.write(header);
             ctx.write(new SharedFileRegion(file.channel(), file.position() + offset, chunk)).addListener(f -> {
                 if (!f.isSuccess()) {

@@ -32,7 +32,7 @@ public final class NvmeTcpServer implements AutoCloseable {
         InetSocketAddress bound = listeners.bind(address, port, ch -> {
             // Before Connect only ICReq and a Connect capsule with its 1 KiB of data may arrive.
             NvmeTcpSettings settings = new NvmeTcpSettings(true, t.maxH2cData(), TargetSettings.ADMIN_IN_CAPSULE_DATA);
-            settings.listener(metrics);
+            settings.listener(metrics.forConnection(ch));
             ch.pipeline()
                     .addLast("flush", new FlushConsolidationHandler(256, true))
                     .addLast("decoder", new NvmeTcpPduDecoder(settings))
