@@ -15,6 +15,7 @@ import org.copyoffload.initiator.iscsi.IscsiOptions;
 import org.copyoffload.initiator.iscsi.IscsiSession;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import org.copyoffload.testsupport.LeakDetectionExtension;
+import org.copyoffload.testsupport.PrometheusText;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package org.copyoffload.server;
+package org.copyoffload.testsupport;
 
 import java.util.ArrayList;
 import java.util.List;
