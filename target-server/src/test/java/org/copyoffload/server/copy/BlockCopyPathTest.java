@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Random;
 import org.copyoffload.initiator.copy.BlockCopier;
 import org.copyoffload.initiator.copy.CopyResult;
+import org.copyoffload.initiator.copy.EncryptedFile;
 import org.copyoffload.initiator.copy.FallbackReason;
 import org.copyoffload.initiator.copy.LinearDevice;
 import org.copyoffload.initiator.copy.NvmeNamespaceDevice;
@@ -114,6 +115,33 @@ class BlockCopyPathTest {
             // MSSRL 8 and MSRC 1 (two ranges) make at most 16 blocks per command, below MCL 24: 7 commands.
             assertThat(wire.pdusSent()).as("Copy commands sent").isEqualTo(7);
             assertThat(read(h, 2, 300, 100)).isEqualTo(more);
+        }
+    }
+
+    @Test
+    void anEncryptedFilesBlocksMoveAcrossNamespacesOffloadedAndStillDecrypt() {
+        try (TestServer server = start(); NvmeTcpHost h = server.connect(1)) {
+            NvmeNamespaceDevice.enableCrossNamespaceCopy(h);
+            NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
+            NvmeNamespaceDevice c = NvmeNamespaceDevice.open(h, 2);
+            LinearDevice linear = new LinearDevice("linear", List.of(new LinearDevice.Segment(a, 0, 1 << 20),
+                    new LinearDevice.Segment(c, 0, 1 << 20)));
+            byte[] key = new byte[64];
+            new Random(8).nextBytes(key);
+            EncryptedFile file = new EncryptedFile(linear, key, 64);
+            byte[] plain = TestServer.randomBytes(new Random(9), 64 * 4096);
+            file.write(0, java.util.Arrays.copyOfRange(plain, 0, 32 * 4096), 0).join();
+            file.write(32, java.util.Arrays.copyOfRange(plain, 32 * 4096, 64 * 4096), 100 * 4096).join();
+            byte[] stored = read(h, 1, 0, 32);
+            TrafficSnapshot before = h.traffic().snapshot();
+            // From namespace 1 to namespace 2 (the linear device's second MiB): Copy with format 2h, no data moved.
+            CopyResult r = file.move(0, 64, (256 + 16) * 4096, new BlockCopier()).join();
+            TrafficSnapshot wire = h.traffic().snapshot().minus(before);
+            assertThat(r.bytesOffloaded()).isEqualTo(64 * 4096);
+            // The only data on the wire are the Copy commands' source range descriptors.
+            assertThat(wire.dataBytesSent() + wire.dataBytesReceived()).as("data on the wire").isLessThan(64 * 4096 / 100);
+            assertThat(read(h, 2, 16, 32)).as("the ciphertext as it was").isEqualTo(stored);
+            assertThat(file.read(0, 64).join()).isEqualTo(plain);
         }
     }
 
