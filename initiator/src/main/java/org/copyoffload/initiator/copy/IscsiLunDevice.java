@@ -458,7 +458,8 @@ public final class IscsiLunDevice implements CopyCapableDevice {
                                 : "; no copy status to be had"))));
                     }
                     return copyStatus(id).handle((status, statusError) -> {
-                        int segments = statusError != null ? 0 : segmentsCopied(command, status, failure);
+                        int segments = statusError != null ? 0 : segmentsCopied(command, status, failure,
+                                blockSize);
                         long bytes = command.blocksOf(segments) * blockSize;
                         String detail = what + "; COPY STATUS " + (statusError != null
                                 ? "unavailable: " + statusError.getMessage() : status) + ": " + segments
@@ -487,7 +488,7 @@ public final class IscsiLunDevice implements CopyCapableDevice {
      * more than COMMAND-SPECIFIC INFORMATION of a COPY ABORTED names (the segment being processed, SPC-4 6.4.5.1),
      * and no more whole segments than TRANSFER COUNT covers.
      */
-    int segmentsCopied(Command command, CopyStatus status, ScsiStatusException failure) {
+    static int segmentsCopied(Command command, CopyStatus status, ScsiStatusException failure, int blockSize) {
         if (status.status() != CopyManagerStatus.COMPLETED_WITH_ERRORS) {
             return 0;
         }

@@ -3,12 +3,20 @@ package org.copyoffload.initiator.copy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.buffer.Unpooled;
 import java.util.List;
 import java.util.Random;
 import org.copyoffload.initiator.copy.IscsiLunDevice.Command;
 import org.copyoffload.initiator.copy.IscsiLunDevice.HostLimits;
+import org.copyoffload.initiator.iscsi.ScsiResult;
+import org.copyoffload.initiator.iscsi.ScsiStatusException;
+import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CopyManagerLimits;
+import org.copyoffload.protocol.scsi.CopyResults.CopyManagerStatus;
+import org.copyoffload.protocol.scsi.CopyResults.CopyStatus;
 import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.SegmentDescriptor;
+import org.copyoffload.protocol.scsi.ScsiStatus;
+import org.copyoffload.protocol.scsi.SenseData;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -72,6 +80,53 @@ class IscsiLunDevicePlanTest {
         assertThat(IscsiLunDevice.limitsRefuse(limits(2, 4, 4096, 1 << 20, 9), HostLimits.NONE, 4096, 2)).isNull();
         assertThatThrownBy(() -> IscsiLunDevice.plan(limits(1, 4, 4096, 1 << 20, 9), HostLimits.NONE, 512, 2, 0, 0, 1))
                 .hasMessageContaining("MAXIMUM CSCD DESCRIPTOR COUNT");
+    }
+
+    static ScsiStatusException checkCondition(SenseData sense) {
+        return new ScsiStatusException("EXTENDED COPY", new ScsiResult(0, ScsiStatus.CHECK_CONDITION.code(),
+                sense.encodeFixed(), Unpooled.EMPTY_BUFFER, false, false, 0));
+    }
+
+    @Test
+    void aFailedCommandIsCreditedOnlyWithTheWholeSegmentsEveryReportAgreesOn() {
+        // Four segments of 3, 3, 3 and 2 blocks of 4 KiB.
+        Command c = IscsiLunDevice.plan(limits(2, 4, 4096, 3 * 4096, 12), HostLimits.NONE, 4096, 2, 0, 100, 11)
+                .getFirst();
+        assertThat(c.segments()).hasSize(4);
+        ScsiStatusException thirdParty = checkCondition(SenseData.withCommandSpecific(
+                AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, 2));
+        CopyStatus twoDone = new CopyStatus(CopyManagerStatus.COMPLETED_WITH_ERRORS, 2, 6 * 4096);
+        assertThat(IscsiLunDevice.segmentsCopied(c, twoDone, thirdParty, 4096)).isEqualTo(2);
+        // The sense names segment 1 as the one being processed: only one is certain.
+        ScsiStatusException atOne = checkCondition(SenseData.withCommandSpecific(
+                AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE, 1));
+        assertThat(IscsiLunDevice.segmentsCopied(c, twoDone, atOne, 4096)).isEqualTo(1);
+        // TRANSFER COUNT covers 5 blocks: one whole segment.
+        assertThat(IscsiLunDevice.segmentsCopied(c, new CopyStatus(CopyManagerStatus.COMPLETED_WITH_ERRORS, 2,
+                5 * 4096), thirdParty, 4096)).isEqualTo(1);
+        // More segments processed than the command had: no more than it had.
+        assertThat(IscsiLunDevice.segmentsCopied(c, new CopyStatus(CopyManagerStatus.COMPLETED_WITH_ERRORS, 9,
+                1L << 40), checkCondition(new SenseData(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE)), 4096))
+                .isEqualTo(4);
+        // A status in progress, or completed without errors, is not the failed command's (another copy, or an
+        // earlier one under the same list identifier): nothing is credited.
+        assertThat(IscsiLunDevice.segmentsCopied(c, new CopyStatus(CopyManagerStatus.IN_PROGRESS, 3, 9 * 4096),
+                thirdParty, 4096)).isZero();
+        assertThat(IscsiLunDevice.segmentsCopied(c, new CopyStatus(CopyManagerStatus.COMPLETED_WITHOUT_ERRORS, 4,
+                11 * 4096), thirdParty, 4096)).isZero();
+    }
+
+    @Test
+    void listIdentifiersAreNotHandedOutTwiceWhileTaken() {
+        IscsiLunDevice.ListIds ids = new IscsiLunDevice.ListIds();
+        java.util.Set<Integer> taken = new java.util.HashSet<>();
+        for (int i = 0; i < IscsiLunDevice.LIST_IDENTIFIERS; i++) {
+            assertThat(taken.add(ids.allocate())).isTrue();
+        }
+        assertThat(taken).allSatisfy(id -> assertThat(id).isBetween(0, 255));
+        assertThat(ids.allocate()).as("all 256 in use").isEqualTo(-1);
+        ids.free(17);
+        assertThat(ids.allocate()).isEqualTo(17);
     }
 
     @Test
