@@ -10,14 +10,18 @@ import org.copyoffload.backends.store.BlockStore;
 
 /**
  * A store that passes everything to a real one, except what a test tells it to break: reads fail with an I/O
- * error, flushes fail or take their time, writes wait for a gate. It counts flushes in progress, so a test can tell whether something
- * happened while a flush was still running.
+ * error, flushes fail or take their time, writes wait for a gate, writes over one offset fail (once or always). It
+ * counts flushes in progress, so a test can tell whether something happened while a flush was still running.
  */
 public final class FaultyStore implements BlockStore {
     private final BlockStore delegate;
     public volatile boolean failReads;
     public volatile boolean failFlushes;
     public volatile long flushDelayMillis;
+    /** A write whose range holds this byte offset fails with an I/O error; -1: none does. */
+    public volatile long failWritesAt = -1;
+    /** Only the first write holding {@link #failWritesAt} fails; later ones pass. */
+    public volatile boolean failWritesOnce;
     /** While set and closed, writes wait for it (counted in {@link #writesWaiting}). */
     public volatile CountDownLatch writeGate;
     private final AtomicInteger flushing = new AtomicInteger();
@@ -32,6 +36,8 @@ public final class FaultyStore implements BlockStore {
         failReads = false;
         failFlushes = false;
         flushDelayMillis = 0;
+        failWritesAt = -1;
+        failWritesOnce = false;
     }
 
     public int flushesInProgress() {
@@ -78,6 +84,18 @@ public final class FaultyStore implements BlockStore {
                 throw new java.io.InterruptedIOException("write interrupted");
             } finally {
                 writesWaiting.decrementAndGet();
+            }
+        }
+        long fault = failWritesAt;
+        if (fault >= 0 && offset <= fault && fault < offset + src.remaining()) {
+            synchronized (this) {
+                if (failWritesAt == fault) {
+                    if (failWritesOnce) {
+                        failWritesAt = -1;
+                    }
+                    throw new IOException("injected write error at offset " + fault + " (write of "
+                            + src.remaining() + " bytes at " + offset + ")");
+                }
             }
         }
         delegate.write(offset, src, durable);

@@ -1,5 +1,7 @@
 package org.copyoffload.protocol.scsi;
 
+import java.util.List;
+
 /** The parameter data of RECEIVE COPY RESULTS (SPC-4 6.18), one record per service action implemented. */
 public final class CopyResults {
     private CopyResults() {
@@ -10,6 +12,52 @@ public final class CopyResults {
      * one: LIST ID USAGE 11b (no list identifier) is supported.
      */
     public record OperatingParameters(CopyManagerLimits limits) {
+        /** Bytes up to IMPLEMENTED DESCRIPTOR LIST LENGTH (byte 43); the type codes follow. */
+        public static final int FIXED = 44;
+
+        /**
+         * The parameter data as a copy manager returns it (at least {@code length} bytes of {@code b} arrived). The
+         * counts that make a copy possible at all (MAXIMUM CSCD DESCRIPTOR COUNT, MAXIMUM SEGMENT DESCRIPTOR COUNT)
+         * must be at least one: a copy manager that allows no descriptor does not copy.
+         *
+         * @throws IllegalArgumentException naming the field and its value when the data is short or a field is out
+         *                                  of range
+         */
+        public static OperatingParameters decode(byte[] b, int length) {
+            if (length > b.length) {
+                throw new IllegalArgumentException(length + " bytes claimed of a " + b.length + "-byte buffer");
+            }
+            if (length < FIXED) {
+                throw new IllegalArgumentException("OPERATING PARAMETERS of " + length + " bytes, need " + FIXED);
+            }
+            long available = Be.getInt(b, 0) & 0xFFFF_FFFFL;
+            if (available < FIXED - 4) {
+                throw new IllegalArgumentException("AVAILABLE DATA " + available + " is below the " + (FIXED - 4)
+                        + " bytes of the fixed fields");
+            }
+            int n = b[43] & 0xFF;
+            if (FIXED + n > length) {
+                throw new IllegalArgumentException("IMPLEMENTED DESCRIPTOR LIST LENGTH " + n + " runs past the "
+                        + length + " bytes received");
+            }
+            int cscds = Be.getShort(b, 8);
+            int segments = Be.getShort(b, 10);
+            if (cscds == 0) {
+                throw new IllegalArgumentException("MAXIMUM CSCD DESCRIPTOR COUNT 0");
+            }
+            if (segments == 0) {
+                throw new IllegalArgumentException("MAXIMUM SEGMENT DESCRIPTOR COUNT 0");
+            }
+            List<Integer> types = new java.util.ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                types.add(b[FIXED + i] & 0xFF);
+            }
+            return new OperatingParameters(new CopyManagerLimits(cscds, segments,
+                    Be.getInt(b, 12) & 0xFFFF_FFFFL, Be.getInt(b, 16) & 0xFFFF_FFFFL,
+                    Be.getInt(b, 20) & 0xFFFF_FFFFL, Be.getShort(b, 34), b[36] & 0xFF, b[37] & 0xFF, b[38] & 0xFF,
+                    b[39] & 0xFF, types));
+        }
+
         public byte[] encode() {
             int n = limits.descriptorTypes().size();
             byte[] b = new byte[44 + n];
@@ -47,6 +95,15 @@ public final class CopyResults {
         public int code() {
             return code;
         }
+
+        public static java.util.Optional<CopyManagerStatus> lookup(int code) {
+            for (CopyManagerStatus s : values()) {
+                if (s.code == code) {
+                    return java.util.Optional.of(s);
+                }
+            }
+            return java.util.Optional.empty();
+        }
     }
 
     /**
@@ -58,6 +115,46 @@ public final class CopyResults {
      * @param bytesTransferred  data moved so far, in bytes
      */
     public record CopyStatus(CopyManagerStatus status, int segmentsProcessed, long bytesTransferred) {
+        public static final int LENGTH = 12;
+        /** TRANSFER COUNT UNITS up to 06h: bytes, then kibibytes, mebibytes ... exbibytes (SPC-4 Table 112). */
+        public static final int MAX_TRANSFER_COUNT_UNITS = 0x06;
+
+        /**
+         * The parameter data as a copy manager returns it ({@code length} bytes of {@code b} arrived). The transfer
+         * count is converted to bytes: the count times its unit, so with a unit above bytes it says how much moved
+         * only to the unit's precision (and is clamped to {@link Long#MAX_VALUE} when larger). HDD (byte 4, bit 7)
+         * is not kept.
+         *
+         * @throws IllegalArgumentException naming the field and its value when the data is short or a field holds a
+         *                                  reserved value
+         */
+        public static CopyStatus decode(byte[] b, int length) {
+            if (length > b.length) {
+                throw new IllegalArgumentException(length + " bytes claimed of a " + b.length + "-byte buffer");
+            }
+            if (length < LENGTH) {
+                throw new IllegalArgumentException("COPY STATUS of " + length + " bytes, need " + LENGTH);
+            }
+            long available = Be.getInt(b, 0) & 0xFFFF_FFFFL;
+            if (available < LENGTH - 4) {
+                throw new IllegalArgumentException("AVAILABLE DATA " + available + ", need " + (LENGTH - 4));
+            }
+            int code = b[4] & 0x7F;
+            CopyManagerStatus status = CopyManagerStatus.lookup(code).orElseThrow(() ->
+                    new IllegalArgumentException("COPY MANAGER STATUS 0x" + Integer.toHexString(code)
+                            + " is reserved"));
+            int units = b[7] & 0xFF;
+            if (units > MAX_TRANSFER_COUNT_UNITS) {
+                throw new IllegalArgumentException("TRANSFER COUNT UNITS 0x" + Integer.toHexString(units)
+                        + " is reserved");
+            }
+            long count = Be.getInt(b, 8) & 0xFFFF_FFFFL;
+            int shift = 10 * units;
+            long bytes = count == 0 ? 0 : Long.numberOfLeadingZeros(count) - 1 < shift ? Long.MAX_VALUE
+                    : count << shift;
+            return new CopyStatus(status, Be.getShort(b, 5), bytes);
+        }
+
         public byte[] encode() {
             byte[] b = new byte[12];
             Be.putInt(b, 0, 8);

@@ -27,6 +27,55 @@ public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyMa
         commands = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(commands));
     }
 
+    /**
+     * The Supported Commands descriptor (0001h) of an encoded page, header included: service actions by operation
+     * code, as the copy manager lists them; empty if the page has no such descriptor. Other descriptors are skipped.
+     *
+     * @throws IllegalArgumentException naming the field and its value when the page is not 8Fh or a length runs past
+     *                                  the bytes received
+     */
+    public static Map<Integer, List<Integer>> supportedCommands(byte[] page, int length) {
+        if (length > page.length || length < 4) {
+            throw new IllegalArgumentException("Third-party Copy VPD page of " + length + " bytes");
+        }
+        if ((page[1] & 0xFF) != THIRD_PARTY_COPY) {
+            throw new IllegalArgumentException("PAGE CODE 0x" + Integer.toHexString(page[1] & 0xFF) + ", expected 8Fh");
+        }
+        int end = Math.min(length, 4 + Be.getShort(page, 2));
+        Map<Integer, List<Integer>> commands = new java.util.TreeMap<>();
+        for (int at = 4; at + 4 <= end; ) {
+            int type = Be.getShort(page, at);
+            int descriptorLength = Be.getShort(page, at + 2);
+            int content = at + 4;
+            if (content + descriptorLength > end) {
+                throw new IllegalArgumentException("DESCRIPTOR LENGTH " + descriptorLength + " of descriptor 0x"
+                        + Integer.toHexString(type) + " at byte " + at + " runs past the page's " + end + " bytes");
+            }
+            if (type == SUPPORTED_COMMANDS && descriptorLength > 0) {
+                int listEnd = content + 1 + (page[content] & 0xFF);
+                if (listEnd > content + descriptorLength) {
+                    throw new IllegalArgumentException("COMMANDS SUPPORTED LIST LENGTH " + (page[content] & 0xFF)
+                            + " runs past DESCRIPTOR LENGTH " + descriptorLength);
+                }
+                for (int c = content + 1; c < listEnd; ) {
+                    if (c + 2 > listEnd || c + 2 + (page[c + 1] & 0xFF) > listEnd) {
+                        throw new IllegalArgumentException("SERVICE ACTIONS LIST LENGTH of operation code 0x"
+                                + Integer.toHexString(page[c] & 0xFF) + " at byte " + c
+                                + " runs past COMMANDS SUPPORTED LIST LENGTH");
+                    }
+                    List<Integer> actions = new java.util.ArrayList<>();
+                    for (int i = 0; i < (page[c + 1] & 0xFF); i++) {
+                        actions.add(page[c + 2 + i] & 0xFF);
+                    }
+                    commands.computeIfAbsent(page[c] & 0xFF, k -> new java.util.ArrayList<>()).addAll(actions);
+                    c += 2 + (page[c + 1] & 0xFF);
+                }
+            }
+            at = content + descriptorLength;
+        }
+        return commands;
+    }
+
     @Override
     public int pageCode() {
         return THIRD_PARTY_COPY;

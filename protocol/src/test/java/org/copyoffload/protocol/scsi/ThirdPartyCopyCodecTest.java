@@ -149,6 +149,65 @@ class ThirdPartyCopyCodecTest {
     }
 
     @Test
+    void operatingParametersAndCopyStatusDecodeWhatTheyEncode() {
+        byte[] op = new CopyResults.OperatingParameters(LIMITS).encode();
+        assertThat(CopyResults.OperatingParameters.decode(op, op.length).limits()).isEqualTo(LIMITS);
+        assertThat(CopyResults.CopyStatus.decode(hex("00000008 82 0003 00 00006000"), 12))
+                .isEqualTo(new CopyResults.CopyStatus(CopyManagerStatus.COMPLETED_WITH_ERRORS, 3, 0x6000));
+        // Kibibytes (01h) and exbibytes (06h, clamped) as units.
+        assertThat(CopyResults.CopyStatus.decode(hex("00000008 00 0001 01 00400000"), 12).bytesTransferred())
+                .isEqualTo(0x1_0000_0000L);
+        assertThat(CopyResults.CopyStatus.decode(hex("00000008 01 0001 06 00000010"), 12).bytesTransferred())
+                .isEqualTo(Long.MAX_VALUE);
+    }
+
+    @Test
+    void operatingParametersAndCopyStatusErrorsNameTheirField() {
+        byte[] op = new CopyResults.OperatingParameters(LIMITS).encode();
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.OperatingParameters.decode(op, op.length - 1)))
+                .hasMessageContaining("IMPLEMENTED DESCRIPTOR LIST LENGTH 2");
+        byte[] noSegments = op.clone();
+        noSegments[10] = 0;
+        noSegments[11] = 0;
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.OperatingParameters.decode(noSegments, noSegments.length)))
+                .hasMessageContaining("MAXIMUM SEGMENT DESCRIPTOR COUNT 0");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.OperatingParameters.decode(op, 40))).hasMessageContaining("40 bytes");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.CopyStatus.decode(hex("00000008 03 0001 00 00000000"), 12)))
+                .hasMessageContaining("COPY MANAGER STATUS 0x3");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.CopyStatus.decode(hex("00000008 01 0001 07 00000000"), 12)))
+                .hasMessageContaining("TRANSFER COUNT UNITS 0x7");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.CopyStatus.decode(hex("00000004 01 0001 00 00000000"), 12)))
+                .hasMessageContaining("AVAILABLE DATA 4");
+    }
+
+    @Test
+    void supportedCommandsAreReadBackFromThePage() {
+        byte[] page = new ThirdPartyCopyVpdPage(Map.of(0x84, List.of(0, 3, 4), 0x83, List.of(0)), LIMITS).encode(0);
+        assertThat(ThirdPartyCopyVpdPage.supportedCommands(page, page.length))
+                .isEqualTo(Map.of(0x83, List.of(0), 0x84, List.of(0, 3, 4)));
+        // Cut inside the Supported Commands descriptor: its length runs past what arrived.
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> ThirdPartyCopyVpdPage.supportedCommands(page, 12)))
+                .hasMessageContaining("DESCRIPTOR LENGTH 12 of descriptor 0x1");
+        byte[] badList = page.clone();
+        badList[8] = 0x0C; // COMMANDS SUPPORTED LIST LENGTH 12 in a 12-byte descriptor (11 after the length byte)
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> ThirdPartyCopyVpdPage.supportedCommands(badList, badList.length)))
+                .hasMessageContaining("COMMANDS SUPPORTED LIST LENGTH 12");
+        byte[] otherPage = page.clone();
+        otherPage[1] = (byte) 0x83;
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> ThirdPartyCopyVpdPage.supportedCommands(otherPage, otherPage.length)))
+                .hasMessageContaining("PAGE CODE 0x83");
+    }
+
+    @Test
     void commandSpecificInformationInBothSenseFormats() {
         SenseData s = SenseData.withCommandSpecific(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, 5);
         byte[] fixed = s.encodeFixed();
