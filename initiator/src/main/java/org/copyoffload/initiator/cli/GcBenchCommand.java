@@ -81,19 +81,39 @@ public final class GcBenchCommand implements Callable<Integer> {
     }
 
     void print(long zoneBlocks, List<GcBench.Point> points) {
-        out.printf(Locale.ROOT, "gc-bench: %d victim zones of %d blocks per point; offloaded (NVMe Copy) | host-driven "
-                + "(READ + Zone Append) | offloaded / host-driven%n", victims, zoneBlocks);
-        out.printf(Locale.ROOT, "%6s %9s | %8s %12s %6s %7s | %8s %12s %6s %7s | %6s %9s %6s %s%n", "valid", "moved",
-                "s", "wire bytes", "cmds", "cpu s", "s", "wire bytes", "cmds", "cpu s", "time", "wire", "cpu", "ok");
+        table(victims, zoneBlocks, points).print(out);
+    }
+
+    /** One row per valid fraction, both ways and their ratios, as the terminal and the report show them. */
+    static Table table(int victims, long zoneBlocks, List<GcBench.Point> points) {
+        String offloaded = "offloaded (NVMe Copy)";
+        String hostDriven = "host-driven (READ + Zone Append)";
+        String ratio = "offloaded / host-driven";
+        List<Table.Column> columns = List.of(Table.Column.right("", "valid", 6), Table.Column.right("", "moved", 9),
+                Table.Column.right(offloaded, "s", 8), Table.Column.right(offloaded, "wire bytes", 12),
+                Table.Column.right(offloaded, "cmds", 6), Table.Column.right(offloaded, "cpu s", 7),
+                Table.Column.right(hostDriven, "s", 8), Table.Column.right(hostDriven, "wire bytes", 12),
+                Table.Column.right(hostDriven, "cmds", 6), Table.Column.right(hostDriven, "cpu s", 7),
+                Table.Column.right(ratio, "time", 6), Table.Column.right(ratio, "wire", 9),
+                Table.Column.right(ratio, "cpu", 6), Table.Column.right("", "ok", 0));
+        List<List<String>> rows = new ArrayList<>();
         for (GcBench.Point p : points) {
             GcBench.Run a = p.offloaded();
             GcBench.Run b = p.hostDriven();
-            out.printf(Locale.ROOT, "%5.0f%% %9d | %8.3f %12d %6d %7.3f | %8.3f %12d %6d %7.3f | %6.3f %9.6f %6.3f %s%n",
-                    p.validFraction() * 100, a.blocksMoved(), a.seconds(), a.wireBytes(), a.commands(), a.cpuSeconds(),
-                    b.seconds(), b.wireBytes(), b.commands(), b.cpuSeconds(), a.seconds() / b.seconds(),
-                    (double) a.wireBytes() / b.wireBytes(), b.cpuSeconds() == 0 ? 0 : a.cpuSeconds() / b.cpuSeconds(),
-                    a.verified() && b.verified() ? "yes" : "NO");
+            rows.add(List.of(f("%.0f%%", p.validFraction() * 100), Long.toString(a.blocksMoved()),
+                    f("%.3f", a.seconds()), Long.toString(a.wireBytes()), Long.toString(a.commands()),
+                    f("%.3f", a.cpuSeconds()), f("%.3f", b.seconds()), Long.toString(b.wireBytes()),
+                    Long.toString(b.commands()), f("%.3f", b.cpuSeconds()), f("%.3f", a.seconds() / b.seconds()),
+                    f("%.6f", (double) a.wireBytes() / b.wireBytes()),
+                    f("%.3f", b.cpuSeconds() == 0 ? 0 : a.cpuSeconds() / b.cpuSeconds()),
+                    a.verified() && b.verified() ? "yes" : "NO"));
         }
+        return new Table(String.format(Locale.ROOT, "gc-bench: %d victim zones of %d blocks per point; %s | %s | %s",
+                victims, zoneBlocks, offloaded, hostDriven, ratio), columns, rows, List.of());
+    }
+
+    private static String f(String format, double value) {
+        return String.format(Locale.ROOT, format, value);
     }
 
     static List<Map<String, Object>> toJson(List<GcBench.Point> points) {
