@@ -76,7 +76,8 @@ public final class CompareCommand implements Callable<Integer> {
             if (sourceNsid != destinationNsid) {
                 tryEnableCrossNamespaceCopy(host);
             }
-            CopyComparison comparison = CopyComparison.on(host, sourceNsid, destinationNsid, stack, bytes);
+            CopyComparison comparison = CopyComparison.on(host, sourceNsid, destinationNsid, stack, bytes,
+                    Progress.onTerminal());
             comparison.fillSource(bytes, 128 << 10);
             CopyComparison.Outcome outcome = comparison.run(bytes, warmUpRounds);
             print(outcome);

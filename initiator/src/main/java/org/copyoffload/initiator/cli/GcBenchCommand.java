@@ -70,7 +70,7 @@ public final class GcBenchCommand implements Callable<Integer> {
         }
         try (NvmeTcpHost host = target.connect(2)) {
             GcBench bench = new GcBench(host, nsid, victims);
-            List<GcBench.Point> points = bench.sweep(fractions, seed);
+            List<GcBench.Point> points = bench.sweep(fractions, seed, Progress.onTerminal());
             print(bench.zoneCapacityBlocks(), points);
             if (json != null) {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(),
