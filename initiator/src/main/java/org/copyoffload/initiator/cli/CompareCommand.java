@@ -55,6 +55,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @CommandLine.Mixin
+    ReportOption report;
+
     private final PrintStream out;
 
     public CompareCommand() {
@@ -72,6 +75,7 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long bytes = parseSize(size);
+        report.check();
         try (NvmeTcpHost host = target.connect(ioQueues)) {
             if (sourceNsid != destinationNsid) {
                 tryEnableCrossNamespaceCopy(host);
@@ -84,8 +88,21 @@ public final class CompareCommand implements Callable<Integer> {
             if (json != null) {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), toJson(outcome));
             }
+            report.write(() -> CompareReport.html(outcome, facts(bytes)));
             return outcome.offloaded().verified() && outcome.hostDriven().verified() ? 0 : 1;
         }
+    }
+
+    /** How this run was made, for the report. */
+    private List<HtmlReport.Fact> facts(long bytes) {
+        List<HtmlReport.Fact> facts = new ArrayList<>(target.facts());
+        facts.add(new HtmlReport.Fact("size", human(bytes) + " (" + bytes + " bytes)"));
+        facts.add(new HtmlReport.Fact("stack", stack.isEmpty() ? "none" : stack));
+        facts.add(new HtmlReport.Fact("namespaces", "source " + sourceNsid + ", destination " + destinationNsid));
+        facts.add(new HtmlReport.Fact("I/O queues", Integer.toString(ioQueues)));
+        facts.add(new HtmlReport.Fact("warm-up rounds", warmUpRounds
+                + " (unmeasured host-driven copies of up to 256 MiB)"));
+        return facts;
     }
 
     /** A host enables format 2h where the controller has it; where it cannot, the copy says why it fell back. */
@@ -184,7 +201,7 @@ public final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    private static String human(long bytes) {
+    static String human(long bytes) {
         return bytes >= 1 << 30 && bytes % (1 << 30) == 0 ? bytes / (1 << 30) + " GiB"
                 : bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? bytes / (1 << 20) + " MiB" : bytes + " bytes";
     }

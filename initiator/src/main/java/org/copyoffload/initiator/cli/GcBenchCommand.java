@@ -44,6 +44,9 @@ public final class GcBenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @CommandLine.Mixin
+    ReportOption report;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -68,6 +71,7 @@ public final class GcBenchCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--valid: " + f + " is not in 0..1");
             }
         }
+        report.check();
         try (NvmeTcpHost host = target.connect(2)) {
             GcBench bench = new GcBench(host, nsid, victims);
             List<GcBench.Point> points = bench.sweep(fractions, seed, Progress.onTerminal());
@@ -76,8 +80,20 @@ public final class GcBenchCommand implements Callable<Integer> {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(),
                         toJson(points));
             }
+            report.write(() -> GcBenchReport.html(victims, bench.zoneCapacityBlocks(), points,
+                    facts(bench.zoneCapacityBlocks())));
             return points.stream().allMatch(p -> p.offloaded().verified() && p.hostDriven().verified()) ? 0 : 1;
         }
+    }
+
+    /** How this run was made, for the report. */
+    private List<HtmlReport.Fact> facts(long zoneBlocks) {
+        List<HtmlReport.Fact> facts = new ArrayList<>(target.facts());
+        facts.add(new HtmlReport.Fact("zoned namespace", Long.toString(nsid)));
+        facts.add(new HtmlReport.Fact("victims", victims + " zones of " + zoneBlocks + " blocks per point"));
+        facts.add(new HtmlReport.Fact("valid fractions", java.util.Arrays.toString(fractions)));
+        facts.add(new HtmlReport.Fact("seed", Long.toString(seed)));
+        return facts;
     }
 
     void print(long zoneBlocks, List<GcBench.Point> points) {

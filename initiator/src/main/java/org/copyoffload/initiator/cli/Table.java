@@ -1,11 +1,12 @@
 package org.copyoffload.initiator.cli;
 
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * A tool's table of figures, made once and shown twice: in fixed-width columns on the terminal ({@link #print}) and
- * as an HTML table in a report, so that the two cannot disagree.
+ * as an HTML table in the report ({@link HtmlReport}), so that the two cannot disagree.
  *
  * @param title the line above the table
  * @param columns the columns, left to right
@@ -63,5 +64,23 @@ record Table(String title, List<Column> columns, List<List<String>> rows, List<S
     /** Whether column {@code i} begins a group other than the previous column's (the ungrouped "" begins none). */
     boolean startsGroup(int i) {
         return i > 0 && !columns.get(i).group().isEmpty() && !columns.get(i).group().equals(columns.get(i - 1).group());
+    }
+
+    /** A run of neighbouring columns of one group, for a heading row above the headings. */
+    record Span(String group, int columns) {
+    }
+
+    /** The columns' groups as spans, left to right. */
+    List<Span> spans() {
+        List<Span> spans = new ArrayList<>();
+        for (int i = 0; i < columns.size(); i++) {
+            String g = columns.get(i).group();
+            if (!spans.isEmpty() && spans.getLast().group().equals(g) && !startsGroup(i)) {
+                spans.set(spans.size() - 1, new Span(g, spans.getLast().columns() + 1));
+            } else {
+                spans.add(new Span(g, 1));
+            }
+        }
+        return spans;
     }
 }
