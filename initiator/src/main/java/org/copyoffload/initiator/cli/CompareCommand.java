@@ -4,7 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -53,6 +55,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @CommandLine.Mixin
+    ReportOption report;
+
     private final PrintStream out;
 
     public CompareCommand() {
@@ -70,19 +75,34 @@ public final class CompareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long bytes = parseSize(size);
+        report.check();
         try (NvmeTcpHost host = target.connect(ioQueues)) {
             if (sourceNsid != destinationNsid) {
                 tryEnableCrossNamespaceCopy(host);
             }
-            CopyComparison comparison = CopyComparison.on(host, sourceNsid, destinationNsid, stack, bytes);
+            CopyComparison comparison = CopyComparison.on(host, sourceNsid, destinationNsid, stack, bytes,
+                    Progress.onTerminal());
             comparison.fillSource(bytes, 128 << 10);
             CopyComparison.Outcome outcome = comparison.run(bytes, warmUpRounds);
             print(outcome);
             if (json != null) {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), toJson(outcome));
             }
+            report.write(() -> CompareReport.html(outcome, facts(bytes)));
             return outcome.offloaded().verified() && outcome.hostDriven().verified() ? 0 : 1;
         }
+    }
+
+    /** How this run was made, for the report. */
+    private List<HtmlReport.Fact> facts(long bytes) {
+        List<HtmlReport.Fact> facts = new ArrayList<>(target.facts());
+        facts.add(new HtmlReport.Fact("size", human(bytes) + " (" + bytes + " bytes)"));
+        facts.add(new HtmlReport.Fact("stack", stack.isEmpty() ? "none" : stack));
+        facts.add(new HtmlReport.Fact("namespaces", "source " + sourceNsid + ", destination " + destinationNsid));
+        facts.add(new HtmlReport.Fact("I/O queues", Integer.toString(ioQueues)));
+        facts.add(new HtmlReport.Fact("warm-up rounds", warmUpRounds
+                + " (unmeasured host-driven copies of up to 256 MiB)"));
+        return facts;
     }
 
     /** A host enables format 2h where the controller has it; where it cannot, the copy says why it fell back. */
@@ -95,34 +115,45 @@ public final class CompareCommand implements Callable<Integer> {
     }
 
     void print(CopyComparison.Outcome o) {
-        out.printf(Locale.ROOT, "copy of %s, stack: %s%n", human(o.size()), o.stack());
-        out.printf(Locale.ROOT, "%-22s %16s %16s %10s%n", "", "offloaded", "host-driven", "ratio");
-        CopyComparison.Run a = o.offloaded();
-        CopyComparison.Run b = o.hostDriven();
-        row("bytes sent", a.bytesSent(), b.bytesSent());
-        row("bytes received", a.bytesReceived(), b.bytesReceived());
-        row("PDUs sent", a.pdusSent(), b.pdusSent());
-        row("PDUs received", a.pdusReceived(), b.pdusReceived());
-        out.printf(Locale.ROOT, "%-22s %16.3f %16.3f %10.4f%n", "wall time (s)", a.seconds(), b.seconds(),
-                a.seconds() / b.seconds());
-        out.printf(Locale.ROOT, "%-22s %16.0f %16.0f %10.2f%n", "throughput (MB/s)", a.megabytesPerSecond(),
-                b.megabytesPerSecond(), a.megabytesPerSecond() / b.megabytesPerSecond());
-        out.printf(Locale.ROOT, "%-22s %16.3f %16.3f %10.4f%n", "host CPU time (s)", a.cpuSeconds(), b.cpuSeconds(),
-                b.cpuSeconds() == 0 ? 0 : a.cpuSeconds() / b.cpuSeconds());
-        row("bytes offloaded", a.result().bytesOffloaded(), b.result().bytesOffloaded());
-        out.printf(Locale.ROOT, "%-22s %16s %16s%n", "result matches source", a.verified() ? "yes" : "NO",
-                b.verified() ? "yes" : "NO");
-        for (CopyResult.Fallback f : a.result().fallbacks()) {
-            out.printf(Locale.ROOT, "offloaded run fell back for %s at %d: %s (%s)%n", human(f.length()), f.offset(),
-                    f.reason(), f.detail());
-        }
-        out.printf(Locale.ROOT, "wire bytes offloaded / host-driven: %.6f; wall time: %.4f%n", o.wireRatio(),
-                o.timeRatio());
+        table(o).print(out);
     }
 
-    private void row(String what, long a, long b) {
-        out.printf(Locale.ROOT, "%-22s %16d %16d %10s%n", what, a, b,
-                b == 0 ? "-" : String.format(Locale.ROOT, "%.6f", (double) a / b));
+    /** The figures of both runs side by side with their ratios, as the terminal and the report show them. */
+    static Table table(CopyComparison.Outcome o) {
+        CopyComparison.Run a = o.offloaded();
+        CopyComparison.Run b = o.hostDriven();
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(counts("bytes sent", a.bytesSent(), b.bytesSent()));
+        rows.add(counts("bytes received", a.bytesReceived(), b.bytesReceived()));
+        rows.add(counts("PDUs sent", a.pdusSent(), b.pdusSent()));
+        rows.add(counts("PDUs received", a.pdusReceived(), b.pdusReceived()));
+        rows.add(List.of("wall time (s)", f("%.3f", a.seconds()), f("%.3f", b.seconds()),
+                f("%.4f", a.seconds() / b.seconds())));
+        rows.add(List.of("throughput (MB/s)", f("%.0f", a.megabytesPerSecond()), f("%.0f", b.megabytesPerSecond()),
+                f("%.2f", a.megabytesPerSecond() / b.megabytesPerSecond())));
+        rows.add(List.of("host CPU time (s)", f("%.3f", a.cpuSeconds()), f("%.3f", b.cpuSeconds()),
+                f("%.4f", b.cpuSeconds() == 0 ? 0 : a.cpuSeconds() / b.cpuSeconds())));
+        rows.add(counts("bytes offloaded", a.result().bytesOffloaded(), b.result().bytesOffloaded()));
+        rows.add(List.of("result matches source", a.verified() ? "yes" : "NO", b.verified() ? "yes" : "NO", ""));
+        List<String> notes = new ArrayList<>();
+        for (CopyResult.Fallback fb : a.result().fallbacks()) {
+            notes.add(String.format(Locale.ROOT, "offloaded run fell back for %s at %d: %s (%s)", human(fb.length()),
+                    fb.offset(), fb.reason(), fb.detail()));
+        }
+        notes.add(String.format(Locale.ROOT, "wire bytes offloaded / host-driven: %.6f; wall time: %.4f", o.wireRatio(),
+                o.timeRatio()));
+        return new Table(String.format(Locale.ROOT, "copy of %s, stack: %s", human(o.size()), o.stack()),
+                List.of(Table.Column.left("", 22), Table.Column.right("", "offloaded", 16),
+                        Table.Column.right("", "host-driven", 16), Table.Column.right("", "ratio", 10)),
+                rows, notes);
+    }
+
+    private static List<String> counts(String what, long a, long b) {
+        return List.of(what, Long.toString(a), Long.toString(b), b == 0 ? "-" : f("%.6f", (double) a / b));
+    }
+
+    private static String f(String format, double value) {
+        return String.format(Locale.ROOT, format, value);
     }
 
     static Map<String, Object> toJson(CopyComparison.Outcome o) {
@@ -170,7 +201,7 @@ public final class CompareCommand implements Callable<Integer> {
         }
     }
 
-    private static String human(long bytes) {
+    static String human(long bytes) {
         return bytes >= 1 << 30 && bytes % (1 << 30) == 0 ? bytes / (1 << 30) + " GiB"
                 : bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? bytes / (1 << 20) + " MiB" : bytes + " bytes";
     }

@@ -10,6 +10,8 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+import java.util.function.LongConsumer;
 import org.copyoffload.initiator.copy.BlockCopier;
 import org.copyoffload.initiator.copy.BlockDevice;
 import org.copyoffload.initiator.copy.CopyResult;
@@ -60,26 +62,35 @@ public final class CopyComparison {
     private final BlockDevice destination;
     private final long destinationOffset;
     private final String stack;
+    private final Progress progress;
 
     private CopyComparison(NvmeTcpHost host, BlockDevice source, long sourceOffset, BlockDevice destination,
-                           long destinationOffset, String stack) {
+                           long destinationOffset, String stack, Progress progress) {
         this.host = host;
         this.source = source;
         this.sourceOffset = sourceOffset;
         this.destination = destination;
         this.destinationOffset = destinationOffset;
         this.stack = stack;
+        this.progress = progress;
+    }
+
+    /** As {@link #on(NvmeTcpHost, int, int, String, long, Progress)}, telling no one how far it got. */
+    public static CopyComparison on(NvmeTcpHost host, int sourceNsid, int destinationNsid, String stack, long size) {
+        return on(host, sourceNsid, destinationNsid, stack, size, Progress.NONE);
     }
 
     /**
      * Sets the devices up: {@code stack} is a list of layers, top first, separated by colons ("" for none), built on
-     * namespaces {@code sourceNsid} and {@code destinationNsid} of the host's controller.
+     * namespaces {@code sourceNsid} and {@code destinationNsid} of the host's controller. Every phase (fill, warm-up,
+     * checksums, scrubs, both copies) tells {@code progress} its bytes as they are done.
      */
-    public static CopyComparison on(NvmeTcpHost host, int sourceNsid, int destinationNsid, String stack, long size) {
+    static CopyComparison on(NvmeTcpHost host, int sourceNsid, int destinationNsid, String stack, long size,
+                             Progress progress) {
         NvmeNamespaceDevice a = NvmeNamespaceDevice.open(host, sourceNsid);
         NvmeNamespaceDevice b = destinationNsid == sourceNsid ? a : NvmeNamespaceDevice.open(host, destinationNsid);
         if (stack.isEmpty()) {
-            return new CopyComparison(host, a, 0, b, a == b ? size : 0, "none");
+            return new CopyComparison(host, a, 0, b, a == b ? size : 0, "none", progress);
         }
         List<String> layers = new ArrayList<>(List.of(stack.split(":")));
         java.util.Collections.reverse(layers);
@@ -111,25 +122,31 @@ public final class CopyComparison {
             throw new IllegalArgumentException("the stack holds " + top.size() + " bytes: at most " + half
                     + " can be copied from its start to its middle");
         }
-        return new CopyComparison(host, top, 0, top, half, stack);
+        return new CopyComparison(host, top, 0, top, half, stack, progress);
     }
 
     /** Writes {@code size} bytes of seeded random data into the source, through the stack. */
     public void fillSource(long size, int chunk) {
         Random random = new Random(42);
         byte[] block = new byte[chunk];
-        writeAll(source, sourceOffset, size, chunk, n -> {
-            random.nextBytes(block);
-            return Unpooled.copiedBuffer(block, 0, n);
-        });
+        try (Progress.Phase phase = progress.start("fill source", size, Progress.Unit.MIB)) {
+            writeAll(source, sourceOffset, size, chunk, n -> {
+                random.nextBytes(block);
+                return Unpooled.copiedBuffer(block, 0, n);
+            }, phase);
+        }
     }
 
-    /** Writes {@code size} bytes at {@code offset} of {@code device} in chunks that {@code data} makes, 16 in flight. */
-    private static void writeAll(BlockDevice device, long offset, long size, int chunk,
-                                 java.util.function.IntFunction<ByteBuf> data) {
+    /**
+     * Writes {@code size} bytes at {@code offset} of {@code device} in chunks that {@code data} makes, 16 in flight,
+     * telling {@code done} each chunk's bytes as it is written.
+     */
+    private static void writeAll(BlockDevice device, long offset, long size, int chunk, IntFunction<ByteBuf> data,
+                                 LongConsumer done) {
         List<CompletableFuture<Void>> pending = new ArrayList<>();
         for (long at = 0; at < size; at += chunk) {
-            pending.add(device.write(offset + at, data.apply((int) Math.min(chunk, size - at))));
+            int n = (int) Math.min(chunk, size - at);
+            pending.add(device.write(offset + at, data.apply(n)).thenRun(() -> done.accept(n)));
             if (pending.size() == 16) {
                 pending.removeFirst().join();
             }
@@ -148,10 +165,18 @@ public final class CopyComparison {
      */
     public Outcome run(long size, int warmUpRounds) {
         long warm = Math.min(size, 256L << 20);
-        for (int round = 0; round < warmUpRounds; round++) {
-            new BlockCopier().copyHostDriven(source, sourceOffset, destination, destinationOffset, warm).join();
+        if (warmUpRounds > 0) {
+            try (Progress.Phase phase = progress.start("warm-up", warm * warmUpRounds, Progress.Unit.MIB)) {
+                for (int round = 0; round < warmUpRounds; round++) {
+                    new BlockCopier().withProgress(phase).copyHostDriven(source, sourceOffset, destination,
+                            destinationOffset, warm).join();
+                }
+            }
         }
-        String expected = digest(source, sourceOffset, size);
+        String expected;
+        try (Progress.Phase phase = progress.start("SHA-256 source", size, Progress.Unit.MIB)) {
+            expected = digest(source, sourceOffset, size, phase);
+        }
         Run offloaded = measure("offloaded", size, false, expected);
         Run hostDriven = measure("host-driven", size, true, expected);
         return new Outcome(stack, size, offloaded, hostDriven);
@@ -160,23 +185,31 @@ public final class CopyComparison {
     private Run measure(String mode, long size, boolean forced, String expected) {
         // Both runs find the destination alike, written (with zeros) just before: the run after the other must copy
         // again rather than find the data there, and neither may pay alone for the target's first write of a block.
-        scrub(size);
-        TrafficSnapshot before = host.traffic().snapshot();
-        long cpuBefore = processCpuNanos();
-        long start = System.nanoTime();
-        BlockCopier copier = new BlockCopier();
-        CopyResult result = (forced ? copier.copyHostDriven(source, sourceOffset, destination, destinationOffset, size)
-                : copier.copy(source, sourceOffset, destination, destinationOffset, size)).join();
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double cpu = (processCpuNanos() - cpuBefore) / 1e9;
-        TrafficSnapshot wire = host.traffic().snapshot().minus(before);
-        boolean verified = digest(destination, destinationOffset, size).equals(expected);
+        try (Progress.Phase phase = progress.start("scrub destination", size, Progress.Unit.MIB)) {
+            writeAll(destination, destinationOffset, size, 128 << 10, n -> Unpooled.buffer(n).writeZero(n), phase);
+        }
+        CopyResult result;
+        double seconds;
+        double cpu;
+        TrafficSnapshot wire;
+        // The bar is made before and closed after the measurement: its last redraw is not the copy's time.
+        try (Progress.Phase phase = progress.start(mode + " copy", size, Progress.Unit.MIB)) {
+            BlockCopier copier = new BlockCopier().withProgress(phase);
+            TrafficSnapshot before = host.traffic().snapshot();
+            long cpuBefore = processCpuNanos();
+            long start = System.nanoTime();
+            result = (forced ? copier.copyHostDriven(source, sourceOffset, destination, destinationOffset, size)
+                    : copier.copy(source, sourceOffset, destination, destinationOffset, size)).join();
+            seconds = (System.nanoTime() - start) / 1e9;
+            cpu = (processCpuNanos() - cpuBefore) / 1e9;
+            wire = host.traffic().snapshot().minus(before);
+        }
+        boolean verified;
+        try (Progress.Phase phase = progress.start("verify " + mode, size, Progress.Unit.MIB)) {
+            verified = digest(destination, destinationOffset, size, phase).equals(expected);
+        }
         return new Run(mode, result, seconds, wire.bytesSent(), wire.bytesReceived(), wire.pdusSent(),
                 wire.pdusReceived(), cpu, verified);
-    }
-
-    private void scrub(long size) {
-        writeAll(destination, destinationOffset, size, 128 << 10, n -> Unpooled.buffer(n).writeZero(n));
     }
 
     private static long processCpuNanos() {
@@ -184,8 +217,11 @@ public final class CopyComparison {
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : 0;
     }
 
-    /** SHA-256 of {@code size} bytes of {@code device} at {@code offset}, read 128 KiB at a time. */
-    static String digest(BlockDevice device, long offset, long size) {
+    /**
+     * SHA-256 of {@code size} bytes of {@code device} at {@code offset}, read 128 KiB at a time, 16 in flight; each
+     * chunk's bytes are told to {@code done} as they are hashed.
+     */
+    static String digest(BlockDevice device, long offset, long size, LongConsumer done) {
         MessageDigest sha;
         try {
             sha = MessageDigest.getInstance("SHA-256");
@@ -202,6 +238,7 @@ public final class CopyComparison {
             }
             ByteBuf b = pending.removeFirst().join();
             try {
+                done.accept(b.readableBytes());
                 sha.update(b.nioBuffer());
             } finally {
                 b.release();

@@ -72,12 +72,21 @@ public final class GcBench {
     }
 
     public List<Point> sweep(double[] fractions, long seed) {
+        return sweep(fractions, seed, Progress.NONE);
+    }
+
+    /** The sweep, telling {@code progress} each GC pass (fill, collect, check; two per point) as it is done. */
+    List<Point> sweep(double[] fractions, long seed, Progress progress) {
         List<Point> points = new ArrayList<>();
-        for (double f : fractions) {
-            List<List<long[]>> valid = validRuns(f, new Random(seed + Math.round(f * 1000)));
-            Run offloaded = pass(valid, true);
-            Run hostDriven = pass(valid, false);
-            points.add(new Point(f, offloaded, hostDriven));
+        try (Progress.Phase phase = progress.start("gc-bench passes", 2L * fractions.length, Progress.Unit.ONE)) {
+            for (double f : fractions) {
+                List<List<long[]>> valid = validRuns(f, new Random(seed + Math.round(f * 1000)));
+                Run offloaded = pass(valid, true);
+                phase.accept(1);
+                Run hostDriven = pass(valid, false);
+                phase.accept(1);
+                points.add(new Point(f, offloaded, hostDriven));
+            }
         }
         return points;
     }

@@ -44,6 +44,9 @@ public final class GcBenchCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the figures as JSON.")
     Path json;
 
+    @CommandLine.Mixin
+    ReportOption report;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -68,32 +71,65 @@ public final class GcBenchCommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--valid: " + f + " is not in 0..1");
             }
         }
+        report.check();
         try (NvmeTcpHost host = target.connect(2)) {
             GcBench bench = new GcBench(host, nsid, victims);
-            List<GcBench.Point> points = bench.sweep(fractions, seed);
+            List<GcBench.Point> points = bench.sweep(fractions, seed, Progress.onTerminal());
             print(bench.zoneCapacityBlocks(), points);
             if (json != null) {
                 new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(),
                         toJson(points));
             }
+            report.write(() -> GcBenchReport.html(victims, bench.zoneCapacityBlocks(), points,
+                    facts(bench.zoneCapacityBlocks())));
             return points.stream().allMatch(p -> p.offloaded().verified() && p.hostDriven().verified()) ? 0 : 1;
         }
     }
 
+    /** How this run was made, for the report. */
+    private List<HtmlReport.Fact> facts(long zoneBlocks) {
+        List<HtmlReport.Fact> facts = new ArrayList<>(target.facts());
+        facts.add(new HtmlReport.Fact("zoned namespace", Long.toString(nsid)));
+        facts.add(new HtmlReport.Fact("victims", victims + " zones of " + zoneBlocks + " blocks per point"));
+        facts.add(new HtmlReport.Fact("valid fractions", java.util.Arrays.toString(fractions)));
+        facts.add(new HtmlReport.Fact("seed", Long.toString(seed)));
+        return facts;
+    }
+
     void print(long zoneBlocks, List<GcBench.Point> points) {
-        out.printf(Locale.ROOT, "gc-bench: %d victim zones of %d blocks per point; offloaded (NVMe Copy) | host-driven "
-                + "(READ + Zone Append) | offloaded / host-driven%n", victims, zoneBlocks);
-        out.printf(Locale.ROOT, "%6s %9s | %8s %12s %6s %7s | %8s %12s %6s %7s | %6s %9s %6s %s%n", "valid", "moved",
-                "s", "wire bytes", "cmds", "cpu s", "s", "wire bytes", "cmds", "cpu s", "time", "wire", "cpu", "ok");
+        table(victims, zoneBlocks, points).print(out);
+    }
+
+    /** One row per valid fraction, both ways and their ratios, as the terminal and the report show them. */
+    static Table table(int victims, long zoneBlocks, List<GcBench.Point> points) {
+        String offloaded = "offloaded (NVMe Copy)";
+        String hostDriven = "host-driven (READ + Zone Append)";
+        String ratio = "offloaded / host-driven";
+        List<Table.Column> columns = List.of(Table.Column.right("", "valid", 6), Table.Column.right("", "moved", 9),
+                Table.Column.right(offloaded, "s", 8), Table.Column.right(offloaded, "wire bytes", 12),
+                Table.Column.right(offloaded, "cmds", 6), Table.Column.right(offloaded, "cpu s", 7),
+                Table.Column.right(hostDriven, "s", 8), Table.Column.right(hostDriven, "wire bytes", 12),
+                Table.Column.right(hostDriven, "cmds", 6), Table.Column.right(hostDriven, "cpu s", 7),
+                Table.Column.right(ratio, "time", 6), Table.Column.right(ratio, "wire", 9),
+                Table.Column.right(ratio, "cpu", 6), Table.Column.right("", "ok", 0));
+        List<List<String>> rows = new ArrayList<>();
         for (GcBench.Point p : points) {
             GcBench.Run a = p.offloaded();
             GcBench.Run b = p.hostDriven();
-            out.printf(Locale.ROOT, "%5.0f%% %9d | %8.3f %12d %6d %7.3f | %8.3f %12d %6d %7.3f | %6.3f %9.6f %6.3f %s%n",
-                    p.validFraction() * 100, a.blocksMoved(), a.seconds(), a.wireBytes(), a.commands(), a.cpuSeconds(),
-                    b.seconds(), b.wireBytes(), b.commands(), b.cpuSeconds(), a.seconds() / b.seconds(),
-                    (double) a.wireBytes() / b.wireBytes(), b.cpuSeconds() == 0 ? 0 : a.cpuSeconds() / b.cpuSeconds(),
-                    a.verified() && b.verified() ? "yes" : "NO");
+            rows.add(List.of(f("%.0f%%", p.validFraction() * 100), Long.toString(a.blocksMoved()),
+                    f("%.3f", a.seconds()), Long.toString(a.wireBytes()), Long.toString(a.commands()),
+                    f("%.3f", a.cpuSeconds()), f("%.3f", b.seconds()), Long.toString(b.wireBytes()),
+                    Long.toString(b.commands()), f("%.3f", b.cpuSeconds()), f("%.3f", a.seconds() / b.seconds()),
+                    f("%.6f", (double) a.wireBytes() / b.wireBytes()),
+                    f("%.3f", b.cpuSeconds() == 0 ? 0 : a.cpuSeconds() / b.cpuSeconds()),
+                    a.verified() && b.verified() ? "yes" : "NO"));
         }
+        return new Table(String.format(Locale.ROOT, "gc-bench: %d victim zones of %d blocks per point; %s | %s | %s",
+                victims, zoneBlocks, offloaded, hostDriven, ratio), columns, rows, List.of());
+    }
+
+    private static String f(String format, double value) {
+        return String.format(Locale.ROOT, format, value);
     }
 
     static List<Map<String, Object>> toJson(List<GcBench.Point> points) {

@@ -2,6 +2,7 @@ package org.copyoffload.initiator.cli;
 
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.List;
 import org.copyoffload.initiator.nvme.HostOptions;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
 import picocli.CommandLine;
@@ -35,6 +36,11 @@ final class TargetOptions {
             throw new CommandLine.ParameterException(spec.commandLine(), "--target wants HOST:PORT, not '" + target
                     + "'");
         }
+    }
+
+    /** The target and NQN, for a report's account of the run. */
+    List<HtmlReport.Fact> facts() {
+        return List.of(new HtmlReport.Fact("target", target), new HtmlReport.Fact("NQN", nqn));
     }
 
     /** Connects with {@code ioQueues} I/O queues and a command timeout long enough for a copy of gigabytes. */

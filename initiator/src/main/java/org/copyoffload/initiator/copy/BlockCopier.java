@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongConsumer;
 
 /**
  * The block layer's copy call of the proposal: {@link #copy} makes a source and a destination half, maps each down
@@ -29,17 +30,32 @@ public final class BlockCopier {
 
     private final int chunk;
     private final int depth;
+    private final LongConsumer progress;
 
     public BlockCopier() {
         this(DEFAULT_CHUNK, DEFAULT_DEPTH);
     }
 
     public BlockCopier(int chunk, int depth) {
+        this(chunk, depth, bytes -> { });
+    }
+
+    /**
+     * {@code progress} is told the bytes of every piece as it is done, offloaded or copied by the host, from whichever
+     * thread completes it (so it must be thread-safe); over a whole copy the bytes add up to its length.
+     */
+    public BlockCopier(int chunk, int depth, LongConsumer progress) {
         if (chunk <= 0 || depth <= 0) {
             throw new IllegalArgumentException("chunk " + chunk + ", depth " + depth);
         }
         this.chunk = chunk;
         this.depth = depth;
+        this.progress = Objects.requireNonNull(progress, "progress");
+    }
+
+    /** This copier, telling {@code progress} how many bytes are done (see the constructor). */
+    public BlockCopier withProgress(LongConsumer progress) {
+        return new BlockCopier(chunk, depth, progress);
     }
 
     /** Copies {@code length} bytes, offloaded wherever the devices allow it. */
@@ -194,6 +210,7 @@ public final class BlockCopier {
                         synchronized (this) {
                             offloaded += copied;
                         }
+                        progress.accept(copied);
                         if (copied < p.length()) {
                             fallback(p.logical() + copied, p.length() - copied, outcome.shortBecause());
                         }
@@ -258,7 +275,8 @@ public final class BlockCopier {
                 CompletableFuture<Void> chunk;
                 try {
                     chunk = source.read(sourceOffset + c[0], (int) c[1])
-                            .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data));
+                            .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data))
+                            .thenRun(() -> progress.accept(c[1]));
                 } catch (RuntimeException e) {
                     chunk = CompletableFuture.failedFuture(e);
                 }
@@ -288,7 +306,8 @@ public final class BlockCopier {
             CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
             for (long[] c : chunks) {
                 all = all.thenCompose(v -> source.read(sourceOffset + c[0], (int) c[1])
-                        .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data)));
+                        .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data))
+                        .thenRun(() -> progress.accept(c[1])));
             }
             return all.handle((v, error) -> {
                 if (error != null) {

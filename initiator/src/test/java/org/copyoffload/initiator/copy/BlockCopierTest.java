@@ -100,6 +100,23 @@ class BlockCopierTest {
     }
 
     @Test
+    void progressIsToldEveryPieceOnceAsItIsDoneOffloadedOrNot() {
+        MemoryDevice a = device("a", controller);
+        a.copyStopsAfter = 3 * BLOCK;
+        java.util.Queue<Long> told = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        // 3 blocks offloaded, then the 5 the device left, one block per READ + WRITE.
+        new BlockCopier(BLOCK, 2, told::add).copy(a, 0, a, 32 * BLOCK, 8 * BLOCK).join();
+        assertThat(told).containsExactly(3L * BLOCK, (long) BLOCK, (long) BLOCK, (long) BLOCK, (long) BLOCK,
+                (long) BLOCK);
+
+        MemoryDevice zone = device("zone", null);
+        zone.sequential = true;
+        told.clear();
+        new BlockCopier().withProgress(told::add).copyHostDriven(a, 0, zone, 0, 16 * BLOCK).join();
+        assertThat(told).containsExactly(16L * BLOCK);
+    }
+
+    @Test
     void aReadErrorInTheFallbackFailsTheCopy() {
         MemoryDevice a = device("a", null);
         a.failReads = true;
