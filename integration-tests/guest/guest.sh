@@ -49,12 +49,12 @@ GUEST_TIMEOUT=${GUEST_TIMEOUT:-300}
 KPKG_NAME=${KPKG_NAME:-}
 
 # Packages debootstrap puts in the trixie rootfs (part of the cache key of its tarball).
-TRIXIE_PKGS=nvme-cli,open-iscsi,sg3-utils,ddpt,ktls-utils,libiscsi-bin,kmod,iproute2,busybox,util-linux,keyutils,e2fsprogs,bash,procps
+TRIXIE_PKGS=nvme-cli,open-iscsi,sg3-utils,ddpt,ktls-utils,libiscsi-bin,kmod,iproute2,busybox,util-linux,keyutils,e2fsprogs,f2fs-tools,bash,procps
 # Kernel modules copied into the guest (with their dependencies); the first group is loaded at boot.
 BOOT_MODS="virtio_pci virtio_net 9pnet_virtio 9p configfs qemu_fw_cfg sd_mod sg iscsi_tcp nvme_tcp"
 MORE_MODS="nvme nvmet nvmet_tcp null_blk loop crc32c_intel crc32c_generic crc64_rocksoft_generic
            target_core_mod target_core_file target_core_iblock iscsi_target_mod
-           tls gcm ghash_generic ghash_clmulni_intel aesni_intel nvme_keyring nvme_auth"
+           tls gcm ghash_generic ghash_clmulni_intel aesni_intel nvme_keyring nvme_auth f2fs"
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-00000000beef
 HOSTID=00000000-0000-0000-0000-00000000beef
 INITIATOR=iqn.2026-01.org.copyoffload:guest
