@@ -21,9 +21,9 @@ import picocli.CommandLine.Option;
 @Command(name = "compare", mixinStandardHelpOptions = true, version = "copyoffload compare 0.1",
         description = {"Runs the same copy through the host's copy path twice against an NVMe/TCP target: offloaded",
                 "where the devices allow it, then forced host-driven (READ + WRITE), and prints bytes on the wire each",
-                "way, PDUs, wall time, throughput and host CPU time of both, their ratios, and whether each result",
-                "matches the source (SHA-256 read back through the same stack). The source is filled with random",
-                "data first; the destination range is overwritten."})
+                "way (in all, and as headers and data apart), PDUs, wall time, throughput and host CPU time of both,",
+                "their ratios, and whether each result matches the source (SHA-256 read back through the same stack).",
+                "The source is filled with random data first; the destination range is overwritten."})
 public final class CompareCommand implements Callable<Integer> {
     @CommandLine.Mixin
     TargetOptions target;
@@ -123,8 +123,14 @@ public final class CompareCommand implements Callable<Integer> {
         CopyComparison.Run a = o.offloaded();
         CopyComparison.Run b = o.hostDriven();
         List<List<String>> rows = new ArrayList<>();
+        // Each total, then its two parts: what the PDUs carried as data, and what carrying it cost (headers,
+        // padding, digests); offloading removes the data, and only the headers of fewer PDUs are left.
         rows.add(counts("bytes sent", a.bytesSent(), b.bytesSent()));
+        rows.add(counts("header bytes sent", a.headerBytesSent(), b.headerBytesSent()));
+        rows.add(counts("data bytes sent", a.dataBytesSent(), b.dataBytesSent()));
         rows.add(counts("bytes received", a.bytesReceived(), b.bytesReceived()));
+        rows.add(counts("header bytes received", a.headerBytesReceived(), b.headerBytesReceived()));
+        rows.add(counts("data bytes received", a.dataBytesReceived(), b.dataBytesReceived()));
         rows.add(counts("PDUs sent", a.pdusSent(), b.pdusSent()));
         rows.add(counts("PDUs received", a.pdusReceived(), b.pdusReceived()));
         rows.add(List.of("wall time (s)", f("%.3f", a.seconds()), f("%.3f", b.seconds()),
@@ -166,6 +172,10 @@ public final class CompareCommand implements Callable<Integer> {
             run.put("mb_s", r.megabytesPerSecond());
             run.put("bytes_sent", r.bytesSent());
             run.put("bytes_received", r.bytesReceived());
+            run.put("header_bytes_sent", r.headerBytesSent());
+            run.put("data_bytes_sent", r.dataBytesSent());
+            run.put("header_bytes_received", r.headerBytesReceived());
+            run.put("data_bytes_received", r.dataBytesReceived());
             run.put("pdus_sent", r.pdusSent());
             run.put("pdus_received", r.pdusReceived());
             run.put("cpu_seconds", r.cpuSeconds());

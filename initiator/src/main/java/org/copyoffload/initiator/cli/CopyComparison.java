@@ -33,11 +33,23 @@ import org.copyoffload.initiator.nvme.TrafficSnapshot;
  * the start of the top device to its middle.
  */
 public final class CopyComparison {
-    /** One run: how it went and what it cost. */
+    /**
+     * One run: how it went and what it cost. Bytes are all that crossed the wire each way; of them, the data bytes are
+     * the PDUs' data (what was read, written, or a Copy's descriptor list), the rest headers, padding and digests.
+     */
     public record Run(String mode, CopyResult result, double seconds, long bytesSent, long bytesReceived,
-                      long pdusSent, long pdusReceived, double cpuSeconds, boolean verified) {
+                      long dataBytesSent, long dataBytesReceived, long pdusSent, long pdusReceived, double cpuSeconds,
+                      boolean verified) {
         public long wireBytes() {
             return bytesSent + bytesReceived;
+        }
+
+        public long headerBytesSent() {
+            return bytesSent - dataBytesSent;
+        }
+
+        public long headerBytesReceived() {
+            return bytesReceived - dataBytesReceived;
         }
 
         public double megabytesPerSecond() {
@@ -208,8 +220,8 @@ public final class CopyComparison {
         try (Progress.Phase phase = progress.start("verify " + mode, size, Progress.Unit.MIB)) {
             verified = digest(destination, destinationOffset, size, phase).equals(expected);
         }
-        return new Run(mode, result, seconds, wire.bytesSent(), wire.bytesReceived(), wire.pdusSent(),
-                wire.pdusReceived(), cpu, verified);
+        return new Run(mode, result, seconds, wire.bytesSent(), wire.bytesReceived(), wire.dataBytesSent(),
+                wire.dataBytesReceived(), wire.pdusSent(), wire.pdusReceived(), cpu, verified);
     }
 
     private static long processCpuNanos() {

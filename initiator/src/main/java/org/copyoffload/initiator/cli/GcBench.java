@@ -1,5 +1,6 @@
 package org.copyoffload.initiator.cli;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -32,11 +33,31 @@ public final class GcBench {
     /** Blocks per READ or WRITE of the host-driven GC and of the fill. */
     static final int IO_BLOCKS = 32;
 
-    /** What one GC pass cost. */
-    public record Run(double seconds, long bytesSent, long bytesReceived, long pdusSent, long pdusReceived,
-                      double cpuSeconds, long blocksMoved, long commands, boolean verified) {
+    /**
+     * What one GC pass cost. Bytes are all that crossed the wire each way; of them, the data bytes are the PDUs' data
+     * (blocks read and appended, or the Copy commands' source range lists), the rest headers, padding and digests.
+     * The JSON has every component under its own name, and the header bytes too.
+     */
+    public record Run(double seconds, long bytesSent, long bytesReceived, long dataBytesSent, long dataBytesReceived,
+                      long pdusSent, long pdusReceived, double cpuSeconds, long blocksMoved, long commands,
+                      boolean verified) {
         long wireBytes() {
             return bytesSent + bytesReceived;
+        }
+
+        /** Data bytes both ways. */
+        long wireDataBytes() {
+            return dataBytesSent + dataBytesReceived;
+        }
+
+        @JsonProperty("headerBytesSent")
+        public long headerBytesSent() {
+            return bytesSent - dataBytesSent;
+        }
+
+        @JsonProperty("headerBytesReceived")
+        public long headerBytesReceived() {
+            return bytesReceived - dataBytesReceived;
         }
     }
 
@@ -130,8 +151,8 @@ public final class GcBench {
         double cpu = (processCpuNanos() - cpuBefore) / 1e9;
         TrafficSnapshot wire = host.traffic().snapshot().minus(before);
         boolean verified = verify(valid, dst);
-        return new Run(seconds, wire.bytesSent(), wire.bytesReceived(), wire.pdusSent(), wire.pdusReceived(), cpu,
-                dst.moved, commands, verified);
+        return new Run(seconds, wire.bytesSent(), wire.bytesReceived(), wire.dataBytesSent(), wire.dataBytesReceived(),
+                wire.pdusSent(), wire.pdusReceived(), cpu, dst.moved, commands, verified);
     }
 
     /** Where collected blocks go: free zones after the victims, each filled to capacity before the next. */

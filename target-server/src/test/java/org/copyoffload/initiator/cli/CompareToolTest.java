@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Map;
 import org.copyoffload.initiator.copy.FallbackReason;
 import org.copyoffload.initiator.copy.NvmeNamespaceDevice;
 import org.copyoffload.initiator.nvme.NvmeTcpHost;
@@ -56,6 +57,18 @@ class CompareToolTest {
             assertThat(o.hostDriven().bytesSent()).isGreaterThan(4 << 20);
             assertThat(o.hostDriven().bytesReceived()).isGreaterThan(4 << 20);
             assertThat(o.wireRatio()).isLessThan(0.001);
+            // Data apart from headers. Host-driven, the measured window holds only the READs and WRITEs: their data
+            // is the copy, byte for byte, each way.
+            assertThat(o.hostDriven().dataBytesSent()).isEqualTo(4 << 20);
+            assertThat(o.hostDriven().dataBytesReceived()).isEqualTo(4 << 20);
+            assertThat(o.hostDriven().headerBytesSent()).isPositive();
+            assertThat(o.hostDriven().headerBytesReceived()).isPositive();
+            // Offloaded: one Copy whose in-capsule list is a single 32-byte format 2h range (1024 blocks, within the
+            // default MSSRL), and in, the 512 bytes of Host Behavior Support the copy path reads to see 2h enabled.
+            assertThat(o.offloaded().dataBytesSent()).isEqualTo(32);
+            assertThat(o.offloaded().dataBytesReceived()).isEqualTo(512);
+            assertThat(o.offloaded().headerBytesSent()).isPositive();
+            assertThat(o.offloaded().headerBytesReceived()).isPositive();
 
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             new CompareCommand(new PrintStream(bytes, true, StandardCharsets.UTF_8)).print(o);
@@ -63,8 +76,24 @@ class CompareToolTest {
             assertThat(table).contains("copy of 4 MiB, stack: none", "bytes sent", "wall time (s)",
                     "host CPU time (s)");
             assertThat(table).containsPattern("result matches source +yes +yes");
-            assertThat(CompareCommand.toJson(o)).containsKeys("offloaded", "host_driven", "ratio_wire_bytes",
-                    "ratio_wall_time");
+            assertThat(table).containsPattern("\ndata bytes sent +32 +4194304 ")
+                    .containsPattern("\ndata bytes received +512 +4194304 ")
+                    .containsPattern("\nheader bytes sent +" + o.offloaded().headerBytesSent() + " +"
+                            + o.hostDriven().headerBytesSent() + " ")
+                    .containsPattern("\nheader bytes received +" + o.offloaded().headerBytesReceived() + " +"
+                            + o.hostDriven().headerBytesReceived() + " ");
+            Map<String, Object> json = CompareCommand.toJson(o);
+            assertThat(json).containsKeys("offloaded", "host_driven", "ratio_wire_bytes", "ratio_wall_time");
+            for (String mode : new String[] {"offloaded", "host_driven"}) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> run = (Map<String, Object>) json.get(mode);
+                // Each direction's total is its headers and its data, under the names the total kept.
+                assertThat((long) run.get("header_bytes_sent") + (long) run.get("data_bytes_sent"))
+                        .as(mode).isEqualTo(run.get("bytes_sent"));
+                assertThat((long) run.get("header_bytes_received") + (long) run.get("data_bytes_received"))
+                        .as(mode).isEqualTo(run.get("bytes_received"));
+            }
+            assertThat(((Map<?, ?>) json.get("host_driven")).get("data_bytes_received")).isEqualTo(4L << 20);
         }
     }
 
@@ -77,6 +106,11 @@ class CompareToolTest {
             CopyComparison.Outcome o = c.run(1 << 20, 0);
             assertThat(o.offloaded().result().fallbacks()).singleElement()
                     .satisfies(f -> assertThat(f.reason()).isEqualTo(FallbackReason.MAPPING_FORBIDS));
+            // All fell back, so the "offloaded" run moved the data itself, as the host-driven one did.
+            assertThat(o.offloaded().dataBytesSent()).isEqualTo(1 << 20);
+            assertThat(o.offloaded().dataBytesReceived()).isEqualTo(1 << 20);
+            assertThat(o.hostDriven().dataBytesSent()).isEqualTo(1 << 20);
+            assertThat(o.hostDriven().dataBytesReceived()).isEqualTo(1 << 20);
             assertThat(o.offloaded().verified()).isTrue();
             assertThat(o.hostDriven().verified()).isTrue();
         }

@@ -53,6 +53,20 @@ class GcBenchTest {
                 assertThat(b.bytesReceived()).isGreaterThan(a.blocksMoved() * 4096);
                 assertThat(b.bytesSent()).isGreaterThan(a.blocksMoved() * 4096);
                 assertThat(a.wireBytes()).isLessThan(b.wireBytes() / 100);
+                // Data apart from headers. Host-driven, the data is the moved blocks exactly, once each way (the
+                // zone resets carry none).
+                assertThat(b.dataBytesReceived()).isEqualTo(b.blocksMoved() * 4096);
+                assertThat(b.dataBytesSent()).isEqualTo(b.blocksMoved() * 4096);
+                assertThat(b.headerBytesSent()).isPositive();
+                assertThat(b.headerBytesReceived()).isPositive();
+                // Offloaded, only the Copy commands' lists of 32-byte format 0h ranges go out, 1 to MSRC + 1 = 8
+                // per command (the commands less the 3 resets), and no data comes back.
+                long copies = a.commands() - 3;
+                assertThat(a.dataBytesSent() % 32).isZero();
+                assertThat(a.dataBytesSent()).isBetween(32 * copies, 8 * 32 * copies);
+                assertThat(a.dataBytesReceived()).isZero();
+                assertThat(a.headerBytesSent()).isPositive();
+                assertThat(a.headerBytesReceived()).isEqualTo(a.bytesReceived()).isPositive();
             }
             assertThat(points.get(1).offloaded().blocksMoved()).isGreaterThan(points.get(0).offloaded().blocksMoved());
 
@@ -60,8 +74,14 @@ class GcBenchTest {
             GcBenchCommand command = new GcBenchCommand(new PrintStream(bytes, true, StandardCharsets.UTF_8));
             command.victims = 3;
             command.print(bench.zoneCapacityBlocks(), points);
-            assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("3 victim zones of 256 blocks")
+            assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("3 victim zones of 256 blocks", "data bytes")
                     .containsPattern("20% +\\d+ \\|").containsPattern("80% .* yes");
+            // Each mode's wire bytes, then its data bytes (both ways), then its commands.
+            GcBench.Point last = points.get(1);
+            assertThat(bytes.toString(StandardCharsets.UTF_8)).containsPattern(" " + last.offloaded().wireBytes()
+                    + " +" + (last.offloaded().dataBytesSent() + last.offloaded().dataBytesReceived()) + " +"
+                    + last.offloaded().commands() + " ").containsPattern(" " + last.hostDriven().wireBytes() + " +"
+                    + 2 * last.hostDriven().blocksMoved() * 4096 + " +" + last.hostDriven().commands() + " ");
             assertThat(GcBenchCommand.toJson(points)).hasSize(2);
         }
     }

@@ -84,6 +84,9 @@ class ToolCommandLineTest {
             JsonNode offloaded = figures.get("offloaded");
             JsonNode hostDriven = figures.get("host_driven");
             for (String[] row : new String[][] {{"bytes sent", "bytes_sent"}, {"bytes received", "bytes_received"},
+                    {"header bytes sent", "header_bytes_sent"}, {"data bytes sent", "data_bytes_sent"},
+                    {"header bytes received", "header_bytes_received"},
+                    {"data bytes received", "data_bytes_received"},
                     {"PDUs sent", "pdus_sent"}, {"PDUs received", "pdus_received"},
                     {"bytes offloaded", "bytes_offloaded"}}) {
                 assertThat(page).contains("<tr><td>" + row[0] + "</td><td class=\"num\">"
@@ -92,6 +95,16 @@ class ToolCommandLineTest {
             }
             assertThat(page).contains("<tr><td>result matches source</td><td class=\"num\">yes</td>"
                     + "<td class=\"num\">yes</td>");
+            for (JsonNode r : new JsonNode[] {offloaded, hostDriven}) {
+                assertThat(r.get("header_bytes_sent").asLong() + r.get("data_bytes_sent").asLong())
+                        .isEqualTo(r.get("bytes_sent").asLong());
+                assertThat(r.get("header_bytes_received").asLong() + r.get("data_bytes_received").asLong())
+                        .isEqualTo(r.get("bytes_received").asLong());
+            }
+            // Host-driven, the data is the 1 MiB read and written; offloaded, far less (the Copy's range list).
+            assertThat(hostDriven.get("data_bytes_sent").asLong()).isEqualTo(1 << 20);
+            assertThat(hostDriven.get("data_bytes_received").asLong()).isEqualTo(1 << 20);
+            assertThat(offloaded.get("data_bytes_sent").asLong()).isPositive().isLessThan(1024);
 
             bytes.reset();
             Path gcJson = dir.resolve("gc.json");
@@ -104,20 +117,33 @@ class ToolCommandLineTest {
             assertThat(Files.readString(gcJson)).contains("\"valid_fraction\" : 0.6");
             String gcPage = Files.readString(gcHtml);
             assertSelfContainedPage(gcPage, 4);
-            assertThat(gcPage).contains("<th colspan=\"4\" class=\"group\">offloaded (NVMe Copy)</th>");
+            assertThat(gcPage).contains("<th colspan=\"5\" class=\"group\">offloaded (NVMe Copy)</th>");
             JsonNode points = new ObjectMapper().readTree(gcJson.toFile());
             assertThat(points).hasSize(2);
             for (JsonNode p : points) {
                 JsonNode a = p.get("offloaded");
                 JsonNode b = p.get("host_driven");
                 String percent = Math.round(p.get("valid_fraction").asDouble() * 100) + "%";
+                for (JsonNode r : new JsonNode[] {a, b}) {
+                    assertThat(r.get("headerBytesSent").asLong() + r.get("dataBytesSent").asLong())
+                            .isEqualTo(r.get("bytesSent").asLong());
+                    assertThat(r.get("headerBytesReceived").asLong() + r.get("dataBytesReceived").asLong())
+                            .isEqualTo(r.get("bytesReceived").asLong());
+                }
+                // Host-driven, every moved block is read in and appended out; offloaded, no data comes back.
+                long moved = b.get("blocksMoved").asLong() * 4096;
+                assertThat(b.get("dataBytesReceived").asLong()).isEqualTo(moved);
+                assertThat(b.get("dataBytesSent").asLong()).isEqualTo(moved);
+                assertThat(a.get("dataBytesReceived").asLong()).isZero();
                 // The point's row: its fraction, the blocks moved, then the offloaded and host-driven figures.
                 assertThat(gcPage).containsPattern("<tr><td class=\"num\">" + percent + "</td><td class=\"num\">"
                         + a.get("blocksMoved").asLong() + "</td><td class=\"num start\">[0-9.]+</td><td class=\"num\">"
                         + (a.get("bytesSent").asLong() + a.get("bytesReceived").asLong()) + "</td><td class=\"num\">"
+                        + a.get("dataBytesSent").asLong() + "</td><td class=\"num\">"
                         + a.get("commands").asLong() + "</td><td class=\"num\">[0-9.]+</td><td class=\"num start\">"
                         + "[0-9.]+</td><td class=\"num\">" + (b.get("bytesSent").asLong() + b.get("bytesReceived")
-                        .asLong()) + "</td><td class=\"num\">" + b.get("commands").asLong() + "</td>");
+                        .asLong()) + "</td><td class=\"num\">" + 2 * moved + "</td><td class=\"num\">"
+                        + b.get("commands").asLong() + "</td>");
             }
         }
     }
