@@ -333,11 +333,22 @@ class NvmIoCommandsTest {
                 assertStatus(c, StatusCode.LBA_OUT_OF_RANGE, true);
             }
         }
-        // Data not a whole number of ranges as NR says.
+        // Fewer ranges in the data than NR says.
         try (Completion c = Nvme.io(host, Nvme.datasetManagement(NS_4K, 3, true),
                 Nvme.dsmRanges(new long[] {slba, 1}, new long[] {slba + 2, 1}), 0)) {
             assertStatus(c, StatusCode.DATA_SGL_LENGTH_INVALID, true);
         }
+        // More data than NR ranges, as Linux sends (a 4 KiB buffer for every discard): the rest is ignored, the zero
+        // ranges after the first are not deallocated (they would be LBA 0 + 0 blocks anyway).
+        ByteBuf padded = Nvme.dsmRanges(new long[] {slba + 8, 2});
+        padded.writeZero(4096 - padded.readableBytes());
+        try (Completion c = Nvme.io(host, Nvme.datasetManagement(NS_4K, 1, true), padded, 0)) {
+            assertSuccess(c);
+        }
+        byte[] after = data.clone();
+        java.util.Arrays.fill(after, 8 * 4096, 10 * 4096, (byte) 0);
+        assertThat(Nvme.read(host, NS_4K, slba, blocks)).as("blocks 8-9 deallocated, read as zeros").isEqualTo(after);
+        Nvme.write(host, NS_4K, slba, data, false);
         try (Completion c = Nvme.io(host, Nvme.datasetManagement(NS_4K, 1, true), null, 0)) {
             assertStatus(c, StatusCode.DATA_SGL_LENGTH_INVALID, true);
         }

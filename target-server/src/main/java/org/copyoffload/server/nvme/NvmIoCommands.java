@@ -267,7 +267,8 @@ public final class NvmIoCommands {
     /** Dataset Management (3.2.3): NR+1 ranges; with AD (CDW11 bit 2) they are deallocated (holes punched). */
     private CompletableFuture<CommandResult> datasetManagement(NvmeNamespace ns, NvmeRequest r) {
         int ranges = (r.sqe().cdw10() & 0xFF) + 1;
-        r.requireTransferLength((long) ranges * DSM_RANGE_SIZE);
+        // Linux's nvme_setup_discard always sends 256 ranges' worth (4 KiB) so that no device reads past the buffer.
+        r.requireTransferLengthAtLeast((long) ranges * DSM_RANGE_SIZE);
         boolean deallocate = (r.sqe().cdw11() & 0x4) != 0;
         ByteBuf data = r.data();
         long[][] extents = new long[ranges][];

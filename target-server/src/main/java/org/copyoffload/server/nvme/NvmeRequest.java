@@ -24,6 +24,17 @@ public record NvmeRequest(SubmissionQueueEntry sqe, int qid, ByteBuf data, long 
         }
     }
 
+    /**
+     * Checks that the host's buffer holds at least what the command needs; more is allowed and ignored (as nvmet's
+     * {@code nvmet_check_data_len_lte}): Linux sends every Dataset Management with a buffer for 256 ranges, whatever NR.
+     */
+    public void requireTransferLengthAtLeast(long needed) {
+        if (transferLength < needed) {
+            throw new NvmeCommandException(StatusCode.DATA_SGL_LENGTH_INVALID,
+                    "SGL describes " + transferLength + " bytes, the command needs " + needed);
+        }
+    }
+
     public int nsid() {
         return sqe.nsid();
     }
