@@ -137,6 +137,8 @@ class HostCopyInGuestTest {
                     .isGreaterThanOrEqualTo(2L * COPY_MIB * MIB);
             soft.assertThat((double) copy.total() / dd.total()).as("offloaded bytes against dd's").isLessThan(0.001);
 
+            soft.assertThat(run.ok("io-errors").output()).as("no I/O errors in the guest's log\n%s", log)
+                    .contains("io-error lines: 0");
             Map<String, Object> f2fs = f2fs(run, soft, log);
             figures.put("f2fs", f2fs);
             String json = new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
@@ -153,10 +155,9 @@ class HostCopyInGuestTest {
         Map<String, Object> m = new LinkedHashMap<>();
         GuestStep mkfs = run.step("f2fs.mkfs");
         GuestStep mount = run.step("f2fs.mount");
-        m.put("mkfs_ok", mkfs.ok());
-        m.put("mount_ok", mount.ok());
+        soft.assertThat(mkfs.ok()).as("mkfs.f2fs -m on the zoned namespace\n%s", log).isTrue();
+        soft.assertThat(mount.ok()).as("mount -t f2fs\n%s", log).isTrue();
         if (!mkfs.ok() || !mount.ok()) {
-            m.put("why", (mkfs.ok() ? mount : mkfs).output());
             return m;
         }
         Path before = run.share().resolve("gc-before.prom");
@@ -169,8 +170,19 @@ class HostCopyInGuestTest {
             m.put("gc_data_in", a.dataIn - b.dataIn);
             m.put("gc_data_out", a.dataOut - b.dataOut);
         }
+        long moved = 0;
+        for (String l : run.step("f2fs.gc").lines()) {
+            if (l.startsWith("after moved_blocks_")) {
+                moved += Long.parseLong(l.substring(l.lastIndexOf(' ') + 1));
+            }
+        }
+        m.put("moved_blocks", moved);
         m.put("gc", run.step("f2fs.gc").output());
         m.put("status", run.step("f2fs.status").output());
+        soft.assertThat(moved).as("F2FS's garbage collection moved blocks\n%s", log).isPositive();
+        soft.assertThat((Long) m.get("gc_data_in")).as("the moved blocks were written to the target")
+                .isGreaterThanOrEqualTo(moved * BLOCK);
+        soft.assertThat(run.step("f2fs.check").ok()).as("the files read back after the collection\n%s", log).isTrue();
         return m;
     }
 
@@ -332,26 +344,36 @@ class HostCopyInGuestTest {
                 step connect-copy 'sleep 1; nvme connect -t tcp -a $HOST -s $PORT -n $NQN && . /share/hc.sh && wait_ns 1 && wait_ns 3 && wait_ns 5'
                 step copy '. /share/hc.sh; s=$(now); nvme copy /dev/$(dev 3) --format=2 --sdlba=0 --slbs=0,%d --blocks=%d,%d --snsids=1,1; rc=$?; e=$(now); echo "SECONDS $(awk "BEGIN{print $e - $s}")"; exit $rc'
                 step scrape-copy '. /share/hc.sh; scrape copy'
-                step f2fs.mkfs '. /share/hc.sh; modprobe f2fs || exit 1; cat /sys/block/$(dev 5)/queue/zoned /sys/block/$(dev 5)/queue/chunk_sectors /sys/block/$(dev 5)/queue/max_open_zones /sys/block/$(dev 5)/queue/max_active_zones; mkfs.f2fs -f -m -c /dev/$(dev 5) /dev/$(dev 4) 2>&1 | tail -n 25'
+                step disconnect-copy 'nvme disconnect -n $NQN'
+                step connect-f2fs 'sleep 1; nvme connect -t tcp -a $HOST -s $PORT -n $NQN && . /share/hc.sh && wait_ns 4 && wait_ns 5'
+                step f2fs.mkfs '. /share/hc.sh; modprobe f2fs || exit 1; z=$(dev 5); for a in zoned chunk_sectors max_open_zones max_active_zones; do echo "$a $(cat /sys/block/$z/queue/$a)"; done; mkfs.f2fs -f -m -c /dev/$z /dev/$(dev 4) > /tmp/mkfs.log 2>&1; rc=$?; tail -n 25 /tmp/mkfs.log; exit $rc'
                 step f2fs.mount '. /share/hc.sh; mkdir -p /mnt/f && mount -t f2fs /dev/$(dev 4) /mnt/f && grep f2fs /proc/mounts && df -k /mnt/f'
                 step f2fs.fill 'for i in 1 2 3 4 5 6 7 8; do dd if=/dev/urandom of=/mnt/f/file$i bs=1M count=8 2>/dev/null || exit 1; done; sync; df -k /mnt/f'
-                step f2fs.overwrite 'for i in 1 2 3 4 5 6 7 8; do dd if=/dev/urandom of=/mnt/f/file$i bs=1M count=4 conv=notrunc 2>/dev/null || exit 1; done; rm /mnt/f/file2 /mnt/f/file5; sync; df -k /mnt/f'
+                step f2fs.overwrite '
+                  # Every other 128 KiB of each file written again: F2FS writes out of place, so each section of the
+                  # files keeps about half its blocks valid, and garbage collection has something to move.
+                  for i in 1 2 3 4 5 6 7 8; do k=0; while [ $k -lt 64 ]; do
+                    dd if=/dev/urandom of=/mnt/f/file$i bs=128k seek=$k count=1 conv=notrunc 2>/dev/null || exit 1
+                    k=$((k + 2)); done; done
+                  rm /mnt/f/file2 /mnt/f/file5; sync
+                  sha256sum /mnt/f/file1 /mnt/f/file3 /mnt/f/file4 /mnt/f/file6 /mnt/f/file7 /mnt/f/file8 > /share/sums
+                  # Cold caches: the collection reads what it moves from the device, as it would long after the writes.
+                  echo 3 > /proc/sys/vm/drop_caches; df -k /mnt/f'
                 step f2fs.scrape-before '. /share/hc.sh; scrape gc-before'
                 step f2fs.gc '
-                  d=$(ls /sys/fs/f2fs | grep -v features | head -n 1); echo "sysfs $d"
+                  d=$(ls /sys/fs/f2fs | grep -v features | head -n 1)
                   for f in moved_blocks_foreground moved_blocks_background; do [ -r /sys/fs/f2fs/$d/$f ] && echo "before $f $(cat /sys/fs/f2fs/$d/$f)"; done
-                  if command -v f2fs_io >/dev/null; then
-                    n=0; while [ $n -lt 64 ] && f2fs_io gc 1 /mnt/f >/dev/null 2>&1; do n=$((n + 1)); done; echo "f2fs_io gc runs $n"
-                  else
-                    echo 1 > /sys/fs/f2fs/$d/gc_urgent; sleep 30; echo 0 > /sys/fs/f2fs/$d/gc_urgent; echo "gc_urgent 30 s"
-                  fi
+                  n=0; while [ $n -lt 64 ] && f2fs_io gc 1 /mnt/f > /tmp/gc.out 2>&1; do n=$((n + 1)); done
+                  echo "f2fs_io gc calls that collected: $n; the last said: $(tail -n 1 /tmp/gc.out)"
                   sync
                   for f in moved_blocks_foreground moved_blocks_background; do [ -r /sys/fs/f2fs/$d/$f ] && echo "after $f $(cat /sys/fs/f2fs/$d/$f)"; done
                   df -k /mnt/f'
                 step f2fs.scrape-after '. /share/hc.sh; scrape gc-after'
-                step f2fs.status 'mount -t debugfs none /sys/kernel/debug 2>/dev/null; grep -E "GC calls|data segments|data blocks|node segments|node blocks|Zoned|Utilization" /sys/kernel/debug/f2fs/status'
+                step f2fs.status 'mount -t debugfs none /sys/kernel/debug 2>/dev/null; grep -E "GC calls|data segments|data blocks|node segments|node blocks|Utilization" /sys/kernel/debug/f2fs/status'
+                step f2fs.check 'echo 3 > /proc/sys/vm/drop_caches; sha256sum -c /share/sums'
                 step f2fs.umount 'umount /mnt/f'
-                step disconnect-copy 'nvme disconnect -n $NQN'
+                step disconnect-f2fs 'nvme disconnect -n $NQN'
+                step io-errors 'dmesg | grep -i -E "I/O Error|critical|blk_update_request" ; echo "io-error lines: $(dmesg | grep -c -i -E "I/O Error")"'
                 """.formatted(port, GuestVm.HOST_ADDRESS, NQN, metricsPort, COPY_MIB, HALF, HALF - 1, HALF - 1);
     }
 }
