@@ -123,6 +123,9 @@ class HostCopyInGuestTest {
 
             Phase dd = Phase.of("dd (kernel READ + WRITE)", run, "dd", run.share().resolve("dd.prom"));
             Phase copy = Phase.of("nvme copy --format=2", run, "copy", run.share().resolve("copy.prom"));
+            // The copy's connections also carried their own start (Connect, Identify of the controller and its
+            // namespaces); the scrape just before the command leaves the Copy command alone.
+            Traffic beforeCopy = Traffic.of(PrometheusText.parse(Files.readString(run.share().resolve("copy-before.prom"))));
             Map<Integer, Long> tsharkPayload = tsharkPayloadByClientPort(capture, port);
             Map<String, Object> figures = new LinkedHashMap<>();
             for (Phase p : List.of(dd, copy)) {
@@ -133,6 +136,15 @@ class HostCopyInGuestTest {
                         + "%d bytes", p.name, p.total()).isBetween(p.total(), p.total() + 16384);
                 figures.put(p.key, p.figures(captured));
             }
+            Map<String, Object> alone = new LinkedHashMap<>();
+            alone.put("header_bytes_to_target", copy.headerIn - beforeCopy.headerIn());
+            alone.put("data_bytes_to_target", copy.dataIn - beforeCopy.dataIn());
+            alone.put("header_bytes_from_target", copy.headerOut - beforeCopy.headerOut());
+            alone.put("data_bytes_from_target", copy.dataOut - beforeCopy.dataOut());
+            alone.put("bytes_on_the_wire", copy.total() - beforeCopy.in() - beforeCopy.out());
+            figures.put("copy_command_alone", alone);
+            soft.assertThat((Long) alone.get("bytes_on_the_wire")).as("the Copy command alone: a capsule with its range "
+                    + "list and a response (and maybe a keep-alive)").isBetween(100L, 1024L);
             soft.assertThat(dd.dataIn + dd.dataOut).as("dd moves every byte twice over the wire")
                     .isGreaterThanOrEqualTo(2L * COPY_MIB * MIB);
             soft.assertThat((double) copy.total() / dd.total()).as("offloaded bytes against dd's").isLessThan(0.001);
@@ -163,8 +175,8 @@ class HostCopyInGuestTest {
         Path before = run.share().resolve("gc-before.prom");
         Path after = run.share().resolve("gc-after.prom");
         if (Files.exists(before) && Files.exists(after)) {
-            Traffic b = Traffic.of(PrometheusText.parse(Files.readString(before)), null);
-            Traffic a = Traffic.of(PrometheusText.parse(Files.readString(after)), null);
+            Traffic b = Traffic.of(PrometheusText.parse(Files.readString(before)));
+            Traffic a = Traffic.of(PrometheusText.parse(Files.readString(after)));
             m.put("gc_bytes_in", a.in() - b.in());
             m.put("gc_bytes_out", a.out() - b.out());
             m.put("gc_data_in", a.dataIn - b.dataIn);
@@ -192,7 +204,7 @@ class HostCopyInGuestTest {
         static Phase of(String name, GuestRun run, String step, Path scrape) throws IOException {
             assertThat(scrape).as("the guest scraped the target's metrics after %s", step).exists();
             PrometheusText m = PrometheusText.parse(Files.readString(scrape));
-            Traffic t = Traffic.of(m, null);
+            Traffic t = Traffic.of(m);
             Set<Integer> ports = m.named(BYTES, s -> "nvme-tcp".equals(s.label("transport"))).stream()
                     .map(s -> Integer.parseInt(s.label("peer").substring(s.label("peer").lastIndexOf(':') + 1)))
                     .collect(Collectors.toSet());
@@ -222,7 +234,7 @@ class HostCopyInGuestTest {
 
     /** Sums of the target's per-connection NVMe/TCP series (all connections open at the scrape). */
     record Traffic(long headerIn, long dataIn, long headerOut, long dataOut) {
-        static Traffic of(PrometheusText m, Set<Integer> ignored) {
+        static Traffic of(PrometheusText m) {
             return new Traffic(sum(m, "in", "header"), sum(m, "in", "data"), sum(m, "out", "header"),
                     sum(m, "out", "data"));
         }
@@ -342,6 +354,7 @@ class HostCopyInGuestTest {
                 step scrape-dd '. /share/hc.sh; scrape dd'
                 step disconnect-dd 'nvme disconnect -n $NQN'
                 step connect-copy 'sleep 1; nvme connect -t tcp -a $HOST -s $PORT -n $NQN && . /share/hc.sh && wait_ns 1 && wait_ns 3 && wait_ns 5'
+                step scrape-copy-before '. /share/hc.sh; scrape copy-before'
                 step copy '. /share/hc.sh; s=$(now); nvme copy /dev/$(dev 3) --format=2 --sdlba=0 --slbs=0,%d --blocks=%d,%d --snsids=1,1; rc=$?; e=$(now); echo "SECONDS $(awk "BEGIN{print $e - $s}")"; exit $rc'
                 step scrape-copy '. /share/hc.sh; scrape copy'
                 step disconnect-copy 'nvme disconnect -n $NQN'
