@@ -29,6 +29,7 @@ import org.copyoffload.server.scsi.ScsiCommand;
 import org.copyoffload.server.scsi.ScsiResponse;
 import org.copyoffload.server.scsi.TaskAttribute;
 import org.copyoffload.server.scsi.TaskManagementFunction;
+import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -42,6 +43,10 @@ import org.slf4j.MDC;
  */
 public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(IscsiConnection.class);
+    /** Lines about misbehaving peers, rate-limited so that a flood of bad connections cannot fill the disk. */
+    private static final RateLimitedWarnings TIMEOUTS = RateLimitedWarnings.of(log, "iSCSI connections closed for silence");
+    private static final RateLimitedWarnings BAD_PDUS = RateLimitedWarnings.of(log, "bad or rejected iSCSI PDUs");
+    private static final RateLimitedWarnings FAILURES = RateLimitedWarnings.of(log, "iSCSI connection failures");
     static final int RESERVED_TAG = 0xFFFFFFFF;
     /** Encoding without digests, for the copy of a rejected header. */
     private static final IscsiCodecSettings PLAIN = IscsiCodecSettings.target();
@@ -98,7 +103,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         traffic = service.metrics().connection(ctx.channel().localAddress(), ctx.channel().remoteAddress());
         loginTimeout = ctx.executor().schedule(() -> {
             if (phase == Phase.LOGIN) {
-                withMdc(() -> log.warn("closing connection from {}: no login within {} s", remote, LOGIN_TIMEOUT_SECONDS));
+                withMdc(() -> TIMEOUTS.warn("closing connection from {}: no login within {} s", remote, LOGIN_TIMEOUT_SECONDS));
                 ctx.close();
             }
         }, LOGIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -135,7 +140,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        withMdc(() -> log.warn("connection from {} failed: {}", remote, cause.toString()));
+        withMdc(() -> FAILURES.warn("connection from {} failed: {}", remote, cause.toString()));
         ctx.close();
     }
 
@@ -212,7 +217,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void malformed(IscsiPdu.Malformed m) {
-        log.warn("bad PDU from {}: {} ({})", remote, m.description(), m.reason());
+        BAD_PDUS.warn("bad PDU from {}: {} ({})", remote, m.description(), m.reason());
         if (phase == Phase.LOGIN) {
             // A Reject is not a login answer: a broken login ends with the login status of an initiator error.
             login.fail(org.copyoffload.protocol.iscsi.login.LoginStatus.INITIATOR_ERROR, m.description());
@@ -635,7 +640,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         long now = System.nanoTime();
         if (pingTag != RESERVED_TAG) {
             if (TimeUnit.NANOSECONDS.toMillis(now - pingSentNanos) > NOP_TIMEOUT_MILLIS) {
-                withMdc(() -> log.warn("closing connection from {}: NOP-In unanswered for {} ms", remote, NOP_TIMEOUT_MILLIS));
+                withMdc(() -> TIMEOUTS.warn("closing connection from {}: NOP-In unanswered for {} ms", remote, NOP_TIMEOUT_MILLIS));
                 phase = Phase.CLOSING;
                 ctx.close();
             }
@@ -902,7 +907,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     /** Reject (RFC 7143, 11.17) with the offending PDU's header. */
     void reject(RejectReason reason, IscsiPdu pdu, String why) {
-        withMdc(() -> log.warn("rejecting {} from {}: {} ({})", pdu.opcode(), remote, why, reason));
+        withMdc(() -> BAD_PDUS.warn("rejecting {} from {}: {} ({})", pdu.opcode(), remote, why, reason));
         send(new IscsiPdu.Reject(reason.code(), statSn++, expCmdSn(), maxCmdSn(), 0, rejectedHeader(pdu)));
         ctx.flush();
     }
@@ -911,7 +916,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private void rejectInOrder(int cmdSn, boolean immediate, RejectReason reason, IscsiPdu pdu, String why) {
         ByteBuf header = rejectedHeader(pdu);
         List<IscsiSession.Pending> ready = session.accept(cmdSn, immediate, new IscsiSession.Pending(this, () -> {
-            withMdc(() -> log.warn("rejecting {} from {}: {} ({})", pdu.opcode(), remote, why, reason));
+            withMdc(() -> BAD_PDUS.warn("rejecting {} from {}: {} ({})", pdu.opcode(), remote, why, reason));
             send(new IscsiPdu.Reject(reason.code(), statSn++, expCmdSn(), maxCmdSn(), 0, header));
             ctx.flush();
         }));

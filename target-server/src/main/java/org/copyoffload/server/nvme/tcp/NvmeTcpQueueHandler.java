@@ -38,6 +38,7 @@ import org.copyoffload.server.nvme.NvmeController;
 import org.copyoffload.server.nvme.NvmeRequest;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.nvme.QueueConnection;
+import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -50,6 +51,10 @@ import org.slf4j.MDC;
  */
 public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter implements QueueConnection {
     private static final Logger log = LoggerFactory.getLogger(NvmeTcpQueueHandler.class);
+    /** Lines about misbehaving peers, rate-limited so that a flood of bad connections cannot fill the disk. */
+    private static final RateLimitedWarnings SETUP_TIMEOUTS = RateLimitedWarnings.of(log, "connections closed without ICReq and Connect");
+    private static final RateLimitedWarnings TERMINATIONS = RateLimitedWarnings.of(log, "NVMe/TCP connections terminated");
+    private static final RateLimitedWarnings FAILURES = RateLimitedWarnings.of(log, "NVMe/TCP connection failures");
     /** A connection must finish ICReq and Connect within this time, so idle sockets cannot pile up. */
     private static final long SETUP_TIMEOUT_SECONDS = 15;
     /** An R2T transfer keeps this many PDU payloads as they came; more are copied into one buffer (see Transfer). */
@@ -147,7 +152,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         metrics.connectionOpened();
         setupTimeout = ctx.executor().schedule(() -> {
             if (controller == null) {
-                withMdc(() -> log.warn("closing connection from {}: no ICReq and Connect within {} s", remote, SETUP_TIMEOUT_SECONDS));
+                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq and Connect within {} s", remote,
+                        SETUP_TIMEOUT_SECONDS));
                 ctx.close();
             }
         }, SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -211,7 +217,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                     }
                 }
                 case NvmeTcpPdu.TermReq t -> {
-                    log.warn("host {} terminated the connection: {} (FEI 0x{})", remote, t.fes(), Integer.toHexString(t.fei()));
+                    TERMINATIONS.warn("host {} terminated the connection: {} (FEI 0x{})", remote, t.fes(),
+                            Integer.toHexString(t.fei()));
                     state = State.CLOSING;
                     ctx.close();
                 }
@@ -624,7 +631,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
 
     /** Fatal transport error (3.6.2.5): C2HTermReq with the offending header, then the connection closes. */
     private void fatal(FatalErrorStatus fes, int fei, ByteBuf header, String reason) {
-        log.warn("terminating connection from {}: {} ({})", remote, reason, fes);
+        TERMINATIONS.warn("terminating connection from {}: {} ({})", remote, reason, fes);
         metrics.terminated(fes);
         state = State.CLOSING;
         ByteBuf data = header != null ? header : Unpooled.EMPTY_BUFFER;
@@ -633,7 +640,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        withMdc(() -> log.warn("connection from {} failed: {}", remote, cause.toString()));
+        withMdc(() -> FAILURES.warn("connection from {} failed: {}", remote, cause.toString()));
         ctx.close();
     }
 
