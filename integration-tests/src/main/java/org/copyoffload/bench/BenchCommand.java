@@ -59,8 +59,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--copy-size", defaultValue = "1024", description = "MiB copied by the copy measurements (default: ${DEFAULT-VALUE}).")
     int copySizeMiB;
 
-    @Option(names = "--only", description = "Run only one group of measurements: read, copy, zns or iscsi (default: all;"
-            + " iscsi when iscsi-perf and tgtd are installed).")
+    @Option(names = "--only", description = "Run only one group of measurements: read, copy, zns, iscsi or flood (default:"
+            + " all; iscsi when iscsi-perf and tgtd are installed).")
     String only;
 
     // 1 GiB: each zoned measurement then writes at most what the page cache holds dirty before write-back starts
@@ -82,6 +82,13 @@ public final class BenchCommand implements Callable<Integer> {
             + "figures are measured, so they do not include JIT compilation (default: ${DEFAULT-VALUE}).")
     int warmUpSeconds;
 
+    @Option(names = "--flood-connections", defaultValue = "1000", description = "Garbage connections at a time in the "
+            + "flood group (default: ${DEFAULT-VALUE}).")
+    int floodConnections;
+
+    @Option(names = "--flood-seconds", defaultValue = "60", description = "Length of the flood (default: ${DEFAULT-VALUE}).")
+    int floodSeconds;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write every figure printed, under stable names, "
             + "as JSON to FILE.")
     Path json;
@@ -93,8 +100,12 @@ public final class BenchCommand implements Callable<Integer> {
         if (ioQueues == null) {
             ioQueues = Runtime.getRuntime().availableProcessors();
         }
-        if (only != null && !java.util.Set.of("read", "copy", "zns", "iscsi").contains(only)) {
-            System.err.println("bench: --only must be read, copy, zns or iscsi, not " + only);
+        if (only != null && !java.util.Set.of("read", "copy", "zns", "iscsi", "flood").contains(only)) {
+            System.err.println("bench: --only must be read, copy, zns, iscsi or flood, not " + only);
+            return 2;
+        }
+        if (floodConnections < 1 || floodSeconds < 1) {
+            System.err.println("bench: --flood-connections and --flood-seconds must be positive");
             return 2;
         }
         if (znsSizeMiB < 64 || znsSizeMiB % 64 != 0) {
@@ -151,6 +162,17 @@ public final class BenchCommand implements Callable<Integer> {
             }
         } else if (only == null) {
             report.heading("iscsi: not measured (needs iscsi-perf and tgtd: apt-get install libiscsi-bin tgt)");
+        }
+        if (only == null || only.equals("flood")) {
+            Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
+                    "copyoffload-bench-flood");
+            try {
+                report.heading(String.format(Locale.ROOT, "flood: %d garbage connections at a time for %d s against the "
+                        + "target in its own process, a host reading 4 KiB at QD 1 beside", floodConnections, floodSeconds));
+                new FloodBenchmark(dir, floodConnections, Duration.ofSeconds(floodSeconds), report).run();
+            } finally {
+                deleteTree(dir);
+            }
         }
         if (json != null) {
             Map<String, Object> run = new LinkedHashMap<>();
