@@ -34,7 +34,8 @@ import org.copyoffload.initiator.nvme.NvmeTcpHost;
  * loopback connections that each send garbage (an 8-byte header of an unknown PDU type, or random bytes) and connect
  * again when the target closes them, {@code connections} at a time for the flood's length. Beside it a well-behaved
  * host reads 4 KiB at queue depth 1 before, during and after the flood. Reported: the target's resident memory
- * (VmRSS) before, at its peak and after, the host's read latency in each phase (and whether every read succeeded),
+ * (VmRSS) before, at its peak, after (the host still reading) and after a quiet while, the host's read latency in each
+ * phase (and whether every read succeeded),
  * the connections the flood made, and the lines the target logged (its warnings about bad peers are rate-limited).
  */
 final class FloodBenchmark {
@@ -67,10 +68,17 @@ final class FloodBenchmark {
                 """.formatted(dir, port, NQN));
         Path log = dir.resolve("server.log");
         String java = ProcessHandle.current().info().command().orElse("java");
-        // The JVM options of ./copyoffload serve: none but native access, so the memory is what a user's would be.
-        Process server = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), "org.copyoffload.server.cli.CopyoffloadCli", "serve", "--config",
-                config.toString())).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // The JVM options of ./copyoffload serve (native access, COPYOFFLOAD_JAVA_OPTS), so the memory is what a user's
+        // target would take.
+        List<String> command = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-XX:G1PeriodicGCInterval=10000"));
+        String extra = System.getenv("COPYOFFLOAD_JAVA_OPTS");
+        if (extra != null && !extra.isBlank()) {
+            command.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "org.copyoffload.server.cli.CopyoffloadCli",
+                "serve", "--config", config.toString()));
+        Process server = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         try (NvmeTcpHost host = connect(server, port)) {
             host.write(0, 1, 0, Unpooled.wrappedBuffer(new byte[4096]), 4096, false).get(30, TimeUnit.SECONDS);
@@ -96,6 +104,9 @@ final class FloodBenchmark {
             Thread.sleep(15_000);
             long rssAfter = sampler.current();
             reader.finish();
+            // Idle: no host I/O, so no collections but G1's periodic one, which returns unused heap to the system.
+            Thread.sleep(25_000);
+            long rssIdle = sampler.current();
             sampler.interrupt();
             if (!server.isAlive()) {
                 throw new IllegalStateException("the target died during the flood; its log: " + log);
@@ -106,7 +117,11 @@ final class FloodBenchmark {
             report.figure("flood.rss_before.mib", "flood: target resident memory before", rssBefore / 1024.0 / 1024, "MiB", "");
             report.figure("flood.rss_peak.mib", "flood: target resident memory at its peak", rssPeak / 1024.0 / 1024, "MiB",
                     "aim: under 512 MiB");
-            report.figure("flood.rss_after.mib", "flood: target resident memory 15 s after", rssAfter / 1024.0 / 1024, "MiB", "");
+            report.figure("flood.rss_after.mib", "flood: target resident memory 15 s after", rssAfter / 1024.0 / 1024, "MiB",
+                    "the host still reading");
+            report.figure("flood.rss_idle.mib", "flood: target resident memory 25 s idle after that", rssIdle / 1024.0 / 1024,
+                    "MiB", "no I/O: G1's periodic collection (-XX:G1PeriodicGCInterval=10000, as ./copyoffload serve "
+                            + "runs) returns the heap the flood took");
             for (int phase = 0; phase < 3; phase++) {
                 String name = new String[] {"before", "during", "after"}[phase];
                 List<Long> l = reader.latencies(phase);

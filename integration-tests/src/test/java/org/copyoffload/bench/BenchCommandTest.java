@@ -85,5 +85,17 @@ class BenchCommandTest {
     void badArgumentsAreRefused() {
         assertThat(new CommandLine(new BenchCommand()).execute("--only", "nope")).isEqualTo(2);
         assertThat(new CommandLine(new BenchCommand()).execute("--only", "zns", "--zns-size", "100")).isEqualTo(2);
+        assertThat(new CommandLine(new BenchCommand()).execute("--only", "flood", "--flood-connections", "0")).isEqualTo(2);
+        assertThat(new CommandLine(new BenchCommand()).execute("--only", "flood", "--flood-seconds", "0")).isEqualTo(2);
+    }
+
+    @Test
+    void percentilesAreNearestRank() {
+        assertThat(FloodBenchmark.percentile(java.util.List.of(), 0.99)).isZero();
+        java.util.List<Long> hundred = java.util.stream.LongStream.rangeClosed(1, 100).boxed().toList();
+        assertThat(FloodBenchmark.percentile(hundred, 0.5)).isEqualTo(50);
+        assertThat(FloodBenchmark.percentile(hundred, 0.99)).isEqualTo(99);
+        assertThat(FloodBenchmark.percentile(hundred, 1.0)).isEqualTo(100);
+        assertThat(FloodBenchmark.percentile(java.util.List.of(7L), 0.99)).isEqualTo(7);
     }
 }
