@@ -207,6 +207,13 @@ public final class BlockCopier {
                             throw new IllegalStateException(p.destination().name() + " reported " + copied
                                     + " bytes copied of " + p.length());
                         }
+                        if (copied < p.length()) {
+                            // A base device with smaller blocks than the top devices may stop inside one of theirs
+                            // (a 512-byte namespace under a 4 KiB layer); the host reads and writes only whole
+                            // blocks of both top devices, so it copies that block again from its start.
+                            long align = alignment();
+                            copied = Math.max(0, (p.logical() + copied) / align * align - p.logical());
+                        }
                         synchronized (this) {
                             offloaded += copied;
                         }
@@ -230,9 +237,26 @@ public final class BlockCopier {
                 due = List.copyOf(fallbacks.subList(fallbacksDone, fallbacks.size()));
                 fallbacksDone = fallbacks.size();
             }
-            for (CopyResult.Fallback f : due) {
-                for (long at = 0; at < f.length(); at += step) {
-                    chunks.add(new long[] {f.offset() + at, Math.min(step, f.length() - at)});
+            // The host reads and writes whole blocks of both top devices, but a fallback may start or end inside one
+            // of the larger: at a piece boundary of the device with the smaller blocks. Such a range is widened to
+            // whole blocks; the bytes it takes in were offloaded, and are written again, the same, counted once.
+            long align = alignment();
+            List<CopyResult.Fallback> sorted = new ArrayList<>(due);
+            sorted.sort(java.util.Comparator.comparingLong(CopyResult.Fallback::offset));
+            List<long[]> ranges = new ArrayList<>();
+            for (CopyResult.Fallback f : sorted) {
+                long from = f.offset() / align * align;
+                long to = (f.offset() + f.length() + align - 1) / align * align;
+                if (!ranges.isEmpty() && ranges.getLast()[1] >= from) {
+                    ranges.getLast()[1] = Math.max(ranges.getLast()[1], to);
+                } else {
+                    ranges.add(new long[] {from, to});
+                }
+            }
+            for (long[] r : ranges) {
+                for (long at = r[0]; at < r[1]; at += step) {
+                    long n = Math.min(step, r[1] - at);
+                    chunks.add(new long[] {at, n, bytesIn(sorted, at, at + n)});
                 }
             }
             if (chunks.isEmpty()) {
@@ -276,7 +300,7 @@ public final class BlockCopier {
                 try {
                     chunk = source.read(sourceOffset + c[0], (int) c[1])
                             .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data))
-                            .thenRun(() -> progress.accept(c[1]));
+                            .thenRun(() -> progress.accept(c[2]));
                 } catch (RuntimeException e) {
                     chunk = CompletableFuture.failedFuture(e);
                 }
@@ -307,7 +331,7 @@ public final class BlockCopier {
             for (long[] c : chunks) {
                 all = all.thenCompose(v -> source.read(sourceOffset + c[0], (int) c[1])
                         .thenCompose((ByteBuf data) -> destination.write(destinationOffset + c[0], data))
-                        .thenRun(() -> progress.accept(c[1])));
+                        .thenRun(() -> progress.accept(c[2])));
             }
             return all.handle((v, error) -> {
                 if (error != null) {
@@ -320,10 +344,24 @@ public final class BlockCopier {
 
         /** The chunk size, rounded down to a multiple of both devices' blocks. */
         private int alignedChunk() {
+            long lcm = alignment();
+            return (int) Math.max(lcm, chunk / lcm * lcm);
+        }
+
+        /** Bytes of {@code fallbacks} between {@code from} and {@code to}: what a widened chunk copies for them. */
+        private static long bytesIn(List<CopyResult.Fallback> fallbacks, long from, long to) {
+            long n = 0;
+            for (CopyResult.Fallback f : fallbacks) {
+                n += Math.max(0, Math.min(to, f.offset() + f.length()) - Math.max(from, f.offset()));
+            }
+            return n;
+        }
+
+        /** The smallest number of bytes that is whole blocks of both top devices. */
+        private long alignment() {
             long a = source.blockSize();
             long b = destination.blockSize();
-            long lcm = a / gcd(a, b) * b;
-            return (int) Math.max(lcm, chunk / lcm * lcm);
+            return a / gcd(a, b) * b;
         }
 
         synchronized CopyResult result() {

@@ -218,8 +218,11 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
                                                long length) {
         NvmeNamespaceDevice src = (NvmeNamespaceDevice) source;
         CopyDescriptorFormat format = src.nsid == nsid ? CopyDescriptorFormat.FORMAT_0 : CopyDescriptorFormat.FORMAT_2;
+        // A range may not exceed the MSSRL of the namespace it is read from (QEMU and our target check that one, for
+        // format 2h too); the destination's is kept as well, for a controller that checks its own.
+        int rangeBlocks = Math.min(mssrl, src.mssrl);
         List<Command> commands = commands(format, src.nsid, sourceOffset / blockSize, destinationOffset / blockSize,
-                length / blockSize);
+                length / blockSize, rangeBlocks);
         return next(commands, 0, 0);
     }
 
@@ -227,8 +230,9 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
     private record Command(List<CopySourceRange> ranges, long sdlba, long[] rangeBytes, CopyDescriptorFormat format) {
     }
 
-    /** The copy cut into commands of at most MCL blocks and MSRC + 1 ranges of at most MSSRL blocks each. */
-    private List<Command> commands(CopyDescriptorFormat format, int sourceNsid, long slba, long sdlba, long blocks) {
+    /** The copy cut into commands of at most MCL blocks and MSRC + 1 ranges of at most {@code rangeBlocks} each. */
+    private List<Command> commands(CopyDescriptorFormat format, int sourceNsid, long slba, long sdlba, long blocks,
+                                   int rangeBlocks) {
         List<Command> out = new ArrayList<>();
         long done = 0;
         int maxRanges = msrc + 1;
@@ -242,7 +246,7 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
             List<Long> bytes = new ArrayList<>();
             long at = 0;
             while (at < inCommand && ranges.size() < maxRanges) {
-                int n = (int) Math.min(inCommand - at, mssrl);
+                int n = (int) Math.min(inCommand - at, rangeBlocks);
                 ranges.add(format.namesSourceNamespace() ? CopySourceRange.of(format, sourceNsid, slba + done + at, n)
                         : CopySourceRange.of(format, slba + done + at, n));
                 bytes.add((long) n * blockSize);
