@@ -284,7 +284,7 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
                 FallbackReason why = partial > 0 ? FallbackReason.PARTIAL_COPY : FallbackReason.DEVICE_REFUSED;
                 return CompletableFuture.completedFuture(new Outcome(copied + partial, new Refusal(why,
                         name + ": Copy of " + command.ranges().size() + " range(s) at LBA " + command.sdlba()
-                                + " failed with " + c.status() + " after " + rangesCopied + " range(s)")));
+                                + " failed with " + c.status().toStringForIo() + " after " + rangesCopied + " range(s)")));
             }
         });
     }

@@ -48,7 +48,20 @@ public record NvmeStatus(int sct, int sc, int crd, boolean more, boolean dnr) {
 
     @Override
     public String toString() {
-        String name = StatusCode.lookup(sct, sc).map(Enum::name).orElse("UNKNOWN");
+        return describe(StatusCode.lookup(sct, sc));
+    }
+
+    /**
+     * As {@link #toString()}, named as the status of a command that is not a Fabrics command: command-specific codes
+     * mean different things for each (183h is Command Size Limit Exceeded for a Copy, Connect Restart Discovery for a
+     * Connect).
+     */
+    public String toStringForIo() {
+        return describe(StatusCode.lookup(sct, sc, false));
+    }
+
+    private String describe(java.util.Optional<StatusCode> code) {
+        String name = code.map(Enum::name).orElse("UNKNOWN");
         return String.format("%s (sct=%xh sc=%02xh%s%s)", name, sct, sc, dnr ? " DNR" : "", more ? " M" : "");
     }
 }

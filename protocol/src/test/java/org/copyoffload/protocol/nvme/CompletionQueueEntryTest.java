@@ -112,6 +112,9 @@ class CompletionQueueEntryTest {
         assertThat(new NvmeStatus(0, 0x02, 0, false, true).toString())
                 .contains("INVALID_FIELD_IN_COMMAND").contains("DNR");
         assertThat(new NvmeStatus(3, 0x77, 0, true, false).toString()).contains("UNKNOWN").contains("M");
+        // 183h named for the command it answers: a Copy's (I/O) and a Connect's (Fabrics).
+        assertThat(s.toStringForIo()).startsWith("COMMAND_SIZE_LIMIT_EXCEEDED (sct=1h sc=83h");
+        assertThat(s.toString()).startsWith("CONNECT_RESTART_DISCOVERY");
     }
 
     @ParameterizedTest
