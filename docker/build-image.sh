@@ -115,9 +115,13 @@ command -v "$ENGINE" >/dev/null || die "neither podman nor docker is installed (
 if [ "$ENGINE" = podman ] && [ -z "${CONTAINERS_CONF:-}" ]; then
     export CONTAINERS_CONF=$HERE/podman/containers.conf
 fi
+old=$("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 log "$ENGINE build -t $IMAGE"
 args=(build -t "$IMAGE")
 # Podman keeps HEALTHCHECK only in the Docker image format.
 [ "$ENGINE" = podman ] && args+=(--format docker)
 "$ENGINE" "${args[@]}" "$CTX" >&2
+new=$("$ENGINE" image inspect --format '{{.Id}}' "$IMAGE")
+# The image this tag named before, if nothing else uses it (no dangling images pile up build after build).
+if [ -n "$old" ] && [ "$old" != "$new" ]; then "$ENGINE" rmi "$old" >/dev/null 2>&1 || true; fi
 "$ENGINE" image inspect --format '{{.Size}}' "$IMAGE" | awk -v i="$IMAGE" '{printf "[build-image] %s: %.1f MB\n", i, $1/1e6}' >&2
