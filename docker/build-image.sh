@@ -10,7 +10,7 @@
 # Environment:
 #   JAVA_HOME          the JDK whose jlink makes the runtime (25 or newer)
 #   ENGINE             podman or docker (default: podman if installed, else docker)
-#   IMAGE_CACHE        folder for the cached base root file system (default /var/tmp/copyoffload-image)
+#   IMAGE_CACHE        folder for the cached base root file system and jlink runtime (default /var/tmp/copyoffload-image)
 #   DEBIAN_SUITE       default bookworm
 # Needs docker/../target-server/target built by `mvn package` (the docker module's build runs this after it).
 set -euo pipefail
@@ -96,12 +96,33 @@ ln "$BASE" "$CTX/rootfs.tar" 2>/dev/null || cp "$BASE" "$CTX/rootfs.tar"
 
 cp "$JAR" "$CTX/app/lib/"
 cp "$SERVER"/lib/*.jar "$CTX/app/lib/"
-MODULES=$("$JAVA_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 -q \
-          --class-path "$CTX/app/lib/*" "$CTX"/app/lib/*.jar)
-# jdk.crypto.cryptoki etc. are not used; jdk.jcmd and jdk.jdwp are left out: this is a runtime image.
-log "jlink: $MODULES"
-"$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
-    --compress zip-6 --output "$CTX/runtime"
+# The JDK modules the jars need (jdeps; the libraries' answer cached by their file names, which carry versions).
+jdeps_modules() {
+    "$JAVA_HOME/bin/jdeps" --print-module-deps --ignore-missing-deps --multi-release 25 -q \
+        --class-path "$CTX/app/lib/*" "$@"
+}
+ours=("$CTX"/app/lib/copyoffload-*.jar)
+libs=()
+for j in "$CTX"/app/lib/*.jar; do case "$(basename "$j")" in copyoffload-*) ;; *) libs+=("$j") ;; esac; done
+LKEY=$( { "$JAVA_HOME/bin/java" -version 2>&1; for j in "${libs[@]}"; do basename "$j"; done; } | sha256sum | cut -c1-12)
+mkdir -p "$CACHE"
+[ -s "$CACHE/jdeps-$LKEY" ] || jdeps_modules "${libs[@]}" >"$CACHE/jdeps-$LKEY"
+MODULES=$( { tr ',' '\n' <"$CACHE/jdeps-$LKEY"; jdeps_modules "${ours[@]}" | tr ',' '\n'; } | grep . | sort -u | paste -sd,)
+# The runtime, cached by JDK build and module list (jlink takes half a minute on these machines).
+JLINK_OPTS="--strip-debug --no-man-pages --no-header-files --compress zip-6"
+RKEY=$( { cat "$JAVA_HOME/release"; echo "$MODULES $JLINK_OPTS"; } | sha256sum | cut -c1-12)
+RUNTIME=$CACHE/runtime-$RKEY
+if [ ! -d "$RUNTIME" ]; then
+    log "jlink: $MODULES"
+    mkdir -p "$CACHE"
+    rm -rf "$RUNTIME.tmp.$$"
+    # shellcheck disable=SC2086
+    "$JAVA_HOME/bin/jlink" --add-modules "$MODULES" $JLINK_OPTS --output "$RUNTIME.tmp.$$"
+    mv -T "$RUNTIME.tmp.$$" "$RUNTIME" 2>/dev/null || rm -rf "$RUNTIME.tmp.$$"
+else
+    log "jlink: $MODULES (cached in $RUNTIME)"
+fi
+cp -a "$RUNTIME" "$CTX/runtime"
 cp "$HERE/src/main/docker/entrypoint.sh" "$HERE/src/main/docker/healthcheck.sh" "$CTX/app/"
 cp "$HERE/Dockerfile" "$CTX/Dockerfile"
 
