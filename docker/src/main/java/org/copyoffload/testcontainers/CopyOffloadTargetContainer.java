@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import com.github.dockerjava.api.command.InspectContainerResponse;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.Ports;
 import org.testcontainers.containers.GenericContainer;
@@ -30,7 +31,9 @@ import org.testcontainers.utility.MountableFile;
  * which is rendered as YAML and copied to {@value #CONFIG_PATH} at start; {@link #withConfigFile} and
  * {@link #withConfigYaml} take a whole file. Whatever the file says about listeners, the container listens on
  * {@link #NVME_PORT}, {@link #ISCSI_PORT} and {@link #METRICS_PORT} (mapped to free ports of the host) and
- * advertises {@link #getHost()}'s address in NVMe discovery and iSCSI SendTargets. When that address is a
+ * advertises {@link #getHost()}'s address and the mapped ports in NVMe discovery and iSCSI SendTargets (the
+ * entrypoint waits for the mapped ports, copied in once the container runs, as KafkaContainer does with its
+ * advertised listeners), so a host that follows discovery reaches the target. When that address is a
  * loopback address (a local engine), the ports are published on it only, not on every interface.
  *
  * <p>The container is ready when the image's health check passes: an NVMe/TCP ICReq is answered, the iSCSI
@@ -44,6 +47,8 @@ public class CopyOffloadTargetContainer extends GenericContainer<CopyOffloadTarg
     public static final int METRICS_PORT = 9464;
     /** Where a configuration file goes in the container (the image's entrypoint reads it if it exists). */
     public static final String CONFIG_PATH = "/etc/copyoffload/config.yaml";
+    /** Where {@link #containerIsStarting} puts the mapped ports for the entrypoint. */
+    private static final String ADVERTISED_PORTS_FILE = "/tmp/copyoffload-advertised-ports";
     /** The subsystem of the embedded default. */
     public static final String DEFAULT_NQN = "nqn.2026-01.org.copyoffload:default";
     /** The iSCSI target of the embedded default. */
@@ -141,6 +146,8 @@ public class CopyOffloadTargetContainer extends GenericContainer<CopyOffloadTarg
         }
         String advertise = advertiseAddress();
         withEnv("COPYOFFLOAD_ADVERTISE_ADDRESS", advertise);
+        // The mapped ports exist once the container runs: the entrypoint waits for them (containerIsStarting).
+        withEnv("COPYOFFLOAD_WAIT_FOR", ADVERTISED_PORTS_FILE);
         if (isLoopback(advertise)) {
             // The test reaches the engine on loopback: publish the ports there only, not on every interface.
             withCreateContainerCmdModifier(cmd -> {
@@ -151,6 +158,14 @@ public class CopyOffloadTargetContainer extends GenericContainer<CopyOffloadTarg
                 cmd.getHostConfig().withPortBindings(ports);
             });
         }
+    }
+
+    /** Hands the entrypoint the mapped ports, which NVMe discovery and iSCSI SendTargets then report. */
+    @Override
+    protected void containerIsStarting(InspectContainerResponse containerInfo) {
+        String ports = "COPYOFFLOAD_ADVERTISE_NVME_PORT=" + getMappedPort(NVME_PORT) + "\n"
+                + "COPYOFFLOAD_ADVERTISE_ISCSI_PORT=" + getMappedPort(ISCSI_PORT) + "\n# end\n";
+        copyFileToContainer(Transferable.of(ports, 0644), ADVERTISED_PORTS_FILE);
     }
 
     private static boolean isLoopback(String address) {

@@ -116,13 +116,26 @@ class CopyOffloadTargetContainerTest {
     }
 
     @Test
-    void discoveryAdvertisesTheTestsAddress() throws Exception {
+    void discoveryAdvertisesTheTestsAddressAndTheMappedPorts() throws Exception {
         DiscoveryLogPage page = NvmeTcpHost.discover(HostOptions.builder(target.getNvmeAddress(),
                 HostOptions.DISCOVERY_NQN).hostNqn(HOST_NQN).connectTimeout(TIMEOUT).commandTimeout(TIMEOUT).build());
         String address = InetAddress.getByName(target.getHost()).getHostAddress();
         assertThat(page.entries()).filteredOn(e -> e.subtype() == DiscoveryLogEntry.SUBTYPE_NVM)
-                .extracting(DiscoveryLogEntry::subnqn, DiscoveryLogEntry::traddr)
-                .containsExactly(org.assertj.core.groups.Tuple.tuple(NQN, address));
+                .extracting(DiscoveryLogEntry::subnqn, DiscoveryLogEntry::traddr, DiscoveryLogEntry::trsvcid)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(NQN, address, String.valueOf(target.getNvmePort())));
+        // A host that follows the log page's entry reaches the subsystem.
+        DiscoveryLogEntry entry = page.entries().stream().filter(e -> e.subnqn().equals(NQN)).findFirst().orElseThrow();
+        try (NvmeTcpHost host = NvmeTcpHost.connect(HostOptions.builder(new InetSocketAddress(entry.traddr(),
+                Integer.parseInt(entry.trsvcid())), entry.subnqn()).hostNqn(HOST_NQN).ioQueues(1)
+                .connectTimeout(TIMEOUT).commandTimeout(TIMEOUT).build())) {
+            assertThat(host.activeNamespaces()).containsExactly(1, 2, 3);
+        }
+        // iSCSI SendTargets reports the mapped portal too.
+        assertThat(IscsiSession.discover(IscsiOptions.discovery(new InetSocketAddress(target.getHost(),
+                target.getIscsiPort())))).singleElement().satisfies(t -> {
+                    assertThat(t.name()).isEqualTo(IQN);
+                    assertThat(t.addresses()).containsExactly(address + ":" + target.getIscsiPort() + ",1");
+                });
     }
 
     @Test
