@@ -88,7 +88,8 @@ public final class CopyoffloadServer implements AutoCloseable {
                 InetSocketAddress addr = tcp.bind(l.address(), l.port());
                 bound.add(addr);
                 boolean v6 = InetAddress.getByName(l.advertiseAddress()) instanceof Inet6Address;
-                advertised.add(new AdvertisedListener(portId++, l.advertiseAddress(), addr.getPort(), v6));
+                int port = l.advertisePort() != 0 ? l.advertisePort() : addr.getPort();
+                advertised.add(new AdvertisedListener(portId++, l.advertiseAddress(), port, v6));
             }
             // Discovery names the ports actually bound (a configured port 0 picks a free one).
             target.advertise(advertised);
@@ -104,8 +105,8 @@ public final class CopyoffloadServer implements AutoCloseable {
                 for (ServerConfig.IscsiPortal p : config.iscsi().portals()) {
                     InetSocketAddress addr = iscsiServer.bind(p.address(), p.port(), p.portalGroupTag());
                     iscsiBound.add(addr);
-                    portals.add(new IscsiTargetService.AdvertisedPortal(p.advertiseAddress(), addr.getPort(),
-                            p.portalGroupTag()));
+                    portals.add(new IscsiTargetService.AdvertisedPortal(p.advertiseAddress(),
+                            p.advertisePort() != 0 ? p.advertisePort() : addr.getPort(), p.portalGroupTag()));
                 }
                 iscsi.advertise(portals);
             }

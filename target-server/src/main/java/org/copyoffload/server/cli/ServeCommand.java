@@ -33,6 +33,14 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Address NVMe discovery and iSCSI SendTargets report for the listeners (default: the listen address).")
     String advertiseAddress;
 
+    @Option(names = "--advertise-port", paramLabel = "PORT",
+            description = "NVMe/TCP port discovery reports, when a forwarder (a container's port mapping) moves it (default: the bound port).")
+    Integer advertisePort;
+
+    @Option(names = "--advertise-iscsi-port", paramLabel = "PORT",
+            description = "iSCSI port SendTargets reports, when a forwarder moves it (default: the bound port).")
+    Integer advertiseIscsiPort;
+
     @Option(names = "--iscsi-listen", paramLabel = "ADDRESS:PORT",
             description = "iSCSI portal, replacing the configured ones (default: 127.0.0.1:3260).")
     String iscsiListen;
@@ -90,7 +98,13 @@ public final class ServeCommand implements Callable<Integer> {
             listeners = List.of(new ServerConfig.Listener(hp.host(), hp.port(), hp.host()));
         }
         if (advertiseAddress != null) {
-            listeners = listeners.stream().map(l -> new ServerConfig.Listener(l.address(), l.port(), advertiseAddress)).toList();
+            listeners = listeners.stream().map(l -> new ServerConfig.Listener(l.address(), l.port(), advertiseAddress,
+                    l.advertisePort())).toList();
+        }
+        if (advertisePort != null) {
+            int port = checkPort("--advertise-port", advertisePort);
+            listeners = listeners.stream().map(l -> new ServerConfig.Listener(l.address(), l.port(), l.advertiseAddress(),
+                    port)).toList();
         }
         ServerConfig.Metrics m = c.metrics();
         if (metrics != null) {
@@ -119,7 +133,12 @@ public final class ServeCommand implements Callable<Integer> {
         }
         if (advertiseAddress != null) {
             portals = portals.stream().map(p -> new ServerConfig.IscsiPortal(p.address(), p.port(), advertiseAddress,
-                    p.portalGroupTag())).toList();
+                    p.advertisePort(), p.portalGroupTag())).toList();
+        }
+        if (advertiseIscsiPort != null) {
+            int port = checkPort("--advertise-iscsi-port", advertiseIscsiPort);
+            portals = portals.stream().map(p -> new ServerConfig.IscsiPortal(p.address(), p.port(), p.advertiseAddress(),
+                    port, p.portalGroupTag())).toList();
         }
         if (noIscsi) {
             portals = List.of();
@@ -129,6 +148,13 @@ public final class ServeCommand implements Callable<Integer> {
         }
         iscsi = new ServerConfig.Iscsi(portals, iscsi.limits(), iscsi.discoveryChap(), iscsi.targets());
         return new ServerConfig(data, listeners, m, n, volumes, c.subsystems(), iscsi);
+    }
+
+    private static int checkPort(String option, int port) {
+        if (port < 1 || port > 65535) {
+            throw new ConfigException(option, port + " is not a port (1-65535)");
+        }
+        return port;
     }
 
     record HostPort(String host, int port) {

@@ -115,7 +115,8 @@ public final class ConfigLoader {
             if (!endpoints.add(address + ":" + port)) {
                 throw new ConfigException(l.path(), "listener " + address + ":" + port + " is defined twice");
             }
-            listeners.add(new ServerConfig.Listener(address, port, advertise));
+            int advertisePort = l.integer("advertise-port", 0, 0, 65535);
+            listeners.add(new ServerConfig.Listener(address, port, advertise, advertisePort));
             l.rejectUnknownKeys();
         }
 
@@ -228,11 +229,12 @@ public final class ConfigLoader {
             int port = l.integer("port", 3260, 0, 65535);
             String advertise = l.string("advertise-address", address);
             checkAddress(l.path() + ".advertise-address", advertise);
+            int advertisePort = l.integer("advertise-port", 0, 0, 65535);
             int tpgt = l.integer("portal-group-tag", 1, 1, 0xFFFF);
             if (!endpoints.add(address + ":" + port)) {
                 throw new ConfigException(l.path(), "listener " + address + ":" + port + " is defined twice");
             }
-            portals.add(new ServerConfig.IscsiPortal(address, port, advertise, tpgt));
+            portals.add(new ServerConfig.IscsiPortal(address, port, advertise, advertisePort, tpgt));
             l.rejectUnknownKeys();
         }
         ServerConfig.IscsiLimits d = ServerConfig.IscsiLimits.DEFAULT;

@@ -34,8 +34,14 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
         }
     }
 
-    /** An iSCSI listener; SendTargets reports {@code advertiseAddress}; {@code portalGroupTag} is its TPGT. */
-    public record IscsiPortal(String address, int port, String advertiseAddress, int portalGroupTag) {
+    /**
+     * An iSCSI listener; SendTargets reports {@code advertiseAddress} and {@code advertisePort} (0: the bound
+     * port; another when a port is forwarded, as a container's is); {@code portalGroupTag} is its TPGT.
+     */
+    public record IscsiPortal(String address, int port, String advertiseAddress, int advertisePort, int portalGroupTag) {
+        public IscsiPortal(String address, int port, String advertiseAddress, int portalGroupTag) {
+            this(address, port, advertiseAddress, 0, portalGroupTag);
+        }
     }
 
     /**
@@ -72,8 +78,14 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
     public record Lun(long lun, String volume) {
     }
 
-    /** An NVMe/TCP listener; {@code advertiseAddress} is what the discovery log page reports. */
-    public record Listener(String address, int port, String advertiseAddress) {
+    /**
+     * An NVMe/TCP listener; {@code advertiseAddress} and {@code advertisePort} are what the discovery log page
+     * reports (port 0: the bound port; another when a port is forwarded, as a container's is).
+     */
+    public record Listener(String address, int port, String advertiseAddress, int advertisePort) {
+        public Listener(String address, int port, String advertiseAddress) {
+            this(address, port, advertiseAddress, 0);
+        }
     }
 
     public record Metrics(boolean enabled, String address, int port) {

@@ -65,6 +65,24 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void advertisePortIsWhatAForwarderMovesTheListenerTo() {
+        ServerConfig c = ConfigLoader.parse("""
+                volumes: [{name: a, size: 1MiB}]
+                listeners: [{address: 0.0.0.0, port: 4420, advertise-address: 127.0.0.1, advertise-port: 34420}]
+                iscsi:
+                  listeners: [{address: 0.0.0.0, port: 3260, advertise-address: 127.0.0.1, advertise-port: 33260}]
+                  targets: [{name: iqn.2026-01.org.example:t, luns: [{volume: a}]}]
+                """, "t");
+        assertThat(c.listeners()).containsExactly(new ServerConfig.Listener("0.0.0.0", 4420, "127.0.0.1", 34420));
+        assertThat(c.iscsi().portals()).containsExactly(
+                new ServerConfig.IscsiPortal("0.0.0.0", 3260, "127.0.0.1", 33260, 1));
+        // Absent: 0, the bound port.
+        assertThat(ConfigLoader.parse("listeners: [{port: 4420}]", "t").listeners().getFirst().advertisePort()).isZero();
+        assertThatThrownBy(() -> ConfigLoader.parse("listeners: [{port: 4420, advertise-port: 70000}]", "t"))
+                .hasMessageContaining("listeners[0].advertise-port");
+    }
+
+    @Test
     void readsTheIscsiKeys() {
         ServerConfig c = ConfigLoader.parse("""
                 volumes: [{name: a, size: 1MiB}, {name: b, size: 1MiB}]
