@@ -18,6 +18,7 @@ import org.copyoffload.protocol.iscsi.login.TargetLimits;
 import org.copyoffload.protocol.iscsi.login.TextKey;
 import org.copyoffload.protocol.iscsi.login.TextKeys;
 import org.copyoffload.server.config.ServerConfig;
+import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 final class LoginExchange {
     private static final Logger log = LoggerFactory.getLogger(LoginExchange.class);
+    /** A misbehaving peer can send these in floods: at most so many lines per interval, then a count. */
+    private static final RateLimitedWarnings REFUSED = RateLimitedWarnings.of(log, "iSCSI logins refused");
     static final int SECURITY = 0;
     static final int OPERATIONAL = 1;
     static final int FULL_FEATURE = 3;
@@ -288,7 +291,7 @@ final class LoginExchange {
 
     /** A login that cannot go on: its status, then the connection closes (RFC 7143, 6.3). */
     void fail(LoginStatus status, String reason) {
-        log.warn("login from {} ({}) refused: {} ({})", connection.remote(), initiatorName, reason, status);
+        REFUSED.warn("login from {} ({}) refused: {} ({})", connection.remote(), initiatorName, reason, status);
         service.metrics().loginFailed(status.name().toLowerCase(java.util.Locale.ROOT));
         if (pendingText != null) {
             pendingText.release();

@@ -15,6 +15,7 @@ import org.copyoffload.protocol.nvme.copy.CopyCommand;
 import org.copyoffload.protocol.nvme.copy.CopyDescriptorFormat;
 import org.copyoffload.protocol.nvme.copy.CopyFieldException;
 import org.copyoffload.protocol.nvme.copy.CopySourceRange;
+import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
  */
 final class CopyCommandHandler {
     private static final Logger log = LoggerFactory.getLogger(CopyCommandHandler.class);
+    /** A misbehaving peer can send these in floods: at most so many lines per interval, then a count. */
+    private static final RateLimitedWarnings REJECTED = RateLimitedWarnings.of(log, "Copy commands rejected");
 
     private final NvmeTarget target;
 
@@ -214,7 +217,7 @@ final class CopyCommandHandler {
     }
 
     private static NvmeCommandException reject(CopyCommand cmd, StatusCode code, String reason) {
-        log.warn("Copy to namespace {} rejected: {} ({})", Integer.toUnsignedString(cmd.nsid()), reason, code);
+        REJECTED.warn("Copy to namespace {} rejected: {} ({})", Integer.toUnsignedString(cmd.nsid()), reason, code);
         return new NvmeCommandException(code, reason);
     }
 }

@@ -3,6 +3,7 @@ package org.copyoffload.server.nvme;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.fabrics.ConnectCommand;
 import org.copyoffload.protocol.nvme.fabrics.ConnectData;
+import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -12,6 +13,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FabricsCommands {
     private static final Logger log = LoggerFactory.getLogger(FabricsCommands.class);
+    /** Refused hosts can come in floods: at most so many lines per interval, then a count. */
+    private static final RateLimitedWarnings REFUSED = RateLimitedWarnings.of(log, "Connects from hosts not allowed");
 
     private final NvmeTarget target;
 
@@ -30,7 +33,7 @@ public final class FabricsCommands {
                     "no subsystem " + data.subsystemNqn());
         }
         if (!subsystem.allows(data.hostNqn())) {
-            log.warn("host {} refused by {}: not on its allowed list", data.hostNqn(), subsystem.nqn());
+            REFUSED.warn("host {} refused by {}: not on its allowed list", data.hostNqn(), subsystem.nqn());
             throw new NvmeCommandException(StatusCode.CONNECT_INVALID_HOST,
                     "host " + data.hostNqn() + " may not connect to " + subsystem.nqn());
         }
