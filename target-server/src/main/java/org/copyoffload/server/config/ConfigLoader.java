@@ -323,10 +323,13 @@ public final class ConfigLoader {
             return null;
         }
         String user = c.requiredString("user");
-        String secret = c.requiredString("secret");
+        String secret = secret(c, "secret");
+        if (secret == null) {
+            throw new ConfigException(c.path() + ".secret", "is required (or secret-env, secret-file)");
+        }
         checkChapSecret(c.path() + ".secret", secret);
         String mutualUser = c.string("mutual-user", null);
-        String mutualSecret = c.string("mutual-secret", null);
+        String mutualSecret = secret(c, "mutual-secret");
         if ((mutualUser == null) != (mutualSecret == null)) {
             throw new ConfigException(c.path() + (mutualUser == null ? ".mutual-user" : ".mutual-secret"),
                     "is required with " + (mutualUser == null ? "mutual-secret" : "mutual-user"));
@@ -339,6 +342,37 @@ public final class ConfigLoader {
         }
         c.rejectUnknownKeys();
         return new ServerConfig.Chap(user, secret, mutualUser, mutualSecret);
+    }
+
+    /**
+     * A secret given as it is ({@code KEY}), by the name of an environment variable ({@code KEY-env}) or by a file that
+     * holds it ({@code KEY-file}, one trailing newline dropped), so a configuration file need not contain it; null if
+     * none of the three is there, an error if more than one is.
+     */
+    private static String secret(ConfigNode c, String key) {
+        String literal = c.string(key, null);
+        String env = c.string(key + "-env", null);
+        String file = c.string(key + "-file", null);
+        int given = (literal != null ? 1 : 0) + (env != null ? 1 : 0) + (file != null ? 1 : 0);
+        if (given > 1) {
+            throw new ConfigException(c.path() + "." + key, "give one of " + key + ", " + key + "-env and " + key + "-file");
+        }
+        if (env != null) {
+            String value = System.getenv(env);
+            if (value == null) {
+                throw new ConfigException(c.path() + "." + key + "-env", "environment variable " + env + " is not set");
+            }
+            return value;
+        }
+        if (file != null) {
+            try {
+                String value = java.nio.file.Files.readString(java.nio.file.Path.of(file), StandardCharsets.UTF_8);
+                return value.endsWith("\n") ? value.substring(0, value.length() - 1) : value;
+            } catch (java.io.IOException | java.io.UncheckedIOException e) {
+                throw new ConfigException(c.path() + "." + key + "-file", "cannot read " + file + ": " + e.getMessage());
+            }
+        }
+        return literal;
     }
 
     private static void checkChapSecret(String key, String secret) {

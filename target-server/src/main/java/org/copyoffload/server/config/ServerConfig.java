@@ -64,6 +64,13 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
         public boolean mutual() {
             return mutualUser != null;
         }
+
+        /** Without the secrets: a configuration may be logged. */
+        @Override
+        public String toString() {
+            return "Chap[user=" + user + ", secret=(hidden)" + (mutual() ? ", mutualUser=" + mutualUser
+                    + ", mutualSecret=(hidden)" : "") + "]";
+        }
     }
 
     /** An iSCSI target: its LUNs (volumes by name), who may log in, and CHAP if required. */

@@ -118,6 +118,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void chapSecretsComeFromTheEnvironmentOrAFileAndNeverShowInTheConfigsText(@org.junit.jupiter.api.io.TempDir
+                                                                              java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("mutual");
+        java.nio.file.Files.writeString(file, "from-a-file-secret\n");
+        ServerConfig c = ConfigLoader.parse("""
+                iscsi:
+                  discovery-chap: {user: u, secret-env: COPYOFFLOAD_TEST_CHAP_SECRET, mutual-user: t, mutual-secret-file: %s}
+                """.formatted(file), "t");
+        ServerConfig.Chap chap = c.iscsi().discoveryChap();
+        assertThat(chap.secret()).as("set by the build (target-server/pom.xml)").isEqualTo("environment-chap-secret");
+        assertThat(chap.mutualSecret()).as("one trailing newline dropped").isEqualTo("from-a-file-secret");
+        assertThat(chap.toString()).doesNotContain("environment-chap-secret").doesNotContain("from-a-file-secret")
+                .contains("user=u").contains("mutualUser=t");
+        assertThat(c.toString()).doesNotContain("from-a-file-secret");
+    }
+
+    @Test
     void readsEveryKey() {
         ServerConfig c = ConfigLoader.parse(VALID, "test");
         assertThat(c.nvme().version()).isEqualTo(NvmeVersion.V2_0);
@@ -151,6 +168,10 @@ class ConfigLoaderTest {
             "iscsi first > max     | 'iscsi: {first-burst-length: 2000000, max-burst-length: 1000000}' | iscsi.first-burst-length: 2000000 exceeds max-burst-length 1000000",
             "iscsi short secret    | 'iscsi: {discovery-chap: {user: u, secret: short}}'        | iscsi.discovery-chap.secret: 5 bytes; a CHAP secret needs 12 to 255",
             "iscsi same secrets    | 'iscsi: {discovery-chap: {user: u, secret: abcdefghijkl, mutual-user: t, mutual-secret: abcdefghijkl}}' | iscsi.discovery-chap.mutual-secret: must differ from secret",
+            "iscsi two secrets     | 'iscsi: {discovery-chap: {user: u, secret: abcdefghijkl, secret-env: PATH}}' | iscsi.discovery-chap.secret: give one of secret, secret-env and secret-file",
+            "iscsi secret unset    | 'iscsi: {discovery-chap: {user: u, secret-env: COPYOFFLOAD_NO_SUCH_VARIABLE}}' | iscsi.discovery-chap.secret-env: environment variable COPYOFFLOAD_NO_SUCH_VARIABLE is not set",
+            "iscsi secret no file  | 'iscsi: {discovery-chap: {user: u, secret-file: /nonexistent/chap}}' | iscsi.discovery-chap.secret-file: cannot read /nonexistent/chap",
+            "iscsi no secret       | 'iscsi: {discovery-chap: {user: u}}'                       | iscsi.discovery-chap.secret: is required (or secret-env, secret-file)",
             "iscsi no initiator    | 'iscsi: {targets: [{name: iqn.2026-01.a.b:t, allow-any-initiator: false}]}' | iscsi.targets[0].allowed-initiators: is empty while allow-any-initiator is false",
             "iscsi portal, no tgt  | 'iscsi: {listeners: [{port: 3260}]}'                       | iscsi.targets: is empty: iSCSI listeners would serve nothing",
             "iscsi typo            | 'iscsi: {target: []}'                                       | iscsi.target: unknown key",
