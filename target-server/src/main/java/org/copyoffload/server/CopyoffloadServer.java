@@ -17,6 +17,7 @@ import org.copyoffload.server.iscsi.IscsiServer;
 import org.copyoffload.server.iscsi.IscsiTargetService;
 import org.copyoffload.server.metrics.CommandMetrics;
 import org.copyoffload.server.metrics.MetricsEndpoint;
+import org.copyoffload.server.net.ConnectionGate;
 import org.copyoffload.server.nvme.AdvertisedListener;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.nvme.tcp.NvmeTcpMetrics;
@@ -57,6 +58,16 @@ public final class CopyoffloadServer implements AutoCloseable {
      * Starts everything the configuration describes. A listener port of 0 binds a free port; discovery then
      * advertises the port actually bound.
      */
+    /** The connection bounds of one transport, and their refusals as {@code copyoffload_connections_refused_total}. */
+    private static ConnectionGate gate(ServerConfig config, PrometheusMeterRegistry registry, String transport) {
+        ConnectionGate gate = new ConnectionGate(config.limits().connections(), config.limits().connectionsPerHost());
+        io.micrometer.core.instrument.FunctionCounter.builder("copyoffload.connections.refused", gate,
+                        ConnectionGate::refused).tag("transport", transport)
+                .description("connections closed on accept: over limits.connections or limits.connections-per-host")
+                .register(registry);
+        return gate;
+    }
+
     public static CopyoffloadServer start(ServerConfig config) throws IOException, InterruptedException {
         return start(config, UnaryOperator.identity());
     }
@@ -77,7 +88,8 @@ public final class CopyoffloadServer implements AutoCloseable {
             target.observer(new CommandMetrics(registry));
             List<AdvertisedListener> advertised = new ArrayList<>();
             List<InetSocketAddress> bound = new ArrayList<>();
-            tcp = new NvmeTcpServer(target, tcpMetrics, config.nvme().eventLoops());
+            ConnectionGate nvmeGate = gate(config, registry, "nvme-tcp");
+            tcp = new NvmeTcpServer(target, tcpMetrics, config.nvme().eventLoops(), nvmeGate);
             Gauge.builder("copyoffload.nvme.tcp.write.data.buffered", target.writeData(),
                             org.copyoffload.server.memory.DataBudget::used)
                     .baseUnit("bytes")
@@ -100,7 +112,7 @@ public final class CopyoffloadServer implements AutoCloseable {
                 Gauge.builder("copyoffload.iscsi.write.data.buffered", iscsi, IscsiTargetService::writeDataBuffered)
                         .baseUnit("bytes").description("solicited write data held (bounded by iscsi.max-write-data)")
                         .register(registry);
-                iscsiServer = new IscsiServer(iscsi, config.nvme().eventLoops());
+                iscsiServer = new IscsiServer(iscsi, config.nvme().eventLoops(), gate(config, registry, "iscsi"));
                 List<IscsiTargetService.AdvertisedPortal> portals = new ArrayList<>();
                 for (ServerConfig.IscsiPortal p : config.iscsi().portals()) {
                     InetSocketAddress addr = iscsiServer.bind(p.address(), p.port(), p.portalGroupTag());

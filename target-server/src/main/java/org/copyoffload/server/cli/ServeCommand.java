@@ -147,7 +147,7 @@ public final class ServeCommand implements Callable<Integer> {
             throw new ConfigException("--iscsi-listen", "the configuration has no iSCSI targets to serve");
         }
         iscsi = new ServerConfig.Iscsi(portals, iscsi.limits(), iscsi.discoveryChap(), iscsi.targets());
-        return new ServerConfig(data, listeners, m, n, volumes, c.subsystems(), iscsi);
+        return new ServerConfig(data, listeners, m, n, volumes, c.subsystems(), iscsi, c.limits());
     }
 
     private static int checkPort(String option, int port) {

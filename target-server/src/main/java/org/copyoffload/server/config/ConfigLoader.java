@@ -211,9 +211,23 @@ public final class ConfigLoader {
         Map<String, ServerConfig.Volume> volumesByName = new HashMap<>();
         volumes.forEach(v -> volumesByName.put(v.name(), v));
         ServerConfig.Iscsi iscsi = iscsi(root.get("iscsi"), volumesByName);
+        ServerConfig.ConnectionLimits limits = limits(root.get("limits"));
         root.rejectUnknownKeys();
         return new ServerConfig(dataDir.toAbsolutePath().normalize(), listeners, metrics, nvme, volumes, subsystems,
-                iscsi);
+                iscsi, limits);
+    }
+
+    /** The {@code limits} mapping: connections per transport in all and per host. */
+    private static ServerConfig.ConnectionLimits limits(ConfigNode node) {
+        ServerConfig.ConnectionLimits d = ServerConfig.ConnectionLimits.DEFAULT;
+        int connections = node.integer("connections", d.connections(), 1, 1 << 20);
+        int perHost = node.integer("connections-per-host", Math.min(d.connectionsPerHost(), connections), 1, 1 << 20);
+        if (perHost > connections) {
+            throw new ConfigException(node.path() + ".connections-per-host", perHost + " exceeds connections "
+                    + connections);
+        }
+        node.rejectUnknownKeys();
+        return new ServerConfig.ConnectionLimits(connections, perHost);
     }
 
     /** The {@code iscsi} mapping; missing: no iSCSI. */

@@ -8,7 +8,15 @@ import java.util.List;
  * namespaces of subsystems; listeners say where NVMe/TCP is served and what discovery advertises.
  */
 public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metrics, Nvme nvme,
-                           List<Volume> volumes, List<Subsystem> subsystems, Iscsi iscsi) {
+                           List<Volume> volumes, List<Subsystem> subsystems, Iscsi iscsi, ConnectionLimits limits) {
+
+    /**
+     * Open connections each transport's listeners take (NVMe/TCP and iSCSI apart): in all, and from one IP address.
+     * Defaults: 4096 and 1024, far above what Linux hosts open (a controller takes a connection per CPU and one more).
+     */
+    public record ConnectionLimits(int connections, int connectionsPerHost) {
+        public static final ConnectionLimits DEFAULT = new ConnectionLimits(4096, 1024);
+    }
 
     public ServerConfig {
         listeners = List.copyOf(listeners);
@@ -18,7 +26,7 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
 
     /** The same with other iSCSI settings. */
     public ServerConfig withIscsi(Iscsi value) {
-        return new ServerConfig(dataDir, listeners, metrics, nvme, volumes, subsystems, value);
+        return new ServerConfig(dataDir, listeners, metrics, nvme, volumes, subsystems, value, limits);
     }
 
     /**

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import org.copyoffload.protocol.iscsi.IscsiCodecSettings;
 import org.copyoffload.protocol.iscsi.IscsiPduDecoder;
 import org.copyoffload.protocol.iscsi.IscsiPduEncoder;
+import org.copyoffload.server.net.ConnectionGate;
 import org.copyoffload.server.net.TcpListeners;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,9 +17,9 @@ public final class IscsiServer implements AutoCloseable {
     private final IscsiTargetService service;
     private final TcpListeners listeners;
 
-    public IscsiServer(IscsiTargetService service, int workerThreads) {
+    public IscsiServer(IscsiTargetService service, int workerThreads, ConnectionGate gate) {
         this.service = service;
-        this.listeners = new TcpListeners(workerThreads);
+        this.listeners = new TcpListeners(workerThreads, gate);
     }
 
     /** Binds one portal; returns the bound address (port 0 picks a free port). */

@@ -19,18 +19,27 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.copyoffload.server.log.RateLimitedWarnings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The TCP listeners of one transport (NVMe/TCP, iSCSI): an acceptor thread, {@code workerThreads} event loops
- * (epoll where available, else NIO), TCP_NODELAY on every connection, and a pipeline the transport sets up.
+ * (epoll where available, else NIO), TCP_NODELAY on every connection, a {@link ConnectionGate} that closes what is
+ * over its bounds, and a pipeline the transport sets up for the rest.
  */
 public final class TcpListeners implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TcpListeners.class);
+    private static final RateLimitedWarnings REFUSED = RateLimitedWarnings.of(log, "connections refused over the limits");
+
+    private final ConnectionGate gate;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup workerGroup;
     private final Class<? extends ServerSocketChannel> channelClass;
     private final List<Channel> listeners = new ArrayList<>();
 
-    public TcpListeners(int workerThreads) {
+    public TcpListeners(int workerThreads, ConnectionGate gate) {
+        this.gate = gate;
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, io);
@@ -49,6 +58,14 @@ public final class TcpListeners implements AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        java.net.InetAddress host = ch.remoteAddress().getAddress();
+                        String refusal = gate.admit(host);
+                        if (refusal != null) {
+                            REFUSED.warn("refusing a connection from {}: {}", ch.remoteAddress(), refusal);
+                            ch.close();
+                            return;
+                        }
+                        ch.closeFuture().addListener(f -> gate.release(host));
                         pipeline.accept(ch);
                     }
                 });

@@ -135,6 +135,15 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void connectionLimitsHaveSafeDefaults() {
+        assertThat(ConfigLoader.parse("data-dir: x\n", "t").limits()).isEqualTo(ServerConfig.ConnectionLimits.DEFAULT);
+        assertThat(ConfigLoader.parse("limits: {connections: 100, connections-per-host: 10}", "t").limits())
+                .isEqualTo(new ServerConfig.ConnectionLimits(100, 10));
+        assertThat(ConfigLoader.parse("limits: {connections: 100}", "t").limits().connectionsPerHost())
+                .as("per host at most the total").isEqualTo(100);
+    }
+
+    @Test
     void readsEveryKey() {
         ServerConfig c = ConfigLoader.parse(VALID, "test");
         assertThat(c.nvme().version()).isEqualTo(NvmeVersion.V2_0);
@@ -168,6 +177,9 @@ class ConfigLoaderTest {
             "iscsi first > max     | 'iscsi: {first-burst-length: 2000000, max-burst-length: 1000000}' | iscsi.first-burst-length: 2000000 exceeds max-burst-length 1000000",
             "iscsi short secret    | 'iscsi: {discovery-chap: {user: u, secret: short}}'        | iscsi.discovery-chap.secret: 5 bytes; a CHAP secret needs 12 to 255",
             "iscsi same secrets    | 'iscsi: {discovery-chap: {user: u, secret: abcdefghijkl, mutual-user: t, mutual-secret: abcdefghijkl}}' | iscsi.discovery-chap.mutual-secret: must differ from secret",
+            "limits per host > all | 'limits: {connections: 10, connections-per-host: 20}'     | limits.connections-per-host: 20 exceeds connections 10",
+            "limits zero           | 'limits: {connections: 0}'                                 | limits.connections: 0 is outside 1..1048576",
+            "limits typo           | 'limits: {conections: 5}'                                  | limits.conections: unknown key",
             "iscsi two secrets     | 'iscsi: {discovery-chap: {user: u, secret: abcdefghijkl, secret-env: PATH}}' | iscsi.discovery-chap.secret: give one of secret, secret-env and secret-file",
             "iscsi secret unset    | 'iscsi: {discovery-chap: {user: u, secret-env: COPYOFFLOAD_NO_SUCH_VARIABLE}}' | iscsi.discovery-chap.secret-env: environment variable COPYOFFLOAD_NO_SUCH_VARIABLE is not set",
             "iscsi secret no file  | 'iscsi: {discovery-chap: {user: u, secret-file: /nonexistent/chap}}' | iscsi.discovery-chap.secret-file: cannot read /nonexistent/chap",

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduDecoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduEncoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
+import org.copyoffload.server.net.ConnectionGate;
 import org.copyoffload.server.net.TcpListeners;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.nvme.TargetSettings;
@@ -19,10 +20,10 @@ public final class NvmeTcpServer implements AutoCloseable {
     private final NvmeTcpMetrics metrics;
     private final TcpListeners listeners;
 
-    public NvmeTcpServer(NvmeTarget target, NvmeTcpMetrics metrics, int workerThreads) {
+    public NvmeTcpServer(NvmeTarget target, NvmeTcpMetrics metrics, int workerThreads, ConnectionGate gate) {
         this.target = target;
         this.metrics = metrics;
-        this.listeners = new TcpListeners(workerThreads);
+        this.listeners = new TcpListeners(workerThreads, gate);
         log.debug("NVMe/TCP transport: {}", listeners.epoll() ? "epoll" : "NIO");
     }
 
