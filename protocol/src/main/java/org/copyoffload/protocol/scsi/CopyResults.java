@@ -160,9 +160,14 @@ public final class CopyResults {
             Be.putInt(b, 0, 8);
             b[4] = (byte) status.code();
             Be.putShort(b, 5, segmentsProcessed);
-            boolean bytes = bytesTransferred <= 0xFFFF_FFFFL;
-            b[7] = (byte) (bytes ? 0x00 : 0x01);
-            Be.putInt(b, 8, (int) (bytes ? bytesTransferred : bytesTransferred >>> 10));
+            // The smallest unit in which the count fits the 32-bit field. Found by fuzzing: kibibytes alone wrapped
+            // round from 4 TiB on (a count of 2^32 KiB was written as 0).
+            int units = 0;
+            while (bytesTransferred >>> (10 * units) > 0xFFFF_FFFFL) {
+                units++;
+            }
+            b[7] = (byte) units;
+            Be.putInt(b, 8, (int) (bytesTransferred >>> (10 * units)));
             return b;
         }
     }

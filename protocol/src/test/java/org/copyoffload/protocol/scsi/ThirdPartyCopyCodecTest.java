@@ -136,6 +136,12 @@ class ThirdPartyCopyCodecTest {
                 .isEqualTo(hex("00000008 01 0002 00 00800000"));
         assertThat(new CopyResults.CopyStatus(CopyManagerStatus.IN_PROGRESS, 1, 0x1_0000_0000L).encode())
                 .isEqualTo(hex("00000008 00 0001 01 00400000"));
+        // From 4 TiB on the count no longer fits in kibibytes (found by Jazzer, ScsiFuzzTest#copyResults: 2^32 KiB
+        // was written as 0): mebibytes, and so on up.
+        assertThat(new CopyResults.CopyStatus(CopyManagerStatus.IN_PROGRESS, 1, 1L << 43).encode())
+                .isEqualTo(hex("00000008 00 0001 02 00800000"));
+        assertThat(new CopyResults.CopyStatus(CopyManagerStatus.IN_PROGRESS, 1, Long.MAX_VALUE).encode())
+                .isEqualTo(hex("00000008 00 0001 04 007FFFFF"));
         byte[] sense = SenseData.withCommandSpecific(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE, 3)
                 .encodeFixed();
         byte[] d = new CopyResults.FailedSegmentDetails(ScsiStatus.CHECK_CONDITION, sense).encode();

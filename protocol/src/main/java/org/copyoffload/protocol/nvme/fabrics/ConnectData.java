@@ -1,6 +1,8 @@
 package org.copyoffload.protocol.nvme.fabrics;
 
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -66,7 +68,15 @@ public record ConnectData(byte[] hostId, int cntlid, String subsystemNqn, String
         if (end == index + NQN_FIELD) {
             throw new ProtocolFieldException(field, NQN_FIELD, "not null-terminated within 256 bytes");
         }
-        return in.toString(index, end - index, StandardCharsets.UTF_8);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in.nioBuffer(index, end - index))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            // Found by fuzzing: replacement characters made another NQN (different hosts' bytes the same string,
+            // three bytes for each bad one, too long to encode back). An NQN is UTF-8 (NVMe Base 2.1, 4.7).
+            throw new ProtocolFieldException(field, end - index, "not UTF-8");
+        }
     }
 
     public void encode(ByteBuf out) {

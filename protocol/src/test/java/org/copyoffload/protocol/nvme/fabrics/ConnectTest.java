@@ -185,6 +185,26 @@ class ConnectTest {
         }
     }
 
+    /** Found by Jazzer (NvmeStructuresFuzzTest#connectData): bytes that are not UTF-8 used to become U+FFFD. */
+    @Test
+    void nqnsThatAreNotUtf8AreRefusedNamingTheField() {
+        byte[] bad = {'n', 'q', 'n', (byte) 0xC3, (byte) 0x28, (byte) 0xFF};
+        ByteBuf sub = NvmeSamples.buf(connectData(HOST_ID, 1, bad, HOSTNQN.getBytes()));
+        ByteBuf host = NvmeSamples.buf(connectData(HOST_ID, 1, SUBNQN.getBytes(), bad));
+        try {
+            assertThatThrownBy(() -> ConnectData.decode(sub)).isInstanceOfSatisfying(ProtocolFieldException.class, e -> {
+                assertThat(e.field()).isEqualTo("SUBNQN");
+                assertThat(e.value()).isEqualTo(bad.length);
+                assertThat(e.getMessage()).contains("not UTF-8");
+            });
+            assertThatThrownBy(() -> ConnectData.decode(host)).isInstanceOfSatisfying(ProtocolFieldException.class,
+                    e -> assertThat(e.field()).isEqualTo("HOSTNQN"));
+        } finally {
+            sub.release();
+            host.release();
+        }
+    }
+
     @Test
     void shortDataIsRefused() {
         ByteBuf b = NvmeSamples.buf(new byte[1023]);

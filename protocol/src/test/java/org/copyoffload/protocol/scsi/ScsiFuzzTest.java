@@ -1,0 +1,145 @@
+package org.copyoffload.protocol.scsi;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import static org.copyoffload.protocol.scsi.OperationCode.*;
+
+/**
+ * Jazzer fuzz targets for the SCSI decoders: every CDB decoder, on the operation codes the target dispatches to it,
+ * the EXTENDED COPY parameter lists (LID1 and LID4), and the RECEIVE COPY RESULTS data an initiator decodes. A CDB or
+ * parameter list either decodes or is rejected with a {@link CheckCondition} (whose sense names the field); the copy
+ * results decoders throw {@link IllegalArgumentException}, as documented. A decoded value re-encodes to bytes that
+ * decode and re-encode to the same bytes. Regression inputs:
+ * {@code src/test/resources/org/copyoffload/protocol/scsi/ScsiFuzzTestInputs/<method>/}.
+ */
+class ScsiFuzzTest {
+    /** The limits the target's copy manager reports (as in ThirdPartyCopyCodecTest). */
+    static final CopyManagerLimits LIMITS = new CopyManagerLimits(64, 64, 64 * 32 + 64 * 28, 0xFFFFL * 4096, 0,
+            255, 255, 9, 0, 0, List.of(0x02, 0xE4));
+
+    static final Map<OperationCode, Class<?>> DECODERS = new LinkedHashMap<>();
+
+    static {
+        for (OperationCode op : List.of(READ_6, READ_10, READ_12, READ_16, WRITE_6, WRITE_10, WRITE_12, WRITE_16)) {
+            DECODERS.put(op, ReadWriteCdb.class);
+        }
+        for (OperationCode op : List.of(VERIFY_10, VERIFY_12, VERIFY_16, WRITE_AND_VERIFY_10, WRITE_AND_VERIFY_12,
+                WRITE_AND_VERIFY_16)) {
+            DECODERS.put(op, VerifyCdb.class);
+        }
+        for (OperationCode op : List.of(PRE_FETCH_10, PRE_FETCH_16, SYNCHRONIZE_CACHE_10, SYNCHRONIZE_CACHE_16)) {
+            DECODERS.put(op, CacheRangeCdb.class);
+        }
+        for (OperationCode op : List.of(RESERVE_6, RESERVE_10, RELEASE_6, RELEASE_10)) {
+            DECODERS.put(op, ReserveReleaseCdb.class);
+        }
+        DECODERS.put(COMPARE_AND_WRITE, CompareAndWriteCdb.class);
+        DECODERS.put(WRITE_SAME_10, WriteSameCdb.class);
+        DECODERS.put(WRITE_SAME_16, WriteSameCdb.class);
+        DECODERS.put(UNMAP, UnmapCdb.class);
+        DECODERS.put(SERVICE_ACTION_IN_16, ServiceActionIn16Cdb.class);
+        DECODERS.put(MODE_SENSE_6, ModeSenseCdb.class);
+        DECODERS.put(MODE_SENSE_10, ModeSenseCdb.class);
+        DECODERS.put(MODE_SELECT_6, ModeSelectCdb.class);
+        DECODERS.put(MODE_SELECT_10, ModeSelectCdb.class);
+        DECODERS.put(INQUIRY, InquiryCdb.class);
+        DECODERS.put(REPORT_LUNS, ReportLunsCdb.class);
+        DECODERS.put(REQUEST_SENSE, RequestSenseCdb.class);
+        DECODERS.put(START_STOP_UNIT, StartStopUnitCdb.class);
+        DECODERS.put(PERSISTENT_RESERVE_IN, PersistentReserveInCdb.class);
+        DECODERS.put(PERSISTENT_RESERVE_OUT, PersistentReserveOutCdb.class);
+        DECODERS.put(EXTENDED_COPY, ExtendedCopyCdb.class);
+        DECODERS.put(RECEIVE_COPY_RESULTS, ReceiveCopyResultsCdb.class);
+        DECODERS.put(MAINTENANCE_IN, ReportSupportedOpcodesCdb.class);
+    }
+
+    /**
+     * Byte 0 picks the operation code among those with a decoder (and is replaced by it); the CDB is the input
+     * zero-padded to iSCSI's 16-byte CDB field, or longer as an Extended CDB AHS would make it.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void cdb(byte[] input) throws Exception {
+        if (input.length == 0) {
+            return;
+        }
+        List<OperationCode> ops = List.copyOf(DECODERS.keySet());
+        OperationCode op = ops.get((input[0] & 0xFF) % ops.size());
+        byte[] cdb = Arrays.copyOf(input, Math.max(16, Math.min(input.length, 260)));
+        cdb[0] = (byte) op.code();
+        Class<?> decoder = decoderOf(op, cdb);
+        Object decoded;
+        try {
+            decoded = decode(decoder, cdb);
+        } catch (CheckCondition expected) {
+            return;
+        }
+        byte[] encoded = (byte[]) decoder.getMethod("encode").invoke(decoded);
+        byte[] again = (byte[]) decoder.getMethod("encode").invoke(decode(decoder, Arrays.copyOf(encoded, 16)));
+        assertThat(again).isEqualTo(encoded);
+    }
+
+    /** The dispatch of the target's command table: by service action where one operation code has several. */
+    private static Class<?> decoderOf(OperationCode op, byte[] cdb) {
+        int sa = OperationCode.SERVICE_ACTION.readInt(cdb);
+        if (op == MAINTENANCE_IN && sa == MaintenanceIn.REPORT_SUPPORTED_TASK_MANAGEMENT_FUNCTIONS.code()) {
+            return ReportSupportedTmfCdb.class;
+        }
+        if (op == EXTENDED_COPY && sa == ExtendedCopy.COPY_OPERATION_ABORT.code()) {
+            return CopyOperationAbortCdb.class;
+        }
+        return DECODERS.get(op);
+    }
+
+    private static Object decode(Class<?> decoder, byte[] cdb) throws Exception {
+        Method m = decoder.getMethod("decode", byte[].class);
+        try {
+            return m.invoke(null, (Object) cdb);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof Exception cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+
+    /** The input is an EXTENDED COPY parameter list (its PARAMETER LIST LENGTH is the input's length). */
+    @FuzzTest(maxDuration = "60s")
+    void extendedCopyParameterList(byte[] input) {
+        ExtendedCopyParameterList list;
+        try {
+            list = ExtendedCopyParameterList.decode(input, input.length, LIMITS);
+        } catch (CheckCondition expected) {
+            return;
+        }
+        byte[] encoded = list.encode();
+        byte[] again = ExtendedCopyParameterList.decode(encoded, encoded.length, LIMITS).encode();
+        assertThat(again).isEqualTo(encoded);
+    }
+
+    /** Byte 0 picks the decoder (OPERATING PARAMETERS or COPY STATUS); the rest is its parameter data. */
+    @FuzzTest(maxDuration = "60s")
+    void copyResults(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        try {
+            if ((input[0] & 1) == 0) {
+                byte[] encoded = CopyResults.OperatingParameters.decode(data, data.length).encode();
+                assertThat(CopyResults.OperatingParameters.decode(encoded, encoded.length).encode()).isEqualTo(encoded);
+            } else {
+                byte[] encoded = CopyResults.CopyStatus.decode(data, data.length).encode();
+                assertThat(CopyResults.CopyStatus.decode(encoded, encoded.length).encode()).isEqualTo(encoded);
+            }
+        } catch (IllegalArgumentException expected) {
+            // documented: the data is short or a field is out of range
+        }
+    }
+}
