@@ -10,9 +10,9 @@ import org.copyoffload.protocol.iscsi.IscsiPdu;
 
 /**
  * Counts one connection's PDUs into {@link IscsiTrafficCounters}. It sits between the decoder and the encoder:
- * going out it sees each PDU's encoded bytes (one buffer per PDU) as handed to the socket; coming in it sees the
- * decoded PDU and counts the bytes it took on the wire, from the data length and the digests in force when it was
- * decoded (the settings change only between PDUs, and target PDUs carry no AHS).
+ * going out it sees each PDU's encoded bytes (one buffer per PDU) and counts them once the socket has taken them;
+ * coming in it sees the decoded PDU and counts the bytes it took on the wire, from the data length and the digests in
+ * force when it was decoded (the settings change only between PDUs, and target PDUs carry no AHS).
  */
 final class IscsiTrafficMeter extends ChannelDuplexHandler {
     private final IscsiTrafficCounters counters;
@@ -39,11 +39,21 @@ final class IscsiTrafficMeter extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg instanceof ByteBuf b && b.isReadable()) {
-            // BHS bytes 5-7: DataSegmentLength, the data without padding and digest (RFC 7143, 11.2.1.5).
-            counters.sent(b.getUnsignedByte(b.readerIndex()) & 0x3F, b.readableBytes(),
-                    b.readableBytes() >= IscsiPdu.BHS_LENGTH ? b.getUnsignedMedium(b.readerIndex() + 5) : 0);
+        if (!(msg instanceof ByteBuf b) || !b.isReadable()) {
+            ctx.write(msg, promise);
+            return;
         }
-        ctx.write(msg, promise);
+        int opcode = b.getUnsignedByte(b.readerIndex()) & 0x3F;
+        long bytes = b.readableBytes();
+        // BHS bytes 5-7: DataSegmentLength, the data without padding and digest (RFC 7143, 11.2.1.5).
+        long data = b.readableBytes() >= IscsiPdu.BHS_LENGTH ? b.getUnsignedMedium(b.readerIndex() + 5) : 0;
+        // Counted once the socket has taken it: a failed write never crossed the wire.
+        ChannelPromise p = promise.unvoid();
+        p.addListener(f -> {
+            if (f.isSuccess()) {
+                counters.sent(opcode, bytes, data);
+            }
+        });
+        ctx.write(msg, p);
     }
 }

@@ -79,13 +79,23 @@ class TsharkWireCountTest {
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
             nvmeTargetPort = server.nvmeAddresses().getFirst().getPort();
             iscsiTargetPort = server.iscsiAddresses().getFirst().getPort();
-            Process tshark = Processes.startLogged(List.of("tshark", "-i", "lo", "-B", "256", "-f",
-                    "tcp port " + nvmeTargetPort + " or tcp port " + iscsiTargetPort, "-w", capture.toString(),
-                    "-a", "duration:300"), log);
+            int metricsPort = server.metricsPort();
+            // -P prints each packet as it is written: the probes to the metrics port below show when capturing has
+            // really begun ("Capturing on" comes a moment before; a connection opened in between would lose its
+            // first segments, and the counts with them).
+            Process tshark = Processes.startLogged(List.of("tshark", "-i", "lo", "-B", "256", "-P", "-f",
+                    "tcp port " + nvmeTargetPort + " or tcp port " + iscsiTargetPort + " or tcp port " + metricsPort,
+                    "-w", capture.toString(), "-a", "duration:300"), log);
             try {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!(Files.exists(log) && Files.readString(log).contains("Capturing on"))) {
-                    assertThat(System.nanoTime()).as("tshark started capturing").isLessThan(deadline);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (!(Files.exists(log) && Files.readString(log).contains(" " + metricsPort + " [SYN]"))) {
+                    assertThat(System.nanoTime()).as("tshark captured a probe: " + (Files.exists(log)
+                            ? Files.readString(log) : "no log")).isLessThan(deadline);
+                    if (Files.exists(log) && Files.readString(log).contains("Capturing on")) {
+                        try (java.net.Socket probe = new java.net.Socket("127.0.0.1", metricsPort)) {
+                            probe.setSoLinger(true, 0);
+                        }
+                    }
                     Thread.sleep(100);
                 }
                 HostOptions options = HostOptions.builder(server.nvmeAddresses().getFirst(), NQN).ioQueues(2)
