@@ -24,6 +24,7 @@ import org.copyoffload.protocol.nvme.log.DiscoveryLogPage;
 import org.copyoffload.testcontainers.CopyOffloadTargetContainer.IscsiTarget;
 import org.copyoffload.testcontainers.CopyOffloadTargetContainer.Subsystem;
 import org.copyoffload.testcontainers.CopyOffloadTargetContainer.Volume;
+import org.copyoffload.testsupport.PrometheusText;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -110,8 +111,7 @@ class CopyOffloadTargetContainerTest {
 
         String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(target.getMetricsUrl()))
                 .timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString()).body();
-        assertThat(metrics.lines().filter(l -> l.startsWith("copyoffload_nvme_copy_commands_total"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum())
+        assertThat(PrometheusText.parse(metrics).sum("copyoffload_nvme_copy_commands_total", s -> true))
                 .as("Copy commands counted in\n%s", metrics).isGreaterThanOrEqualTo(2);
     }
 

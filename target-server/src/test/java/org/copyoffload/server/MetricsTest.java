@@ -1,6 +1,7 @@
 package org.copyoffload.server;
 
 import org.copyoffload.testsupport.LeakDetectionExtension;
+import org.copyoffload.testsupport.PrometheusText;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.copyoffload.server.TestServer.NS_4K;
 
@@ -32,24 +33,8 @@ class MetricsTest {
     /** Series of a Prometheus text exposition, keyed by name and sorted labels. */
     static Map<String, Double> parse(String text) {
         Map<String, Double> series = new HashMap<>();
-        for (String line : text.split("\n")) {
-            if (line.isBlank() || line.startsWith("#")) {
-                continue;
-            }
-            int space = line.lastIndexOf(' ');
-            String key = line.substring(0, space);
-            String value = line.substring(space + 1);
-            int brace = key.indexOf('{');
-            Map<String, String> labels = new TreeMap<>();
-            String name = key;
-            if (brace >= 0) {
-                name = key.substring(0, brace);
-                for (String pair : key.substring(brace + 1, key.length() - 1).split(",")) {
-                    int eq = pair.indexOf('=');
-                    labels.put(pair.substring(0, eq), pair.substring(eq + 2, pair.length() - 1));
-                }
-            }
-            series.put(key(name, labels), Double.parseDouble(value));
+        for (PrometheusText.Sample s : PrometheusText.parse(text).samples()) {
+            series.put(key(s.name(), s.labels()), s.value());
         }
         return series;
     }
