@@ -17,6 +17,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Assumptions;
@@ -154,12 +155,33 @@ public final class GuestVm {
         return run(dist, script, Options.defaults().withTimeout(timeout).withName(name));
     }
 
-    /** Boots {@code dist} once with {@code options}, runs {@code script} in it and returns the parsed steps. */
+    /**
+     * Boots {@code dist} once with {@code options}, runs {@code script} in it and returns the parsed steps. A guest
+     * whose kernel died while booting (an Oops or panic on the console before the first step began; seen once in CI
+     * under multi-threaded TCG, in {@code sched_clock_cpu}) is booted once more: nothing of the script ran, so the
+     * second boot runs it as if it were the first.
+     */
     public static GuestRun run(Dist dist, String script, Options options) {
         ensureAvailable();
         build(dist);
         String name = options.name() != null ? options.name() : callerName();
-        String logName = uniqueLogName(sanitize(name) + "-" + dist.id());
+        GuestRun run = runOnce(dist, script, options, uniqueLogName(sanitize(name) + "-" + dist.id()));
+        if (diedBooting(run)) {
+            System.out.printf("[GuestVm] %s: the guest kernel died before the first step; booting it again%n",
+                    run.logFile().getFileName());
+            run = runOnce(dist, script, options, uniqueLogName(sanitize(name) + "-" + dist.id() + "-reboot"));
+        }
+        return run;
+    }
+
+    private static final Pattern KERNEL_DEATH = Pattern.compile("\\b(Oops|Kernel panic|BUG: )");
+
+    /** Whether the guest's kernel died before the script's first step began (nothing of the script ran). */
+    static boolean diedBooting(GuestRun run) {
+        return !run.done() && run.steps().isEmpty() && KERNEL_DEATH.matcher(run.serialLog()).find();
+    }
+
+    private static GuestRun runOnce(Dist dist, String script, Options options, String logName) {
         Path target = moduleDir().resolve("target");
         Path share = target.resolve("guest-runs").resolve(logName);
         Path logFile = target.resolve("guest-logs").resolve(logName + ".log");
