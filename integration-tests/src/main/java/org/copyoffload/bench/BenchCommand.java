@@ -120,13 +120,21 @@ public final class BenchCommand implements Callable<Integer> {
         java.time.Instant started = java.time.Instant.now();
         LoopbackBandwidth.Reference loopback = null;
         if (only == null || only.equals("read") || only.equals("copy")) {
-            double one = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, 1);
-            report.figure("loopback.tcp_128k.mb_s", "loopback TCP, one stream, 128 KiB writes", one / 1e6, "MB/s", "");
+            LoopbackBandwidth.Measured oneStream = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, 1);
+            double one = oneStream.bytesPerSecond();
+            report.figure("loopback.tcp_128k.mb_s", "loopback TCP, one stream, 128 KiB writes", one / 1e6, "MB/s",
+                    cpuLabel(oneStream.cpuSecondsPerGb()));
+            report.keep("loopback.tcp_128k.cpu_s_per_gb", "loopback, one stream: CPU seconds per GB",
+                    oneStream.cpuSecondsPerGb(), "s/GB");
             double many = one;
             if (ioQueues > 1) {
-                many = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, ioQueues);
+                LoopbackBandwidth.Measured streams = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, ioQueues);
+                many = streams.bytesPerSecond();
                 report.figure("loopback.tcp_128k_streams.mb_s", "loopback TCP, " + ioQueues + " streams, 128 KiB writes",
-                        many / 1e6, "MB/s", "the reference of figures over " + ioQueues + " queues");
+                        many / 1e6, "MB/s", "the reference of figures over " + ioQueues + " queues; "
+                                + cpuLabel(streams.cpuSecondsPerGb()));
+                report.keep("loopback.tcp_128k_streams.cpu_s_per_gb", "loopback, " + ioQueues
+                        + " streams: CPU seconds per GB", streams.cpuSecondsPerGb(), "s/GB");
             }
             loopback = new LoopbackBandwidth.Reference(one, many, ioQueues);
         }
@@ -305,11 +313,11 @@ public final class BenchCommand implements Callable<Integer> {
             ClosedLoop.Result randomRead = ClosedLoop.run(randomDepth, duration, randomReads);
             ClosedLoop.Result randomWrite = ClosedLoop.run(randomDepth, duration, randomWrites);
             report.figure("nvme.rand_read_4k.iops", "NVMe/TCP 4 KiB random read", randomRead.iops(), "IOPS",
-                    String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s", randomDepth, ioQueues,
-                            randomRead.bytesPerSecond() / 1e6));
+                    String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s, %.1f CPU us per read", randomDepth,
+                            ioQueues, randomRead.bytesPerSecond() / 1e6, randomRead.cpuSeconds() * 1e6 / randomRead.operations()));
             report.figure("nvme.rand_write_4k.iops", "NVMe/TCP 4 KiB random write", randomWrite.iops(), "IOPS",
-                    String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s", randomDepth, ioQueues,
-                            randomWrite.bytesPerSecond() / 1e6));
+                    String.format(Locale.ROOT, "QD %d over %d queue(s), %.0f MB/s, %.1f CPU us per write", randomDepth,
+                            ioQueues, randomWrite.bytesPerSecond() / 1e6, randomWrite.cpuSeconds() * 1e6 / randomWrite.operations()));
             report.figure("nvme.rand_read_4k.ratio_write", "ratio 4 KiB read / write IOPS",
                     randomRead.iops() / randomWrite.iops(), "ratio", "aim: at least 1");
             CopyBenchmark.settle();
@@ -323,6 +331,11 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** "0.41 CPU s/GB": the process's CPU time (host and target together) per GB moved. */
+    static String cpuLabel(double cpuSecondsPerGb) {
+        return String.format(Locale.ROOT, "%.2f CPU s/GB", cpuSecondsPerGb);
+    }
+
     /**
      * The 128 KiB figures of one direction: over one queue and over all, each with its ratio to the loopback stream(s)
      * of the same count, and the aim for the ratio over all queues.
@@ -331,13 +344,15 @@ public final class BenchCommand implements Callable<Integer> {
                                   String wireDirection, LoopbackBandwidth.Reference loopback, double aim) {
         String prefix = "nvme.seq_" + what + "_128k";
         report.figure(prefix + "_1q.mb_s", "NVMe/TCP 128 KiB sequential " + what + ", 1 queue",
-                one.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, %s", seqDepth,
-                        loopback.describe(one.bytesPerSecond(), 1)));
+                one.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d, %s; %s", seqDepth,
+                        loopback.describe(one.bytesPerSecond(), 1), cpuLabel(one.cpuSecondsPerGb())));
         report.keep(prefix + "_1q.ratio_loopback", "ratio " + what + " over 1 queue / one loopback stream",
                 one.bytesPerSecond() / loopback.forQueues(1), "ratio");
         report.figure(prefix + ".mb_s", "NVMe/TCP 128 KiB sequential " + what, all.bytesPerSecond() / 1e6, "MB/s",
-                String.format(Locale.ROOT, "QD %d over %d queue(s), %d %ss, %.1f MB %s on the wire", seqDepth, ioQueues,
-                        all.operations(), what, wireBytes / 1e6, wireDirection));
+                String.format(Locale.ROOT, "QD %d over %d queue(s), %d %ss, %.1f MB %s on the wire; %s", seqDepth,
+                        ioQueues, all.operations(), what, wireBytes / 1e6, wireDirection, cpuLabel(all.cpuSecondsPerGb())));
+        report.keep(prefix + ".cpu_s_per_gb", "CPU seconds per GB, 128 KiB sequential " + what + " (host and target)",
+                all.cpuSecondsPerGb(), "s/GB");
         report.figure(prefix + ".ratio_loopback", "ratio " + what + " / loopback", all.bytesPerSecond()
                 / loopback.forQueues(ioQueues), "ratio", String.format(Locale.ROOT, "%s; aim: at least %.1f",
                 loopback.describe(all.bytesPerSecond(), ioQueues), aim));

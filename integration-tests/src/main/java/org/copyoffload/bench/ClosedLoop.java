@@ -13,7 +13,12 @@ import java.util.function.LongFunction;
  * iodepth does. Counts completed operations and bytes; the first failure ends the run.
  */
 final class ClosedLoop {
-    record Result(long operations, long bytes, double seconds) {
+    record Result(long operations, long bytes, double seconds, double cpuSeconds) {
+        /** CPU time of the whole process (host and target) per GB moved: what a figure costs, whatever else runs. */
+        double cpuSecondsPerGb() {
+            return bytes == 0 ? 0 : cpuSeconds / (bytes / 1e9);
+        }
+
         double iops() {
             return operations / seconds;
         }
@@ -40,6 +45,7 @@ final class ClosedLoop {
         AtomicLong bytes = new AtomicLong();
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CountDownLatch drained = new CountDownLatch(depth);
+        long cpuStart = ProcessCpu.nanos();
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         for (int i = 0; i < depth; i++) {
@@ -52,7 +58,7 @@ final class ClosedLoop {
         if (failure.get() != null) {
             throw new IllegalStateException("an operation failed", failure.get());
         }
-        return new Result(operations.get(), bytes.get(), seconds);
+        return new Result(operations.get(), bytes.get(), seconds, (ProcessCpu.nanos() - cpuStart) / 1e9);
     }
 
     private static void issue(LongFunction<CompletableFuture<Long>> operation, long limit, AtomicLong sequence,

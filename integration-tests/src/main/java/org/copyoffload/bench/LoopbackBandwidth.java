@@ -43,8 +43,12 @@ final class LoopbackBandwidth {
         }
     }
 
+    /** What streams carried: bytes per second, and the process's CPU time per GB carried. */
+    record Measured(double bytesPerSecond, double cpuSecondsPerGb) {
+    }
+
     /** Bytes per second received over {@code duration} by {@code streams} streams together, after a short warm-up. */
-    static double measure(Duration duration, int bufferSize, int streams) throws IOException, InterruptedException {
+    static Measured measure(Duration duration, int bufferSize, int streams) throws IOException, InterruptedException {
         try (ServerSocketChannel server = ServerSocketChannel.open()) {
             server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
             AtomicLong received = new AtomicLong();
@@ -86,17 +90,19 @@ final class LoopbackBandwidth {
             }
             Thread.sleep(Math.max(0, (warmUpEnd - System.nanoTime()) / 1_000_000));
             long startBytes = received.get();
+            long cpuStart = ProcessCpu.nanos();
             long start = System.nanoTime();
             done.await();
             long bytes = received.get() - startBytes;
             long elapsed = System.nanoTime() - start;
+            long cpu = ProcessCpu.nanos() - cpuStart;
             for (Thread t : threads) {
                 t.join();
             }
             if (!failures.isEmpty()) {
                 throw failures.getFirst();
             }
-            return bytes / (elapsed / 1e9);
+            return new Measured(bytes / (elapsed / 1e9), bytes == 0 ? 0 : cpu / 1e9 / (bytes / 1e9));
         }
     }
 }

@@ -86,6 +86,16 @@ public interface BlockStore extends Closeable {
     }
 
     /**
+     * Whether a buffered (not durable) {@link #write} returns once its bytes are in this machine's page cache, never
+     * waiting for a device or a network, unless the kernel throttles dirty memory: true for files on local disk
+     * filesystems and tmpfs, so that a caller on an event loop may write inline while dirty memory is far from the
+     * kernel's limits. The default, false, is always safe: the caller hands the write to a thread.
+     */
+    default boolean buffersWritesInPageCache() {
+        return false;
+    }
+
+    /**
      * Reads {@code [offset, offset + dst.remaining())} into {@code dst} only if that cannot wait for the disk (the
      * range is in memory), so that a caller on an event loop may read inline instead of handing the read to a
      * thread. False leaves {@code dst}'s position where it was and says nothing about errors: the caller then reads

@@ -27,6 +27,7 @@ public final class FileBlockStore implements BlockStore {
     private final ReopeningChannel dsync; // WRITE, DSYNC: each write returns once it is on stable storage
     private final LinuxFile linux;        // fallocate, fstat
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final boolean localPageCache; // see buffersWritesInPageCache
     // Cleared on the first EOPNOTSUPP so a filesystem without the mode costs one failed syscall, not one per call.
     private volatile boolean punchHoleSupported = true;
     private volatile boolean zeroRangeSupported = true;
@@ -37,6 +38,28 @@ public final class FileBlockStore implements BlockStore {
         this.data = data;
         this.dsync = dsync;
         this.linux = linux;
+        this.localPageCache = onLocalPageCacheFilesystem(path);
+    }
+
+    /**
+     * Filesystems whose buffered writes stop in the local page cache. Network and FUSE filesystems may wait for a
+     * server (FUSE devices also throttle dirty pages per device, below the global limits), and unknown ones are
+     * treated alike.
+     */
+    private static final java.util.Set<String> LOCAL_PAGE_CACHE_FILESYSTEMS =
+            java.util.Set.of("ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "tmpfs");
+
+    private static boolean onLocalPageCacheFilesystem(Path file) {
+        try {
+            return LOCAL_PAGE_CACHE_FILESYSTEMS.contains(Files.getFileStore(file).type());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public boolean buffersWritesInPageCache() {
+        return localPageCache;
     }
 
     /**

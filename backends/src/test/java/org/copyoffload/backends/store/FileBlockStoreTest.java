@@ -193,11 +193,15 @@ class FileBlockStoreTest extends BlockStoreContract {
         byte[] data = random(10, 512); // short reads: many calls, each racing the interrupts
         write(store, 0, data);
         AtomicBoolean stop = new AtomicBoolean();
+        // Every reader is inside its loop before the interrupts start: on a loaded machine one could otherwise be
+        // scheduled only after they end, and make no read at all.
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(4);
         try (ExecutorService readers = Executors.newFixedThreadPool(4)) {
             List<Future<Integer>> reads = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 reads.add(readers.submit(() -> {
                     int count = 0;
+                    started.countDown();
                     while (!stop.get()) {
                         assertSameBytes(read(store, 0, data.length), data, "read beside an interrupted thread");
                         count++;
@@ -205,6 +209,7 @@ class FileBlockStoreTest extends BlockStoreContract {
                     return count;
                 }));
             }
+            assertThat(started.await(1, java.util.concurrent.TimeUnit.MINUTES)).isTrue();
             for (int i = 0; i < 300; i++) {
                 Thread.currentThread().interrupt();
                 try {
@@ -222,6 +227,18 @@ class FileBlockStoreTest extends BlockStoreContract {
                 assertThat(f.get()).isPositive();
             }
         }
+    }
+
+    /** Writes may run on an event loop only into a file whose buffered writes stop in the local page cache. */
+    @Test
+    void saysWhetherItsWritesStopInTheLocalPageCache() throws IOException {
+        String type = Files.getFileStore(dir).type();
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.util.Set.of("ext4", "xfs", "btrfs", "tmpfs").contains(type),
+                "the test directory is on " + type);
+        try (FileBlockStore store = FileBlockStore.open(dir.resolve("local.img"), MIB, true)) {
+            assertThat(store.buffersWritesInPageCache()).isTrue();
+        }
+        assertThat(new MemoryBlockStore(MIB).buffersWritesInPageCache()).isFalse(); // the default: never inline
     }
 
     /** Reads may leave by sendfile only when they cannot wait for the disk: the store must tell cached from not. */

@@ -211,7 +211,7 @@ public final class NvmIoCommands {
             } catch (IOException e) {
                 return mediaError(c, StatusCode.WRITE_FAULT, "write", ns, range, e);
             }
-        }, target.ioExecutor());
+        }, target.writeExecutor(ns.volume().store(), range.bytes, durable));
     }
 
     /** The command's data, which may lie in several network buffers, in one (gathering) store write. */
@@ -439,7 +439,7 @@ public final class NvmIoCommands {
                 c.health().written(range.bytes);
             }
             return CommandResult.SUCCESS;
-        }, target.ioExecutor());
+        }, hostWrite ? target.writeExecutor(ns.volume().store(), range.bytes, durable) : target.ioExecutor());
     }
 
     /**

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.copyoffload.backends.copy.CopyEngine;
+import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.store.FileBlockStore;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -18,6 +19,7 @@ import org.copyoffload.server.config.ConfigLoader;
 import org.copyoffload.server.config.NvmeVersion;
 import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.memory.DataBudget;
+import org.copyoffload.server.memory.DirtyPageHeadroom;
 import org.copyoffload.server.volume.VolumeSet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,6 +40,9 @@ public final class NvmeTarget implements AutoCloseable {
     private final Map<NvmeSubsystem, HealthCounters> health = new ConcurrentHashMap<>();
     /** Unnamed virtual threads: naming one per command costs more than the page-cache read it does. */
     private final ExecutorService ioExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    /** The largest write done on an event loop: the size up to which reads of cached data are, too. */
+    static final int MAX_INLINE_WRITE = 256 * 1024;
+    private final DirtyPageHeadroom headroom = DirtyPageHeadroom.system();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("nvme-timers").daemon().factory());
     private final AtomicLong discoveryGeneration = new AtomicLong(1);
@@ -139,6 +144,17 @@ public final class NvmeTarget implements AutoCloseable {
 
     public ExecutorService ioExecutor() {
         return ioExecutor;
+    }
+
+    /**
+     * Where a write of {@code bytes} into {@code store} runs: on the calling thread (the connection's event loop)
+     * when the store buffers writes in the local page cache, dirty memory is far from the kernel's throttling and
+     * the write is at most {@value #MAX_INLINE_WRITE} bytes (so a loop is held for tens of microseconds at most);
+     * else on the I/O executor, as durable writes always are.
+     */
+    public java.util.concurrent.Executor writeExecutor(BlockStore store, long bytes, boolean durable) {
+        return store.buffersWritesInPageCache() ? headroom.executorFor(bytes, durable, MAX_INLINE_WRITE, ioExecutor)
+                : ioExecutor;
     }
 
     ScheduledExecutorService scheduler() {
