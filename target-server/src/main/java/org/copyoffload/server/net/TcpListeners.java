@@ -47,6 +47,11 @@ public final class TcpListeners implements AutoCloseable {
         this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 
+    /** Receive buffers between 64 B and 256 KiB, sized by what the last reads of the connection filled. */
+    public static io.netty.channel.RecvByteBufAllocator receiveBuffers() {
+        return new io.netty.channel.AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+    }
+
     /** Binds one listener whose connections get {@code pipeline}; returns the bound address (port 0: a free one). */
     public InetSocketAddress bind(String address, int port, Consumer<SocketChannel> pipeline) throws InterruptedException {
         ServerBootstrap b = new ServerBootstrap()
@@ -55,6 +60,10 @@ public final class TcpListeners implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // Reads of up to 256 KiB, not Netty's 64 KiB: a 128 KiB H2CData or Data-Out then takes one or two
+                // recv calls instead of three or more (128 KiB writes: 0.97 -> 0.87 CPU s/GB, issue 17). The
+                // buffer only grows for connections that fill it, so idle or chatty ones keep small buffers.
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, receiveBuffers())
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
