@@ -49,6 +49,15 @@ public enum PskHash {
         return this == SHA256 ? new SHA256Digest() : new SHA384Digest();
     }
 
+    /** The IANA name of a TLS 1.3 suite of NVMe/TCP, or its code in hex. */
+    public static String suiteName(int cipherSuite) {
+        return switch (cipherSuite) {
+            case CipherSuite.TLS_AES_128_GCM_SHA256 -> "TLS_AES_128_GCM_SHA256";
+            case CipherSuite.TLS_AES_256_GCM_SHA384 -> "TLS_AES_256_GCM_SHA384";
+            default -> String.format("0x%04X", cipherSuite);
+        };
+    }
+
     public static PskHash fromCode(int code) {
         for (PskHash h : values()) {
             if (h.code == code) {
