@@ -38,6 +38,7 @@ import org.copyoffload.server.nvme.NvmeController;
 import org.copyoffload.server.nvme.NvmeRequest;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.nvme.QueueConnection;
+import org.copyoffload.protocol.nvme.tls.PskIdentity;
 import org.copyoffload.protocol.nvme.tls.TlsPskHandler;
 import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
@@ -665,6 +666,12 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     @Override
     public String describe() {
         return "tcp " + remote + (qid >= 0 ? " queue " + qid : "");
+    }
+
+    @Override
+    public PskIdentity tlsIdentity() {
+        TlsPskHandler tls = ctx == null ? null : ctx.pipeline().get(TlsPskHandler.class);
+        return tls == null ? null : tls.result().identity();
     }
 
     private String describe(SubmissionQueueEntry sqe) {

@@ -92,7 +92,9 @@ class NvmeTlsEndToEndTest {
                 subsystems:
                   - nqn: %s
                     namespaces: [{nsid: 1, volume: v}]
-                """.formatted(dir, keys, keys, SUB);
+                  - nqn: %s2
+                    namespaces: [{nsid: 1, volume: v}]
+                """.formatted(dir, keys, keys, SUB, SUB);
         server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"));
         required = server.nvmeAddresses().get(0);
         optional = server.nvmeAddresses().get(1);
@@ -215,6 +217,34 @@ class NvmeTlsEndToEndTest {
         }
         assertThat(page.entries()).extracting(DiscoveryLogEntry::trsvcid)
                 .contains(Integer.toString(required.getPort()), Integer.toString(optional.getPort()));
+    }
+
+    @ParameterizedTest(name = "Connect as {0} to {1}")
+    @CsvSource({"nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-00000000dead, nqn.2026-01.org.copyoffload:tls",
+            "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-4000-8000-000000000256, nqn.2026-01.org.copyoffload:tls2"})
+    void tlsSessionConnectsOnlyItsIdentitysHostToItsSubsystem(String hostNqn, String subNqn) {
+        // The queue's TLS session was authenticated as HOST256 for SUB; a Connect naming anything else is refused.
+        org.copyoffload.server.nvme.QueueConnection queue = new org.copyoffload.server.nvme.QueueConnection() {
+            @Override
+            public void close(String reason) {
+            }
+
+            @Override
+            public String describe() {
+                return "test queue";
+            }
+
+            @Override
+            public org.copyoffload.protocol.nvme.tls.PskIdentity tlsIdentity() {
+                return org.copyoffload.protocol.nvme.tls.PskIdentity.retained(PskHash.SHA256, HOST256, SUB);
+            }
+        };
+        var data = new org.copyoffload.protocol.nvme.fabrics.ConnectData(new byte[16], 0xFFFF, subNqn, hostNqn);
+        var command = new org.copyoffload.protocol.nvme.fabrics.ConnectCommand(0, 0, 31, 0, 0);
+        assertThatThrownBy(() -> server.target().fabrics().connect(command, data, queue))
+                .isInstanceOfSatisfying(org.copyoffload.server.nvme.NvmeCommandException.class, e -> assertThat(
+                        e.status()).isEqualTo(org.copyoffload.protocol.nvme.StatusCode.CONNECT_INVALID_HOST.dnr()))
+                .hasMessageContaining("PSK identity NVMe0R01 " + HOST256 + " " + SUB);
     }
 
     private void awaitCount(String outcome, double expected) {
