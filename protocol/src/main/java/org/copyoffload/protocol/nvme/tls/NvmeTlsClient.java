@@ -21,13 +21,20 @@ import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 public final class NvmeTlsClient extends AbstractTlsClient implements TlsPeerResult {
     private final PskIdentity identity;
     private final byte[] psk;
+    private final short[] modes;
     private String cipherSuite;
 
     /** @param psk the TLS PSK of {@code identity} (see {@link PskDerivation#tlsPsk}) */
     public NvmeTlsClient(PskIdentity identity, byte[] psk) {
+        this(identity, psk, new short[] {PskKeyExchangeMode.psk_dhe_ke});
+    }
+
+    /** With other PSK key exchange modes (RFC 8446, 4.2.9), as other hosts offer them. */
+    NvmeTlsClient(PskIdentity identity, byte[] psk, short[] modes) {
         super(new BcTlsCrypto());
         this.identity = identity;
         this.psk = psk.clone();
+        this.modes = modes.clone();
     }
 
     @Override
@@ -42,7 +49,7 @@ public final class NvmeTlsClient extends AbstractTlsClient implements TlsPeerRes
 
     @Override
     public short[] getPskKeyExchangeModes() {
-        return new short[] {PskKeyExchangeMode.psk_dhe_ke};
+        return modes.clone();
     }
 
     @Override

@@ -15,8 +15,8 @@ import org.bouncycastle.tls.crypto.impl.bc.BcTlsCrypto;
 
 /**
  * The target's side of an NVMe/TCP TLS handshake (NVMe/TCP Transport 1.1, 3.6.1): TLS 1.3 only, external PSKs only
- * (no certificate), TLS_AES_128_GCM_SHA256 or TLS_AES_256_GCM_SHA384 as the PSK's hash decides, with or without
- * (EC)DHE ({@code psk_dhe_ke}, {@code psk_ke}).
+ * (no certificate), TLS_AES_128_GCM_SHA256 or TLS_AES_256_GCM_SHA384 as the PSK's hash decides, always with (EC)DHE
+ * ({@code psk_dhe_ke}: Bouncy Castle does not do {@code psk_ke}; Linux's tlshd offers both).
  */
 public final class NvmeTlsServer extends AbstractTlsServer implements TlsPeerResult {
     private final TlsPskKeys keys;
@@ -41,7 +41,7 @@ public final class NvmeTlsServer extends AbstractTlsServer implements TlsPeerRes
 
     @Override
     public short[] getPskKeyExchangeModes() {
-        return new short[] {PskKeyExchangeMode.psk_dhe_ke, PskKeyExchangeMode.psk_ke};
+        return new short[] {PskKeyExchangeMode.psk_dhe_ke};
     }
 
     @Override
@@ -63,9 +63,9 @@ public final class NvmeTlsServer extends AbstractTlsServer implements TlsPeerRes
 
     @Override
     public TlsCredentials getCredentials() throws IOException {
-        // Reached only when no offered identity matched: NVMe/TCP TLS has no certificates.
-        throw new TlsFatalAlert(AlertDescription.unknown_psk_identity, offered == null ? "no PSK offered"
-                : "unknown PSK identity " + offered);
+        // Reached only when no offered identity matched (or none came with psk_dhe_ke): NVMe/TCP TLS has no certificates.
+        throw new TlsFatalAlert(AlertDescription.unknown_psk_identity, offered == null
+                ? "no PSK offered with psk_dhe_ke" : "unknown PSK identity " + offered);
     }
 
     @Override

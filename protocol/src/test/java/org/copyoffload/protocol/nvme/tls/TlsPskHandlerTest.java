@@ -87,6 +87,24 @@ class TlsPskHandlerTest {
     }
 
     @Test
+    void pskWithoutDheIsRefused() {
+        // Bouncy Castle does (EC)DHE with every TLS 1.3 PSK (psk_dhe_ke); Linux's tlshd offers it first, so a host that
+        // offers only psk_ke is the one refused.
+        ConfiguredPsk key = key(PskHash.SHA256, 3);
+        TlsPskKeys keys = new TlsPskKeys(List.of(new TlsPskKeys.Entry(HOST, SUB, key, LabelForm.LIBNVME)));
+        TlsPskHandler targetTls = TlsPskHandler.server(new NvmeTlsServer(keys));
+        PskIdentity id = PskDerivation.identity(key, HOST, SUB, 0, LabelForm.LIBNVME);
+        TlsPskHandler hostTls = TlsPskHandler.client(new NvmeTlsClient(id, PskDerivation.tlsPsk(key, id,
+                LabelForm.LIBNVME), new short[] {org.bouncycastle.tls.PskKeyExchangeMode.psk_ke}));
+        Pair p = new Pair(new EmbeddedChannel(targetTls), new EmbeddedChannel(hostTls), targetTls, hostTls);
+        p.pump();
+        assertThat(targetTls.handshakeFuture().cause()).hasMessageContaining("unknown_psk_identity");
+        assertThat(p.host().isActive()).isFalse();
+        p.target().finishAndReleaseAll();
+        p.host().finishAndReleaseAll();
+    }
+
+    @Test
     void wrongKeyFailsBothSidesAndNothingPasses() {
         Pair p = pair(key(PskHash.SHA256, 1), key(PskHash.SHA256, 2), 0);
         io.netty.channel.ChannelFuture held = p.host().writeAndFlush(Unpooled.wrappedBuffer(new byte[] {9}));
