@@ -15,6 +15,7 @@ import java.util.Random;
 import org.copyoffload.it.guest.GuestRun;
 import org.copyoffload.it.guest.GuestVm;
 import org.copyoffload.protocol.nvme.tls.ConfiguredPsk;
+import org.copyoffload.protocol.nvme.tls.PskDerivation;
 import org.copyoffload.protocol.nvme.tls.PskHash;
 import org.copyoffload.server.CopyoffloadServer;
 import org.copyoffload.server.config.ConfigLoader;
@@ -99,6 +100,7 @@ class NvmeTlsKernelInitiatorTest {
                       sleep 1; pidof tlshd'
                     step key256 'nvme gen-tls-key --hostnqn=$HOSTNQN --subsysnqn=$S256 --secret=$SECRET256 --hmac=1 --insert'
                     step key384 'nvme gen-tls-key --hostnqn=$HOSTNQN --subsysnqn=$S384 --secret=$SECRET384 --hmac=2 --insert'
+                    step key384v1 'nvme gen-tls-key --hostnqn=$HOSTNQN --subsysnqn=$S384 --secret=$SECRET384 --hmac=2 --identity=1 --insert'
                     step key-wrong 'nvme gen-tls-key --hostnqn=$HOSTNQN --subsysnqn=$SWRONG --secret=$WRONG --hmac=1 --insert'
                     step keyring 'keyctl show %%:.nvme'
                     step plain-refused 'nvme connect -t tcp -a $HOST -s $PORT -n $S256'
@@ -131,8 +133,11 @@ class NvmeTlsKernelInitiatorTest {
             // nvme-cli makes the same interchange keys from the same secrets: both sides hold one key.
             assertThat(run.ok("key256").output()).as(log).contains(k256.toInterchange());
             assertThat(run.ok("key384").output()).as(log).contains(k384.toInterchange());
+            // The version 1 identity carries a digest of the retained PSK: nvme-cli's SHA-384 derivation equals ours.
+            run.ok("key384v1");
             assertThat(run.ok("keyring").output()).as(log).contains("NVMe0R01 " + GuestVm.HOST_NQN + " " + S256)
-                    .contains("NVMe0R02 " + GuestVm.HOST_NQN + " " + S384);
+                    .contains("NVMe0R02 " + GuestVm.HOST_NQN + " " + S384)
+                    .contains(PskDerivation.identity(k384, GuestVm.HOST_NQN, S384, 1, PskDerivation.LabelForm.LIBNVME).text());
             assertThat(run.step("plain-refused").rc()).as(log).isNotZero();
             // The TLS listener's entries (first port id) say TLS is required and TLS 1.3 is the security type.
             assertThat(run.ok("discover").output()).as(log).contains("subnqn:  " + S256)

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The retained PSK, PSK digest and TLS PSK. Known answers from the Linux guest's nvme-cli 2.13 / libnvme 1.13
- * ({@code nvme gen-tls-key --secret=KEY32 --hmac=1 --identity=1 --insert} put the identity with this digest into
- * the .nvme keyring); the RFC 8446 form against Bouncy Castle's own TLS 1.3 HKDF-Expand-Label.
+ * ({@code nvme gen-tls-key --secret=KEY --hmac=1|2 --identity=1 --insert} put identities with these digests into
+ * the .nvme keyring; the TLS PSK itself is checked by the guest's handshake in NvmeTlsKernelInitiatorTest); the
+ * RFC 8446 form against Bouncy Castle's own TLS 1.3 HKDF-Expand-Label.
  */
 class PskDerivationTest {
     static final String HOST = PskIdentityTest.HOST;
@@ -28,6 +29,17 @@ class PskDerivationTest {
         // The RFC form gives another retained PSK, so another digest: the forms are not interchangeable.
         assertThat(PskDerivation.identity(KEY32, HOST, SUB, 1, LabelForm.RFC8446).digest())
                 .isNotEqualTo(id.digest());
+    }
+
+    @Test
+    void sha384DigestAsNvmeCli213ComputesIt() {
+        // The SHA-384 key of NvmeTlsKernelInitiatorTest; the guest's `nvme gen-tls-key --hmac=2 --identity=1 --insert`
+        // put this identity into its keyring, and tlshd offered it.
+        byte[] key = new byte[48];
+        new java.util.Random(6_12_384).nextBytes(key);
+        PskIdentity id = PskDerivation.identity(new ConfiguredPsk(PskHash.SHA384, key), HOST,
+                "nqn.2026-01.org.copyoffload:tls384", 1, LabelForm.LIBNVME);
+        assertThat(id.digest()).isEqualTo("53bb2FnTIGv/WHzgpdkurIgoiJZwGJmC+vZ5BAgIeSvLxFgoXrv8+MlWDj2ZMd/r");
     }
 
     @Test
