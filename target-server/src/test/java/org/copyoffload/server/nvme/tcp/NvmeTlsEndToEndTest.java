@@ -188,6 +188,39 @@ class NvmeTlsEndToEndTest {
         awaitCount("plaintext_refused", before + 1);
     }
 
+    @ParameterizedTest(name = "seed {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 2, 3, 4, 5})
+    void garbageAfterATlsRecordTypeClosesOnlyThatConnection(int seed) throws Exception {
+        double before = handshakes("failure", "none");
+        Random r = new Random(seed);
+        // One whole record of type handshake (so the TLS handler takes it), any version, a random body: an incomplete
+        // record would be waited for (until the 15 s setup timeout).
+        byte[] junk = new byte[5 + 1 + r.nextInt(4000)];
+        r.nextBytes(junk);
+        junk[0] = 0x16;
+        junk[3] = (byte) ((junk.length - 5) >> 8);
+        junk[4] = (byte) (junk.length - 5);
+        try (java.net.Socket s = new java.net.Socket(required.getAddress(), required.getPort())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(junk);
+            s.getOutputStream().flush();
+            // The target answers with at most an alert, then closes.
+            byte[] buf = new byte[4096];
+            int total = 0;
+            for (int n; (n = s.getInputStream().read(buf)) >= 0; ) {
+                total += n;
+            }
+            assertThat(total).isLessThan(64);
+        } catch (java.net.SocketException reset) {
+            // closed with unread input: a reset, which is a close too
+        }
+        awaitCount("failure", before + 1);
+        // A good host is still served.
+        try (NvmeTcpHost h = NvmeTcpHost.connect(options(required, HOST256).ioQueues(1).tls(TlsOptions.of(KEY256)).build())) {
+            assertThat(h.identifyController().subnqn()).isEqualTo(SUB);
+        }
+    }
+
     @Test
     void optionalListenerTakesPlaintextAndTls() throws Exception {
         for (TlsOptions tls : new TlsOptions[] {null, TlsOptions.of(KEY256)}) {
