@@ -218,6 +218,17 @@ public final class ConfigLoader {
             subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, crossCopy, namespaces));
             s.rejectUnknownKeys();
         }
+        // A TLS key names a subsystem this target serves (or discovery): another is a typo no host could use.
+        for (int i = 0; i < listeners.size(); i++) {
+            List<ServerConfig.TlsKey> keys = listeners.get(i).tlsKeys();
+            for (int j = 0; j < keys.size(); j++) {
+                String subsystem = keys.get(j).subsystem();
+                if (!nqns.contains(subsystem) && !subsystem.equals(DISCOVERY_NQN)) {
+                    throw new ConfigException("listeners[" + i + "].tls-keys[" + j + "].subsystem",
+                            "no subsystem " + subsystem);
+                }
+            }
+        }
         Map<String, ServerConfig.Volume> volumesByName = new HashMap<>();
         volumes.forEach(v -> volumesByName.put(v.name(), v));
         ServerConfig.Iscsi iscsi = iscsi(root.get("iscsi"), volumesByName);
@@ -387,7 +398,9 @@ public final class ConfigLoader {
         Set<String> pairs = new HashSet<>();
         for (ConfigNode k : l.list("tls-keys")) {
             String host = k.requiredString("host");
+            checkNqn(k.path() + ".host", host);
             String subsystem = k.requiredString("subsystem");
+            checkNqn(k.path() + ".subsystem", subsystem);
             if (!pairs.add(host + " " + subsystem)) {
                 throw new ConfigException(k.path(), "a second key for host " + host + " and subsystem " + subsystem);
             }

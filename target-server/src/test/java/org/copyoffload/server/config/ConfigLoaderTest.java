@@ -144,7 +144,8 @@ class ConfigLoaderTest {
                   - tls: optional
                     tls-keys:
                       - {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key-file: %s}
-                      - {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:c, key: "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:", derivation: rfc8446}
+                      - {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2014-08.org.nvmexpress.discovery, key: "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:", derivation: rfc8446}
+                subsystems: [{nqn: nqn.2026-01.a:b}]
                 """.formatted(file), "t");
         ServerConfig.Listener l = c.listeners().getFirst();
         assertThat(l.tls()).isEqualTo(ServerConfig.TlsMode.OPTIONAL);
@@ -221,6 +222,8 @@ class ConfigLoaderTest {
             "tls key no host       | 'listeners: [{tls: required, tls-keys: [{subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0].host: is required",
             "tls key twice         | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}, {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[1]: a second key for host",
             "tls bad derivation    | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\", derivation: rfc5869}]}]' | listeners[0].tls-keys[0].derivation: 'rfc5869' is not libnvme or rfc8446",
+            "tls key unknown sub   | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:zz, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0].subsystem: no subsystem nqn.2026-01.a:zz",
+            "tls key bad host      | 'listeners: [{tls: required, tls-keys: [{host: me, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0].host: 'me' is not an NQN",
             "tls key typo          | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\", hots: x}]}]' | listeners[0].tls-keys[0].hots: unknown key",
             "bad port              | 'listeners: [{port: 70000}]'                                | listeners[0].port: 70000 is outside 0..65535",
             "bad address           | 'listeners: [{address: localhost}]'                         | listeners[0].address: 'localhost' is not an IP address",
