@@ -18,6 +18,7 @@ import org.copyoffload.server.iscsi.IscsiTargetService;
 import org.copyoffload.server.metrics.CommandMetrics;
 import org.copyoffload.server.metrics.MetricsEndpoint;
 import org.copyoffload.server.net.ConnectionGate;
+import org.copyoffload.protocol.nvme.tls.TlsPskKeys;
 import org.copyoffload.server.nvme.AdvertisedListener;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.nvme.tcp.NvmeTcpMetrics;
@@ -97,11 +98,14 @@ public final class CopyoffloadServer implements AutoCloseable {
                     .register(registry);
             int portId = 1;
             for (ServerConfig.Listener l : config.listeners()) {
-                InetSocketAddress addr = tcp.bind(l.address(), l.port());
+                TlsPskKeys keys = new TlsPskKeys(l.tlsKeys().stream().map(k -> new TlsPskKeys.Entry(k.host(),
+                        k.subsystem(), k.key(), k.derivation())).toList());
+                InetSocketAddress addr = tcp.bind(l.address(), l.port(), l.tls(), keys);
                 bound.add(addr);
                 boolean v6 = InetAddress.getByName(l.advertiseAddress()) instanceof Inet6Address;
                 int port = l.advertisePort() != 0 ? l.advertisePort() : addr.getPort();
-                advertised.add(new AdvertisedListener(portId++, l.advertiseAddress(), port, v6));
+                advertised.add(new AdvertisedListener(portId++, l.advertiseAddress(), port, v6,
+                        l.tls() != ServerConfig.TlsMode.NONE, l.tls() == ServerConfig.TlsMode.REQUIRED));
             }
             // Discovery names the ports actually bound (a configured port 0 picks a free one).
             target.advertise(advertised);

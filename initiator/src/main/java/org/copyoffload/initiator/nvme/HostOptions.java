@@ -24,11 +24,12 @@ import java.util.UUID;
  * @param keepAliveTimeout KATO sent in the admin Connect; zero disables Keep Alive
  * @param connectTimeout   bound on the TCP connect, the ICReq/ICResp exchange and each bring-up step
  * @param commandTimeout   bound on each blocking admin helper (identify, features, log pages, shutdown)
+ * @param tls              TLS 1.3 with this PSK on every queue (NVMe/TCP Transport 1.1, 3.6.1), null for none
  */
 public record HostOptions(
         InetSocketAddress address, String subsystemNqn, String hostNqn, byte[] hostId, int ioQueues,
         int ioQueueSize, int adminQueueSize, boolean headerDigest, boolean dataDigest, Duration keepAliveTimeout,
-        Duration connectTimeout, Duration commandTimeout) {
+        Duration connectTimeout, Duration commandTimeout, TlsOptions tls) {
 
     public static final String DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery";
     public static final String UUID_NQN_PREFIX = "nqn.2014-08.org.nvmexpress:uuid:";
@@ -83,7 +84,7 @@ public record HostOptions(
         return new Builder(address, subsystemNqn).hostNqn(hostNqn).hostId(hostId).ioQueues(ioQueues)
                 .ioQueueSize(ioQueueSize).adminQueueSize(adminQueueSize).headerDigest(headerDigest)
                 .dataDigest(dataDigest).keepAliveTimeout(keepAliveTimeout).connectTimeout(connectTimeout)
-                .commandTimeout(commandTimeout);
+                .commandTimeout(commandTimeout).tls(tls);
     }
 
     /** The 16 bytes of a UUID in network order, as Linux derives its host id from the host NQN's UUID. */
@@ -99,7 +100,7 @@ public record HostOptions(
                 && ioQueueSize == h.ioQueueSize && adminQueueSize == h.adminQueueSize
                 && headerDigest == h.headerDigest && dataDigest == h.dataDigest
                 && keepAliveTimeout.equals(h.keepAliveTimeout) && connectTimeout.equals(h.connectTimeout)
-                && commandTimeout.equals(h.commandTimeout);
+                && commandTimeout.equals(h.commandTimeout) && Objects.equals(tls, h.tls);
     }
 
     @Override
@@ -112,7 +113,7 @@ public record HostOptions(
         return "HostOptions[address=" + address + ", subnqn=" + subsystemNqn + ", hostnqn=" + hostNqn
                 + ", hostid=" + HexFormat.of().formatHex(hostId) + ", ioQueues=" + ioQueues + "x" + ioQueueSize
                 + ", adminQueueSize=" + adminQueueSize + ", hdgst=" + headerDigest + ", ddgst=" + dataDigest
-                + ", kato=" + keepAliveTimeout.toMillis() + "ms]";
+                + ", kato=" + keepAliveTimeout.toMillis() + "ms" + (tls != null ? ", tls=" + tls : "") + "]";
     }
 
     public static final class Builder {
@@ -128,6 +129,7 @@ public record HostOptions(
         private Duration keepAliveTimeout = Duration.ZERO;
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration commandTimeout = Duration.ofSeconds(30);
+        private TlsOptions tls;
 
         private Builder(InetSocketAddress address, String subsystemNqn) {
             this.address = address;
@@ -145,6 +147,7 @@ public record HostOptions(
         public Builder keepAliveTimeoutMillis(int value) { return keepAliveTimeout(Duration.ofMillis(value)); }
         public Builder connectTimeout(Duration value) { this.connectTimeout = value; return this; }
         public Builder commandTimeout(Duration value) { this.commandTimeout = value; return this; }
+        public Builder tls(TlsOptions value) { this.tls = value; return this; }
 
         /**
          * Without an explicit host NQN or id both come from one random UUID, so a controller sees the
@@ -170,7 +173,7 @@ public record HostOptions(
                 }
             }
             return new HostOptions(address, subsystemNqn, nqn, id, ioQueues, ioQueueSize, adminQueueSize,
-                    headerDigest, dataDigest, keepAliveTimeout, connectTimeout, commandTimeout);
+                    headerDigest, dataDigest, keepAliveTimeout, connectTimeout, commandTimeout, tls);
         }
     }
 }

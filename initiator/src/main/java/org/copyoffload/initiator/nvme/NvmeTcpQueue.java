@@ -16,6 +16,7 @@ import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduDecoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduEncoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
+import org.copyoffload.protocol.nvme.tls.TlsPskHandler;
 
 /**
  * One queue of a host: its own TCP connection, initialized (ICReq/ICResp) and then connected to a
@@ -51,10 +52,16 @@ final class NvmeTcpQueue {
         NvmeTcpPduEncoder encoder = new NvmeTcpPduEncoder(settings);
         QueueHandler handler = new QueueHandler(qid, settings, options.headerDigest(), options.dataDigest(),
                 queueSize, inCapsuleLimit);
+        TlsPskHandler tls = options.tls() == null ? null
+                : TlsPskHandler.client(options.tls().client(options.hostNqn(), options.subsystemNqn()));
         ChannelFuture connect = transport.bootstrap(options.connectTimeout())
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            // TLS before ICReq (NVMe/TCP Transport 1.1, 3.6.1.4); the meter counts the PDUs inside.
+                            ch.pipeline().addLast("tls", tls);
+                        }
                         ch.pipeline().addLast("traffic", new TrafficMeter(traffic))
                                 .addLast("decoder", new NvmeTcpPduDecoder(settings))
                                 .addLast("encoder", encoder)
@@ -73,6 +80,16 @@ final class NvmeTcpQueue {
         }
         Channel channel = connect.channel();
         try {
+            if (tls != null) {
+                if (!tls.handshakeFuture().awaitUninterruptibly(timeout.toMillis())) {
+                    throw new NvmeTransportException("queue " + qid + ": TLS handshake with " + options.address()
+                            + " timed out");
+                }
+                if (!tls.handshakeFuture().isSuccess()) {
+                    throw new NvmeTransportException("queue " + qid + ": TLS handshake with " + options.address()
+                            + " failed: " + tls.handshakeFuture().cause(), tls.handshakeFuture().cause());
+                }
+            }
             NvmeTcpPdu.IcResp resp = Futures.await(handler.initialized(), timeout, "queue " + qid + " ICReq/ICResp");
             return new NvmeTcpQueue(qid, queueSize, channel, handler, traffic, resp);
         } catch (RuntimeException e) {

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -116,7 +117,16 @@ public final class ConfigLoader {
                 throw new ConfigException(l.path(), "listener " + address + ":" + port + " is defined twice");
             }
             int advertisePort = l.integer("advertise-port", 0, 0, 65535);
-            listeners.add(new ServerConfig.Listener(address, port, advertise, advertisePort));
+            ServerConfig.TlsMode tls = tlsMode(l);
+            List<ServerConfig.TlsKey> tlsKeys = tlsKeys(l);
+            if (tls == ServerConfig.TlsMode.NONE && !tlsKeys.isEmpty()) {
+                throw new ConfigException(l.path() + ".tls-keys", "given, but tls is none");
+            }
+            if (tls != ServerConfig.TlsMode.NONE && tlsKeys.isEmpty()) {
+                throw new ConfigException(l.path() + ".tls-keys", "is empty: tls " + tls.name().toLowerCase(Locale.ROOT)
+                        + " needs at least one key");
+            }
+            listeners.add(new ServerConfig.Listener(address, port, advertise, advertisePort, tls, tlsKeys));
             l.rejectUnknownKeys();
         }
 
@@ -207,6 +217,17 @@ public final class ConfigLoader {
             boolean crossCopy = s.bool("cross-namespace-copy-at-connect", false);
             subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, crossCopy, namespaces));
             s.rejectUnknownKeys();
+        }
+        // A TLS key names a subsystem this target serves (or discovery): another is a typo no host could use.
+        for (int i = 0; i < listeners.size(); i++) {
+            List<ServerConfig.TlsKey> keys = listeners.get(i).tlsKeys();
+            for (int j = 0; j < keys.size(); j++) {
+                String subsystem = keys.get(j).subsystem();
+                if (!nqns.contains(subsystem) && !subsystem.equals(DISCOVERY_NQN)) {
+                    throw new ConfigException("listeners[" + i + "].tls-keys[" + j + "].subsystem",
+                            "no subsystem " + subsystem);
+                }
+            }
         }
         Map<String, ServerConfig.Volume> volumesByName = new HashMap<>();
         volumes.forEach(v -> volumesByName.put(v.name(), v));
@@ -356,6 +377,56 @@ public final class ConfigLoader {
         }
         c.rejectUnknownKeys();
         return new ServerConfig.Chap(user, secret, mutualUser, mutualSecret);
+    }
+
+    private static ServerConfig.TlsMode tlsMode(ConfigNode l) {
+        String mode = l.string("tls", "none");
+        return switch (mode) {
+            case "none" -> ServerConfig.TlsMode.NONE;
+            case "optional" -> ServerConfig.TlsMode.OPTIONAL;
+            case "required" -> ServerConfig.TlsMode.REQUIRED;
+            default -> throw new ConfigException(l.path() + ".tls", "'" + mode + "' is not none, optional or required");
+        };
+    }
+
+    /**
+     * A listener's {@code tls-keys}: per host and subsystem a PSK in the interchange format ({@code key}, {@code key-env}
+     * or {@code key-file}) and the {@code derivation} of its TLS PSK ({@code libnvme}, the default, or {@code rfc8446}).
+     */
+    private static List<ServerConfig.TlsKey> tlsKeys(ConfigNode l) {
+        List<ServerConfig.TlsKey> keys = new ArrayList<>();
+        Set<String> pairs = new HashSet<>();
+        for (ConfigNode k : l.list("tls-keys")) {
+            String host = k.requiredString("host");
+            checkNqn(k.path() + ".host", host);
+            String subsystem = k.requiredString("subsystem");
+            checkNqn(k.path() + ".subsystem", subsystem);
+            if (!pairs.add(host + " " + subsystem)) {
+                throw new ConfigException(k.path(), "a second key for host " + host + " and subsystem " + subsystem);
+            }
+            String text = secret(k, "key");
+            if (text == null) {
+                throw new ConfigException(k.path() + ".key", "is required (or key-env, key-file)");
+            }
+            org.copyoffload.protocol.nvme.tls.ConfiguredPsk key;
+            try {
+                key = org.copyoffload.protocol.nvme.tls.ConfiguredPsk.parse(text.strip());
+                // The identity must be sendable: NQNs of printable ASCII without spaces.
+                org.copyoffload.protocol.nvme.tls.PskIdentity.retained(key.hash(), host, subsystem);
+            } catch (org.copyoffload.protocol.nvme.tls.InvalidTlsKeyException e) {
+                throw new ConfigException(k.path(), e.getMessage());
+            }
+            String derivation = k.string("derivation", "libnvme");
+            org.copyoffload.protocol.nvme.tls.PskDerivation.LabelForm form = switch (derivation) {
+                case "libnvme" -> org.copyoffload.protocol.nvme.tls.PskDerivation.LabelForm.LIBNVME;
+                case "rfc8446" -> org.copyoffload.protocol.nvme.tls.PskDerivation.LabelForm.RFC8446;
+                default -> throw new ConfigException(k.path() + ".derivation", "'" + derivation
+                        + "' is not libnvme or rfc8446");
+            };
+            keys.add(new ServerConfig.TlsKey(host, subsystem, key, form));
+            k.rejectUnknownKeys();
+        }
+        return keys;
     }
 
     /**

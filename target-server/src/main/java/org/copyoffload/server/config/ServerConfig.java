@@ -97,9 +97,36 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
      * An NVMe/TCP listener; {@code advertiseAddress} and {@code advertisePort} are what the discovery log page
      * reports (port 0: the bound port; another when a port is forwarded, as a container's is).
      */
-    public record Listener(String address, int port, String advertiseAddress, int advertisePort) {
+    public record Listener(String address, int port, String advertiseAddress, int advertisePort, TlsMode tls,
+                           List<TlsKey> tlsKeys) {
+        public Listener {
+            tlsKeys = List.copyOf(tlsKeys);
+        }
+
+        public Listener(String address, int port, String advertiseAddress, int advertisePort) {
+            this(address, port, advertiseAddress, advertisePort, TlsMode.NONE, List.of());
+        }
+
         public Listener(String address, int port, String advertiseAddress) {
             this(address, port, advertiseAddress, 0);
+        }
+    }
+
+    /**
+     * TLS on an NVMe/TCP listener (NVMe/TCP Transport 1.1, 3.6.1): none, optional (a host may start with TLS or with
+     * ICReq) or required (a connection that starts with ICReq is closed).
+     */
+    public enum TlsMode { NONE, OPTIONAL, REQUIRED }
+
+    /**
+     * A configured PSK of one host for one subsystem, in the interchange format ({@code NVMeTLSkey-1:01:...:}), and
+     * the HkdfLabel layout its retained and TLS PSKs are derived with (the host's nvme-cli decides).
+     */
+    public record TlsKey(String host, String subsystem, org.copyoffload.protocol.nvme.tls.ConfiguredPsk key,
+                         org.copyoffload.protocol.nvme.tls.PskDerivation.LabelForm derivation) {
+        @Override
+        public String toString() {
+            return "TlsKey[host=" + host + ", subsystem=" + subsystem + ", key=(hidden), derivation=" + derivation + "]";
         }
     }
 

@@ -32,6 +32,15 @@ public final class FabricsCommands {
             throw invalidParameter(ConnectInvalidParameter.inData(ConnectData.OFFSET_SUBNQN),
                     "no subsystem " + data.subsystemNqn());
         }
+        org.copyoffload.protocol.nvme.tls.PskIdentity tls = queue.tlsIdentity();
+        if (tls != null && !(tls.hostNqn().equals(data.hostNqn()) && tls.subsystemNqn().equals(subsystem.nqn()))) {
+            // A TLS PSK is bound to one host and one subsystem (NVMe/TCP Transport 1.1, 3.6.1.3): its session may
+            // connect only that host to that subsystem.
+            REFUSED.warn("host {} refused by {}: its TLS session was authenticated as {}", data.hostNqn(),
+                    subsystem.nqn(), tls);
+            throw new NvmeCommandException(StatusCode.CONNECT_INVALID_HOST, "host " + data.hostNqn() + " to "
+                    + subsystem.nqn() + " over a TLS session of PSK identity " + tls);
+        }
         if (!subsystem.allows(data.hostNqn())) {
             REFUSED.warn("host {} refused by {}: not on its allowed list", data.hostNqn(), subsystem.nqn());
             throw new NvmeCommandException(StatusCode.CONNECT_INVALID_HOST,

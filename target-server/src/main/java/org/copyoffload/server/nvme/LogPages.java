@@ -137,19 +137,22 @@ final class LogPages {
     private ByteBuf discoveryLog(NvmeController c) {
         List<DiscoveryLogEntry> entries = new ArrayList<>();
         int asqsz = target.settings().maxQueueEntries();
-        // TREQ as nvmet sends it: secure channel not specified, SQ flow control may be disabled.
-        int treq = DiscoveryLogEntry.TREQ_DISABLE_SQ_FLOW_CONTROL;
         for (AdvertisedListener l : target.listeners()) {
+            // TREQ as nvmet sends it: the secure channel requirement (not specified without TLS), SQ flow control may
+            // be disabled; TSAS SECTYPE names TLS 1.3 on a TLS listener (NVMe/TCP Transport 1.1, 7.4.2).
+            int treq = DiscoveryLogEntry.TREQ_DISABLE_SQ_FLOW_CONTROL | (!l.tls() ? 0
+                    : l.tlsRequired() ? DiscoveryLogEntry.TREQ_REQUIRED : DiscoveryLogEntry.TREQ_NOT_REQUIRED);
+            int sectype = l.tls() ? DiscoveryLogEntry.SECTYPE_TLS13 : DiscoveryLogEntry.SECTYPE_NONE;
             int adrfam = l.ipv6() ? DiscoveryLogEntry.ADRFAM_IPV6 : DiscoveryLogEntry.ADRFAM_IPV4;
             for (NvmeSubsystem s : target.subsystems()) {
                 if (s.allows(c.hostNqn())) {
                     entries.add(new DiscoveryLogEntry(DiscoveryLogEntry.TRTYPE_TCP, adrfam, DiscoveryLogEntry.SUBTYPE_NVM,
-                            treq, l.portId(), 0xFFFF, asqsz, 0, Integer.toString(l.port()), s.nqn(), l.address(), 0));
+                            treq, l.portId(), 0xFFFF, asqsz, 0, Integer.toString(l.port()), s.nqn(), l.address(), sectype));
                 }
             }
             entries.add(new DiscoveryLogEntry(DiscoveryLogEntry.TRTYPE_TCP, adrfam,
                     DiscoveryLogEntry.SUBTYPE_CURRENT_DISCOVERY, treq, l.portId(), 0xFFFF, asqsz, 0,
-                    Integer.toString(l.port()), c.subsystem().nqn(), l.address(), 0));
+                    Integer.toString(l.port()), c.subsystem().nqn(), l.address(), sectype));
         }
         return new DiscoveryLogPage(target.discoveryGeneration(), entries).encode();
     }

@@ -6,4 +6,9 @@ public interface QueueConnection {
     void close(String reason);
 
     String describe();
+
+    /** The PSK identity the queue's TLS session was authenticated with, null without TLS. */
+    default org.copyoffload.protocol.nvme.tls.PskIdentity tlsIdentity() {
+        return null;
+    }
 }

@@ -135,6 +135,32 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void tlsKeysComeFromAFileAndNeverShowInTheConfigsText(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path file = dir.resolve("psk");
+        java.nio.file.Files.writeString(file, "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\n");
+        ServerConfig c = ConfigLoader.parse("""
+                listeners:
+                  - tls: optional
+                    tls-keys:
+                      - {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key-file: %s}
+                      - {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2014-08.org.nvmexpress.discovery, key: "NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:", derivation: rfc8446}
+                subsystems: [{nqn: nqn.2026-01.a:b}]
+                """.formatted(file), "t");
+        ServerConfig.Listener l = c.listeners().getFirst();
+        assertThat(l.tls()).isEqualTo(ServerConfig.TlsMode.OPTIONAL);
+        assertThat(l.tlsKeys()).hasSize(2);
+        assertThat(l.tlsKeys().get(0).key().toInterchange()).isEqualTo("NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:");
+        assertThat(l.tlsKeys().get(0).derivation()).isEqualTo(
+                org.copyoffload.protocol.nvme.tls.PskDerivation.LabelForm.LIBNVME);
+        assertThat(l.tlsKeys().get(1).derivation()).isEqualTo(
+                org.copyoffload.protocol.nvme.tls.PskDerivation.LabelForm.RFC8446);
+        assertThat(c.toString()).doesNotContain("VRLb").contains("key=(hidden)");
+        assertThat(ConfigLoader.parse("listeners: [{port: 1}]", "t").listeners().getFirst().tls())
+                .isEqualTo(ServerConfig.TlsMode.NONE);
+    }
+
+    @Test
     void connectionLimitsHaveSafeDefaults() {
         assertThat(ConfigLoader.parse("data-dir: x\n", "t").limits()).isEqualTo(ServerConfig.ConnectionLimits.DEFAULT);
         assertThat(ConfigLoader.parse("limits: {connections: 100, connections-per-host: 10}", "t").limits())
@@ -187,6 +213,18 @@ class ConfigLoaderTest {
             "iscsi no initiator    | 'iscsi: {targets: [{name: iqn.2026-01.a.b:t, allow-any-initiator: false}]}' | iscsi.targets[0].allowed-initiators: is empty while allow-any-initiator is false",
             "iscsi portal, no tgt  | 'iscsi: {listeners: [{port: 3260}]}'                       | iscsi.targets: is empty: iSCSI listeners would serve nothing",
             "iscsi typo            | 'iscsi: {target: []}'                                       | iscsi.target: unknown key",
+            "tls mode typo         | 'listeners: [{tls: maybe}]'                               | listeners[0].tls: 'maybe' is not none, optional or required",
+            "tls without keys      | 'listeners: [{tls: required}]'                            | listeners[0].tls-keys: is empty: tls required needs at least one key",
+            "tls keys, tls none    | 'listeners: [{tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys: given, but tls is none",
+            "tls key bad crc       | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLctnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0]: the PSK's CRC-32 does not match",
+            "tls key not a key     | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"DHHC-1:00:x:\"}]}]' | listeners[0].tls-keys[0]: a PSK in the interchange format starts with NVMeTLSkey-1:",
+            "tls key missing       | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b}]}]' | listeners[0].tls-keys[0].key: is required (or key-env, key-file)",
+            "tls key no host       | 'listeners: [{tls: required, tls-keys: [{subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0].host: is required",
+            "tls key twice         | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}, {host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[1]: a second key for host",
+            "tls bad derivation    | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\", derivation: rfc5869}]}]' | listeners[0].tls-keys[0].derivation: 'rfc5869' is not libnvme or rfc8446",
+            "tls key unknown sub   | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:zz, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0].subsystem: no subsystem nqn.2026-01.a:zz",
+            "tls key bad host      | 'listeners: [{tls: required, tls-keys: [{host: me, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\"}]}]' | listeners[0].tls-keys[0].host: 'me' is not an NQN",
+            "tls key typo          | 'listeners: [{tls: required, tls-keys: [{host: nqn.2014-08.org.nvmexpress:uuid:1, subsystem: nqn.2026-01.a:b, key: \"NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:\", hots: x}]}]' | listeners[0].tls-keys[0].hots: unknown key",
             "bad port              | 'listeners: [{port: 70000}]'                                | listeners[0].port: 70000 is outside 0..65535",
             "bad address           | 'listeners: [{address: localhost}]'                         | listeners[0].address: 'localhost' is not an IP address",
             "duplicate listener    | 'listeners: [{port: 1}, {port: 1}]'                         | listeners[1]: listener 127.0.0.1:1 is defined twice",

@@ -17,8 +17,15 @@ public record DiscoveryLogEntry(int trtype, int adrfam, int subtype, int treq, i
     public static final int SUBTYPE_REFERRAL = 1;
     public static final int SUBTYPE_NVM = 2;
     public static final int SUBTYPE_CURRENT_DISCOVERY = 3;
-    /** TREQ: secure channel not required (10b in bits 1:0), SQ flow control disable supported (bit 2). */
+    /**
+     * TREQ: secure channel (bits 1:0) not specified 00b, required 01b, not required 10b; SQ flow control disable
+     * supported (bit 2).
+     */
+    public static final int TREQ_REQUIRED = 0x1;
     public static final int TREQ_NOT_REQUIRED = 0x2;
+    /** TSAS byte 0 for TCP, SECTYPE (NVMe/TCP Transport 1.1, Figure 32): no security, TLS 1.3. */
+    public static final int SECTYPE_NONE = 0;
+    public static final int SECTYPE_TLS13 = 2;
     public static final int TREQ_DISABLE_SQ_FLOW_CONTROL = 0x4;
 
     public void encode(ByteBuf out, int index) {

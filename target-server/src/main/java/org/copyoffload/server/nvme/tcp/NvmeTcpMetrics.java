@@ -122,4 +122,14 @@ public final class NvmeTcpMetrics implements PduListener {
     void terminated(FatalErrorStatus fes) {
         terminations.get(fes).increment();
     }
+
+    /**
+     * A TLS handshake on a TLS listener: {@code outcome} success (with the negotiated {@code suite}), failure (a wrong
+     * or unknown PSK, a broken handshake), or plaintext_refused (ICReq on a listener that requires TLS).
+     */
+    void tlsHandshake(String outcome, String suite) {
+        Counter.builder("copyoffload.nvme.tcp.tls.handshakes").tag("outcome", outcome).tag("suite", suite)
+                .description("TLS handshakes on NVMe/TCP listeners by outcome and cipher suite").register(registry)
+                .increment();
+    }
 }

@@ -38,6 +38,8 @@ import org.copyoffload.server.nvme.NvmeController;
 import org.copyoffload.server.nvme.NvmeRequest;
 import org.copyoffload.server.nvme.NvmeTarget;
 import org.copyoffload.server.nvme.QueueConnection;
+import org.copyoffload.protocol.nvme.tls.PskIdentity;
+import org.copyoffload.protocol.nvme.tls.TlsPskHandler;
 import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -118,6 +120,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private final NvmeTcpSettings settings;
     private final NvmeTcpMetrics metrics;
     private final Map<Integer, Long> inFlight = new HashMap<>();
+    private boolean fileDataAllowed;
     private final Map<Integer, Transfer> transfers = new HashMap<>();
     /** Writes whose R2T waits for room in the write-data budgets, in arrival order. */
     private final ArrayDeque<HeldWrite> heldBack = new ArrayDeque<>();
@@ -240,6 +243,9 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         }
         // We honour both digests when asked; CPDA 0 (no alignment), as the Linux host requires.
         settings.negotiated(r.headerDigest(), r.dataDigest(), r.hpda());
+        // Read data goes out by sendfile only when nothing has to see it on the way: a data digest is computed over
+        // it, and TLS encrypts it (the plaintext must pass through the TLS handler, not from file to socket).
+        fileDataAllowed = !r.dataDigest() && ctx.pipeline().get(TlsPskHandler.class) == null;
         settings.maxReceiveData(target.settings().maxH2cData());
         ctx.writeAndFlush(new NvmeTcpPdu.IcResp(0, 0, r.headerDigest(), r.dataDigest(), target.settings().maxH2cData()));
         state = State.READY;
@@ -428,7 +434,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private void dispatch(SubmissionQueueEntry sqe, ByteBuf data, long transferLength) {
         CompletableFuture<CommandResult> result;
         try {
-            result = execute(new NvmeRequest(sqe, Math.max(qid, 0), data, transferLength, !settings.dataDigest()));
+            result = execute(new NvmeRequest(sqe, Math.max(qid, 0), data, transferLength, fileDataAllowed));
         } catch (NvmeCommandException e) {
             result = CompletableFuture.completedFuture(e.result());
         } catch (RuntimeException e) {
@@ -660,6 +666,12 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     @Override
     public String describe() {
         return "tcp " + remote + (qid >= 0 ? " queue " + qid : "");
+    }
+
+    @Override
+    public PskIdentity tlsIdentity() {
+        TlsPskHandler tls = ctx == null ? null : ctx.pipeline().get(TlsPskHandler.class);
+        return tls == null ? null : tls.result().identity();
     }
 
     private String describe(SubmissionQueueEntry sqe) {
