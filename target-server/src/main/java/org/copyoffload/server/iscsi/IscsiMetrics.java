@@ -32,6 +32,7 @@ public final class IscsiMetrics {
     private final Map<Integer, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Counter> loginFailures = new ConcurrentHashMap<>();
     private final Map<String, Counter> logins = new ConcurrentHashMap<>();
+    private final Map<String, Counter> timeouts = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> copyBytes = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
@@ -118,6 +119,14 @@ public final class IscsiMetrics {
                 .tag("session_type", sessionType).tag("authentication", authentication)
                 .description("connections logged in, by session type and authentication").register(registry))
                 .increment();
+    }
+
+    /** A connection closed for silence: {@code login} (no login in time) or {@code nop-in} (ping unanswered). */
+    void timedOut(String phase) {
+        timeouts.computeIfAbsent(phase, k -> Counter.builder("copyoffload.connections.timeouts").tag("transport", "iscsi")
+                .tag("phase", k).description("connections closed for silence: no ICReq and Connect within"
+                        + " nvme.setup-timeout (NVMe/TCP); no login within iscsi.login-timeout, NOP-In unanswered"
+                        + " (iSCSI)").register(registry)).increment();
     }
 
     void sessionOpened() {
