@@ -249,6 +249,58 @@ public final class CopyResults {
             }
         }
 
+        /**
+         * The parameter data as a copy manager returns it ({@code length} bytes of {@code b} arrived), for a host
+         * that asks after its LID4 copy. The transfer count is converted to bytes as in {@link CopyStatus#decode}
+         * (clamped to {@link Long#MAX_VALUE}); the OPERATION COUNTER and ESTIMATED STATUS UPDATE DELAY are not
+         * kept; the sense data is SENSE DATA LENGTH bytes from byte 32.
+         *
+         * @throws IllegalArgumentException naming the field and its value when the data is short, a length runs
+         *                                  past it or a field holds a reserved value
+         */
+        public static CopyStatusLid4 decode(byte[] b, int length) {
+            if (length > b.length) {
+                throw new IllegalArgumentException(length + " bytes claimed of a " + b.length + "-byte buffer");
+            }
+            if (length < HEADER) {
+                throw new IllegalArgumentException("RECEIVE COPY STATUS (LID4) data of " + length + " bytes, need "
+                        + HEADER);
+            }
+            long available = Be.getInt(b, 0) & 0xFFFF_FFFFL;
+            if (available < HEADER - 4) {
+                throw new IllegalArgumentException("AVAILABLE DATA " + available + ", need " + (HEADER - 4));
+            }
+            int code = b[5] & 0xFF;
+            CopyOperationStatus status = java.util.Arrays.stream(CopyOperationStatus.values())
+                    .filter(s -> s.code() == code).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                            "COPY OPERATION STATUS 0x" + Integer.toHexString(code) + " is reserved"));
+            int completion = b[12] & 0xFF;
+            ScsiStatus completionStatus = ScsiStatus.lookup(completion).orElseThrow(() ->
+                    new IllegalArgumentException("EXTENDED COPY COMPLETION STATUS 0x"
+                            + Integer.toHexString(completion) + " is not a SCSI status"));
+            int fieldLength = b[13] & 0xFF;
+            int senseLength = b[14] & 0xFF;
+            if (senseLength > fieldLength) {
+                throw new IllegalArgumentException("SENSE DATA LENGTH " + senseLength
+                        + " exceeds LENGTH OF THE SENSE DATA FIELD " + fieldLength);
+            }
+            if (HEADER + senseLength > length) {
+                throw new IllegalArgumentException("SENSE DATA LENGTH " + senseLength + " runs past the " + length
+                        + " bytes received");
+            }
+            int units = b[15] & 0xFF;
+            if (units > CopyStatus.MAX_TRANSFER_COUNT_UNITS) {
+                throw new IllegalArgumentException("TRANSFER COUNT UNITS 0x" + Integer.toHexString(units)
+                        + " is reserved");
+            }
+            long count = Be.getLong(b, 16);
+            int shift = 10 * units;
+            long bytes = count == 0 ? 0 : count < 0 || Long.numberOfLeadingZeros(count) - 1 < shift ? Long.MAX_VALUE
+                    : count << shift;
+            return new CopyStatusLid4(b[4] & 0x1F, status, completionStatus, Be.getShort(b, 24), bytes,
+                    java.util.Arrays.copyOfRange(b, HEADER, HEADER + senseLength));
+        }
+
         @Override
         public byte[] sense() {
             return sense.clone();

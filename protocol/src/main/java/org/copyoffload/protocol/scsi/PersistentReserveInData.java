@@ -34,11 +34,17 @@ public sealed interface PersistentReserveInData {
             return b;
         }
 
-        /** Reads a complete list (as the target sent it before any allocation length cut). */
+        /**
+         * Reads a complete list (as the target sent it before any allocation length cut): the keys the ADDITIONAL
+         * LENGTH covers, as far as the data goes.
+         *
+         * @throws IllegalArgumentException when the data is shorter than its 8-byte header
+         */
         public static ReadKeys decode(byte[] b) {
-            int length = Be.getInt(b, 4);
+            header("READ KEYS", b, 8);
+            long end = Math.min(b.length, 8 + (Be.getInt(b, 4) & 0xFFFF_FFFFL));
             List<Long> keys = new ArrayList<>();
-            for (int at = 8; at + 8 <= Math.min(b.length, 8 + length); at += 8) {
+            for (int at = 8; at + 8 <= end; at += 8) {
                 keys.add(Be.getLong(b, at));
             }
             return new ReadKeys(Be.getInt(b, 0), keys);
@@ -65,10 +71,13 @@ public sealed interface PersistentReserveInData {
             return b;
         }
 
+        /** @throws IllegalArgumentException when the data is short or the TYPE is reserved */
         public static ReadReservation decode(byte[] b) {
+            header("READ RESERVATION", b, 8);
             if (Be.getInt(b, 4) == 0) {
                 return new ReadReservation(Be.getInt(b, 0), Optional.empty());
             }
+            header("READ RESERVATION with a reservation", b, 24);
             PersistentReservationType type = PersistentReservationType.lookup(b[21] & 0x0F).orElseThrow(
                     () -> new IllegalArgumentException("READ RESERVATION TYPE " + (b[21] & 0x0F)));
             return new ReadReservation(Be.getInt(b, 0), Optional.of(new Reservation(Be.getLong(b, 8), type)));
@@ -115,7 +124,9 @@ public sealed interface PersistentReserveInData {
             return b;
         }
 
+        /** @throws IllegalArgumentException when the data is shorter than its 8 bytes */
         public static ReportCapabilities decode(byte[] b) {
+            header("REPORT CAPABILITIES", b, 8);
             return new ReportCapabilities((b[2] & 0x10) != 0, (b[2] & 0x08) != 0, (b[2] & 0x04) != 0,
                     (b[2] & 0x01) != 0, (b[3] & 0x70) >>> 4, (b[3] & 0x01) != 0, Be.getShort(b, 4));
         }
@@ -147,11 +158,26 @@ public sealed interface PersistentReserveInData {
             return b;
         }
 
+        /**
+         * Reads the descriptors the ADDITIONAL LENGTH covers, as far as the data goes (a last one cut short is not
+         * read).
+         *
+         * @throws IllegalArgumentException when the data is shorter than its header or a descriptor's ADDITIONAL
+         *                                  DESCRIPTOR LENGTH runs past the data
+         * @throws CheckCondition           for a TransportID that is not an iSCSI one
+         */
         public static ReadFullStatus decode(byte[] b) {
-            int end = Math.min(b.length, 8 + Be.getInt(b, 4));
+            header("READ FULL STATUS", b, 8);
+            int end = (int) Math.min(b.length, 8 + (Be.getInt(b, 4) & 0xFFFF_FFFFL));
             List<FullStatus> list = new ArrayList<>();
-            for (int at = 8; at + 24 <= end; at += 24 + Be.getInt(b, at + 20)) {
+            for (int at = 8; at + 24 <= end; ) {
+                long idLength = Be.getInt(b, at + 20) & 0xFFFF_FFFFL;
+                if (at + 24 + idLength > end) {
+                    throw new IllegalArgumentException("full status descriptor at byte " + at
+                            + ": ADDITIONAL DESCRIPTOR LENGTH " + idLength + " runs past byte " + end);
+                }
                 list.add(FullStatus.decode(b, at));
+                at += 24 + (int) idLength;
             }
             return new ReadFullStatus(Be.getInt(b, 0), list);
         }
@@ -189,6 +215,13 @@ public sealed interface PersistentReserveInData {
             int idLength = Be.getInt(b, at + 20);
             return new FullStatus(Be.getLong(b, at), (b[at + 12] & 0x02) != 0, type, Be.getShort(b, at + 18),
                     IscsiTransportId.decode(b, at + 24, at + 24 + idLength));
+        }
+    }
+
+    /** Refuses data shorter than {@code need} bytes, naming what it is. */
+    private static void header(String what, byte[] b, int need) {
+        if (b.length < need) {
+            throw new IllegalArgumentException(what + " data of " + b.length + " bytes, need " + need);
         }
     }
 }

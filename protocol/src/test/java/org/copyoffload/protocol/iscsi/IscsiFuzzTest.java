@@ -17,7 +17,8 @@ import org.copyoffload.protocol.iscsi.login.TextKeys;
  * pieces) and the login/text key=value parser. The PDU decoder never throws: a bad PDU becomes a
  * {@link IscsiPdu.Malformed}, and after a fatal one nothing follows; every PDU it accepts encodes back to bytes that
  * decode to a PDU encoding to the same bytes. The text parser returns keys or throws {@link IscsiTextException}, and
- * the keys it returns encode to text that parses to the same keys. Regression inputs:
+ * the keys it returns encode to text that parses to the same keys; so does the reader of binary values (CHAP_C,
+ * CHAP_R), whose bytes encode in hex and in base64 to values that read back the same. Regression inputs:
  * {@code src/test/resources/org/copyoffload/protocol/iscsi/IscsiFuzzTestInputs/<method>/}.
  */
 class IscsiFuzzTest {
@@ -92,5 +93,23 @@ class IscsiFuzzTest {
             out.add(Arrays.copyOfRange(stream, at, Math.min(stream.length, at + size)));
         }
         return out;
+    }
+
+    /** The input, as ISO-8859-1 text, is the value of a binary key such as CHAP_C (RFC 7143, 6.1). */
+    @FuzzTest(maxDuration = "60s")
+    void binaryValue(byte[] input) {
+        String value = new String(input, java.nio.charset.StandardCharsets.ISO_8859_1);
+        byte[] bytes;
+        try {
+            bytes = org.copyoffload.protocol.iscsi.login.BinaryValues.decode("CHAP_C", value);
+        } catch (IscsiTextException expected) {
+            assertThat(expected).hasMessageContaining("CHAP_C");
+            return;
+        }
+        assertThat(bytes).isNotEmpty();
+        assertThat(org.copyoffload.protocol.iscsi.login.BinaryValues.decode("CHAP_C",
+                org.copyoffload.protocol.iscsi.login.BinaryValues.encodeHex(bytes))).isEqualTo(bytes);
+        assertThat(org.copyoffload.protocol.iscsi.login.BinaryValues.decode("CHAP_C",
+                org.copyoffload.protocol.iscsi.login.BinaryValues.encodeBase64(bytes))).isEqualTo(bytes);
     }
 }

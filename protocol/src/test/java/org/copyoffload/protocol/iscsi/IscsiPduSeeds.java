@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Writes the seed corpus of {@link IscsiFuzzTest} (not part of the suite: run it by name, {@code -Dtest=IscsiPduSeeds},
- * from the module directory): streams of valid PDUs from {@link RandomIscsiPdus}, and login texts.
+ * from the module directory): streams of valid PDUs from {@link RandomIscsiPdus}, login texts, and binary values.
  */
 class IscsiPduSeeds {
     @Test
@@ -43,6 +43,12 @@ class IscsiPduSeeds {
             "X-com.example.private=value\0ErrorRecoveryLevel=0\0"};
         for (int i = 0; i < texts.length; i++) {
             Files.write(text.resolve("seed-" + i), texts[i].getBytes(StandardCharsets.UTF_8));
+        }
+        Path binary = Files.createDirectories(base.resolve("binaryValue"));
+        String[] values = {"0x0123456789abcdef0123456789abcdef", "0X5", "0bAAECAwQFBgcICQoLDA0ODw==", "0B/w==",
+            "0x", "0bAA=A"};
+        for (int i = 0; i < values.length; i++) {
+            Files.write(binary.resolve("seed-" + i), values[i].getBytes(StandardCharsets.ISO_8859_1));
         }
     }
 }

@@ -24,7 +24,9 @@ import org.copyoffload.protocol.nvme.zns.ZoneReport;
 /**
  * Jazzer fuzz targets for the NVMe structure decoders: submission queue entries and the commands read from them
  * (Copy, fabrics Connect and Property Get/Set, Zone Management Send/Receive), Copy Source Range lists in every
- * descriptor format, Connect data, and zone reports. Each either decodes or throws its documented
+ * descriptor format, Connect data, and zone reports; and what the host decodes: Identify Controller, Identify
+ * Namespace, Namespace Identification Descriptor lists and the discovery log page. Each either decodes or throws its
+ * documented
  * {@link ProtocolFieldException} (a {@link CopyFieldException} with its status for Copy data); a decoded value
  * re-encodes to one that decodes equal. Regression inputs:
  * {@code src/test/resources/org/copyoffload/protocol/nvme/NvmeStructuresFuzzTestInputs/<method>/}.
@@ -143,5 +145,46 @@ class NvmeStructuresFuzzTest {
         report.encode(out, bufferBytes);
         assertThat(ZoneReport.decode(out, bufferBytes)).isEqualTo(report);
         assertThat(ByteBufUtil.getBytes(out)).hasSize(bufferBytes);
+    }
+
+    /**
+     * Byte 0 picks what the host decodes: Identify Controller, Identify Namespace (both zero-padded or cut to their
+     * 4096 bytes), a Namespace Identification Descriptor list, or the discovery log page; the rest is the data.
+     * Each decodes or throws {@link IllegalArgumentException}, and what decodes re-encodes to bytes that decode and
+     * re-encode to the same bytes (the records hold arrays, so their equality would be identity).
+     */
+    @FuzzTest(maxDuration = "60s")
+    void hostStructures(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        int kind = input[0] & 3;
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        if (kind < 2) {
+            data = Arrays.copyOf(data, 4096);
+        }
+        byte[] encoded;
+        try {
+            encoded = hostReencode(kind, data);
+        } catch (IllegalArgumentException expected) {
+            return;
+        }
+        assertThat(hostReencode(kind, encoded)).isEqualTo(encoded);
+    }
+
+    private static byte[] hostReencode(int kind, byte[] data) {
+        ByteBuf in = Unpooled.wrappedBuffer(data);
+        ByteBuf out = switch (kind) {
+            case 0 -> org.copyoffload.protocol.nvme.identify.IdentifyController.decode(in).encode();
+            case 1 -> org.copyoffload.protocol.nvme.identify.IdentifyNamespace.decode(in).encode();
+            case 2 -> org.copyoffload.protocol.nvme.identify.NamespaceIdDescriptor.encodeList(
+                    org.copyoffload.protocol.nvme.identify.NamespaceIdDescriptor.decodeList(in));
+            default -> org.copyoffload.protocol.nvme.log.DiscoveryLogPage.decode(in).encode();
+        };
+        try {
+            return ByteBufUtil.getBytes(out);
+        } finally {
+            out.release();
+        }
     }
 }

@@ -202,6 +202,31 @@ class PersistentReservationCodecTest {
         assertThat(ReadFullStatus.decode(b)).isEqualTo(status);
     }
 
+    /** Found by ScsiFuzzTest#persistentReserveInData: short data and lengths past its end were read out of bounds. */
+    @Test
+    void persistentReserveInDataShortOrOverlongIsRefusedByName() {
+        assertThatThrownBy(() -> ReadKeys.decode(new byte[7])).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("READ KEYS data of 7 bytes, need 8");
+        assertThatThrownBy(() -> ReadReservation.decode(new byte[3])).hasMessageContaining("READ RESERVATION data of 3");
+        assertThatThrownBy(() -> ReadReservation.decode(hex("00000001 00000010 00000000000000AA")))
+                .hasMessage("READ RESERVATION with a reservation data of 16 bytes, need 24");
+        assertThatThrownBy(() -> ReportCapabilities.decode(new byte[5])).hasMessageContaining("REPORT CAPABILITIES");
+        assertThatThrownBy(() -> ReadFullStatus.decode(new byte[0])).hasMessageContaining("READ FULL STATUS");
+        // An ADDITIONAL LENGTH of FFFFFFFFh is as far as the data goes; the keys there are read.
+        assertThat(ReadKeys.decode(hex("00000002 FFFFFFFF 00000000000000AA")).keys()).containsExactly(0xAAL);
+        // A descriptor whose ADDITIONAL DESCRIPTOR LENGTH runs past the data (or wraps round as a signed int).
+        byte[] b = new ReadFullStatus(3, List.of(new FullStatus(0xAA, false, Optional.empty(), 1,
+                IscsiTransportId.port("iqn.a", 1)))).encode();
+        byte[] past = b.clone();
+        past[8 + 23] = (byte) (past[8 + 23] + 4);
+        assertThatThrownBy(() -> ReadFullStatus.decode(past)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ADDITIONAL DESCRIPTOR LENGTH");
+        byte[] negative = b.clone();
+        negative[8 + 20] = (byte) 0xFF;
+        assertThatThrownBy(() -> ReadFullStatus.decode(negative)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ADDITIONAL DESCRIPTOR LENGTH 4278190108");
+    }
+
     @Test
     void reserveAndReleaseCdbs() {
         for (OperationCode op : List.of(OperationCode.RESERVE_6, OperationCode.RELEASE_6, OperationCode.RESERVE_10,

@@ -13,9 +13,11 @@ import static org.copyoffload.protocol.scsi.OperationCode.*;
 
 /**
  * Jazzer fuzz targets for the SCSI decoders: every CDB decoder, on the operation codes the target dispatches to it,
- * the EXTENDED COPY parameter lists (LID1 and LID4), and the RECEIVE COPY RESULTS data an initiator decodes. A CDB or
- * parameter list either decodes or is rejected with a {@link CheckCondition} (whose sense names the field); the copy
- * results decoders throw {@link IllegalArgumentException}, as documented. A decoded value re-encodes to bytes that
+ * the EXTENDED COPY parameter lists (LID1 and LID4), the UNMAP, MODE SELECT, PERSISTENT RESERVE OUT and REGISTER AND
+ * MOVE parameter lists and the iSCSI TransportIDs in them, and what an initiator decodes: RECEIVE COPY RESULTS data
+ * (LID1, and the LID4 copy status), PERSISTENT RESERVE IN data and sense data. A CDB or parameter list either
+ * decodes or is rejected with a {@link CheckCondition} (whose sense names the field); the initiator's decoders throw
+ * {@link IllegalArgumentException}, as documented. A decoded value re-encodes to bytes that
  * decode and re-encode to the same bytes. Regression inputs:
  * {@code src/test/resources/org/copyoffload/protocol/scsi/ScsiFuzzTestInputs/<method>/}.
  */
@@ -140,6 +142,171 @@ class ScsiFuzzTest {
             }
         } catch (IllegalArgumentException expected) {
             // documented: the data is short or a field is out of range
+        }
+    }
+
+    /** The input is an UNMAP parameter list (its PARAMETER LIST LENGTH is the input's length). */
+    @FuzzTest(maxDuration = "60s")
+    void unmapParameterList(byte[] input) {
+        UnmapParameterList list;
+        try {
+            list = UnmapParameterList.decode(input, input.length);
+        } catch (CheckCondition expected) {
+            return;
+        }
+        for (UnmapParameterList.Descriptor d : list.descriptors()) {
+            assertThat(d.offset() + 16).as("a descriptor inside the list").isLessThanOrEqualTo(input.length);
+        }
+        byte[] encoded = list.encode();
+        assertThat(UnmapParameterList.decode(encoded, encoded.length).encode()).isEqualTo(encoded);
+    }
+
+    /**
+     * Byte 0, bit 0: MODE SELECT (10) rather than (6); the rest is the parameter list. The pages lie inside the list,
+     * one after the other; a Caching or Control page of its length decodes as the target reads it; a list with at
+     * most one block descriptor re-encodes (as MODE SENSE data) to one that parses the same.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void modeSelectParameterList(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        boolean ten = (input[0] & 1) != 0;
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        ModeParameters.Parsed parsed;
+        try {
+            parsed = ModeParameters.decode(ten, data, data.length);
+        } catch (CheckCondition expected) {
+            return;
+        }
+        int end = 0;
+        for (ModeParameters.Page page : parsed.pages()) {
+            assertThat(page.offset()).isGreaterThanOrEqualTo(end);
+            end = page.offset() + page.bytes().length;
+            assertThat(end).isLessThanOrEqualTo(data.length);
+            if (page.pageCode() == ModePage.CACHING && page.bytes().length == ModePage.Caching.LENGTH) {
+                ModePage.Caching.decode(page.bytes());
+            } else if (page.pageCode() == ModePage.CONTROL && page.bytes().length == ModePage.Control.LENGTH) {
+                ModePage.Control.decode(page.bytes());
+            }
+        }
+        if (parsed.blockDescriptors().size() > 1) {
+            return;
+        }
+        java.util.Optional<ModeParameters.BlockDescriptor> descriptor = parsed.blockDescriptors().stream().findFirst();
+        boolean longLba = descriptor.map(ModeParameters.BlockDescriptor::longLba).orElse(false);
+        byte[] encoded;
+        try {
+            encoded = ModeParameters.encode(ten, parsed.deviceSpecific(), descriptor, longLba,
+                    parsed.pages().stream().map(ModeParameters.Page::bytes).toList());
+        } catch (IllegalArgumentException tooLongForSix) {
+            return;
+        }
+        ModeParameters.Parsed again = ModeParameters.decode(ten, encoded, encoded.length);
+        assertThat(again.deviceSpecific()).isEqualTo(parsed.deviceSpecific());
+        assertThat(again.blockDescriptors()).extracting(d -> d.blocks() + "/" + d.blockLength() + "/" + d.longLba())
+                .isEqualTo(parsed.blockDescriptors().stream()
+                        .map(d -> d.blocks() + "/" + d.blockLength() + "/" + d.longLba()).toList());
+        assertThat(again.pages()).hasSameSizeAs(parsed.pages());
+        for (int i = 0; i < again.pages().size(); i++) {
+            assertThat(again.pages().get(i).bytes()).isEqualTo(parsed.pages().get(i).bytes());
+        }
+    }
+
+    /**
+     * Byte 0, bit 0: REGISTER AND MOVE rather than the other PERSISTENT RESERVE OUT service actions; the rest is the
+     * parameter list (its PARAMETER LIST LENGTH is its length).
+     */
+    @FuzzTest(maxDuration = "60s")
+    void persistentReserveOutParameterList(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        try {
+            if ((input[0] & 1) == 0) {
+                byte[] encoded = PersistentReserveOutParameters.decode(data, data.length).encode();
+                assertThat(PersistentReserveOutParameters.decode(encoded, encoded.length).encode()).isEqualTo(encoded);
+            } else {
+                byte[] encoded = RegisterAndMoveParameters.decode(data, data.length).encode();
+                assertThat(RegisterAndMoveParameters.decode(encoded, encoded.length).encode()).isEqualTo(encoded);
+            }
+        } catch (CheckCondition expected) {
+            // the field is named in the sense
+        }
+    }
+
+    /** The input is one iSCSI TransportID (SPC-5 7.6.4.6) ending where the input ends. */
+    @FuzzTest(maxDuration = "60s")
+    void transportId(byte[] input) {
+        IscsiTransportId id;
+        try {
+            id = IscsiTransportId.decode(input, 0, input.length);
+        } catch (CheckCondition expected) {
+            return;
+        }
+        assertThat(IscsiTransportId.length(input, 0)).isLessThanOrEqualTo(input.length);
+        byte[] encoded = id.encode();
+        assertThat(IscsiTransportId.length(encoded, 0)).isEqualTo(encoded.length);
+        assertThat(IscsiTransportId.decode(encoded, 0, encoded.length)).isEqualTo(id);
+    }
+
+    /**
+     * The input is sense data as a target returns it: it decodes or is refused with {@link IllegalArgumentException};
+     * what decodes survives descriptor format whole and fixed format as far as that format reaches.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void senseData(byte[] input) {
+        SenseData sense;
+        try {
+            sense = SenseData.decode(input);
+        } catch (IllegalArgumentException expected) {
+            return;
+        }
+        assertThat(SenseData.decode(sense.encodeDescriptor())).isEqualTo(sense);
+        byte[] fixed = sense.encodeFixed();
+        assertThat(SenseData.decode(fixed).encodeFixed()).isEqualTo(fixed);
+    }
+
+    /** The input is RECEIVE COPY STATUS (LID4) parameter data (SPC-5 6.22.3), all of it received. */
+    @FuzzTest(maxDuration = "60s")
+    void copyStatusLid4(byte[] input) {
+        CopyResults.CopyStatusLid4 status;
+        try {
+            status = CopyResults.CopyStatusLid4.decode(input, input.length);
+        } catch (IllegalArgumentException expected) {
+            return;
+        }
+        byte[] encoded = status.encode();
+        assertThat(CopyResults.CopyStatusLid4.decode(encoded, encoded.length)).isEqualTo(status);
+    }
+
+    /**
+     * Byte 0 picks the PERSISTENT RESERVE IN data an initiator reads (READ KEYS, READ RESERVATION, REPORT
+     * CAPABILITIES, READ FULL STATUS); the rest is that data.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void persistentReserveInData(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        try {
+            byte[] encoded = switch (input[0] & 3) {
+                case 0 -> PersistentReserveInData.ReadKeys.decode(data).encode();
+                case 1 -> PersistentReserveInData.ReadReservation.decode(data).encode();
+                case 2 -> PersistentReserveInData.ReportCapabilities.decode(data).encode();
+                default -> PersistentReserveInData.ReadFullStatus.decode(data).encode();
+            };
+            byte[] again = switch (input[0] & 3) {
+                case 0 -> PersistentReserveInData.ReadKeys.decode(encoded).encode();
+                case 1 -> PersistentReserveInData.ReadReservation.decode(encoded).encode();
+                case 2 -> PersistentReserveInData.ReportCapabilities.decode(encoded).encode();
+                default -> PersistentReserveInData.ReadFullStatus.decode(encoded).encode();
+            };
+            assertThat(again).isEqualTo(encoded);
+        } catch (IllegalArgumentException | CheckCondition expected) {
+            // documented: short data or a reserved value (a TransportID inside READ FULL STATUS: CheckCondition)
         }
     }
 }

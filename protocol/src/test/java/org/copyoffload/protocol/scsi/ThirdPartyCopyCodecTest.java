@@ -374,6 +374,51 @@ class ThirdPartyCopyCodecTest {
         assertThat(CopyResults.noHeldData()).isEqualTo(new byte[4]);
     }
 
+    /** The host's reading of RECEIVE COPY STATUS (LID4): what the target encodes reads back, and bad data is named. */
+    @Test
+    void copyStatusLid4Decodes() {
+        byte[] sense = SenseData.withCommandSpecific(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, 2).encodeFixed();
+        CopyResults.CopyStatusLid4 failed = new CopyResults.CopyStatusLid4(1,
+                CopyResults.CopyOperationStatus.COMPLETED_WITH_ERRORS, ScsiStatus.CHECK_CONDITION, 2, 4096, sense);
+        byte[] b = failed.encode();
+        assertThat(CopyResults.CopyStatusLid4.decode(b, b.length)).isEqualTo(failed);
+        // An in-progress copy without sense, from a buffer longer than the data.
+        CopyResults.CopyStatusLid4 running = new CopyResults.CopyStatusLid4(0,
+                CopyResults.CopyOperationStatus.IN_PROGRESS_FOREGROUND, ScsiStatus.GOOD, 7, 1L << 40, new byte[0]);
+        assertThat(CopyResults.CopyStatusLid4.decode(java.util.Arrays.copyOf(running.encode(), 64), 32))
+                .isEqualTo(running);
+        // TRANSFER COUNT UNITS 01h: kibibytes; a count too large for bytes is clamped.
+        byte[] kib = running.encode();
+        kib[15] = 1;
+        assertThat(CopyResults.CopyStatusLid4.decode(kib, kib.length).bytesTransferred()).isEqualTo(1L << 50);
+        kib[15] = 6;
+        assertThat(CopyResults.CopyStatusLid4.decode(kib, kib.length).bytesTransferred()).isEqualTo(Long.MAX_VALUE);
+
+        assertThat(lid4Failure(java.util.Arrays.copyOf(b, 31), 31)).contains("31 bytes, need 32");
+        assertThat(lid4Failure(b, b.length + 1)).contains("claimed");
+        byte[] reserved = b.clone();
+        reserved[5] = 0x03;
+        assertThat(lid4Failure(reserved, reserved.length)).contains("COPY OPERATION STATUS 0x3");
+        byte[] badStatus = b.clone();
+        badStatus[12] = 0x01;
+        assertThat(lid4Failure(badStatus, badStatus.length)).contains("COMPLETION STATUS 0x1");
+        assertThat(lid4Failure(b, 40)).contains("SENSE DATA LENGTH 18 runs past the 40 bytes");
+        byte[] field = b.clone();
+        field[13] = 4;
+        assertThat(lid4Failure(field, field.length)).contains("exceeds LENGTH OF THE SENSE DATA FIELD 4");
+        byte[] units = b.clone();
+        units[15] = 7;
+        assertThat(lid4Failure(units, units.length)).contains("TRANSFER COUNT UNITS 0x7");
+        byte[] available = b.clone();
+        available[3] = 27;
+        assertThat(lid4Failure(available, available.length)).contains("AVAILABLE DATA 27");
+    }
+
+    private static String lid4Failure(byte[] b, int length) {
+        return catchThrowableOfType(IllegalArgumentException.class,
+                () -> CopyResults.CopyStatusLid4.decode(b, length)).getMessage();
+    }
+
     @Test
     void theLogicalUnitsNaaIsFoundAmongTheDesignators() {
         DeviceIdentification.Designator naa = DeviceIdentification.Designator.naaRegisteredExtended(0x02C00F,

@@ -10,6 +10,7 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HashMap;
@@ -68,6 +69,8 @@ public final class ConfigLoader {
 
     /** Solicited write data one connection may hold: 32 one-MiB writes, or 256 of 128 KiB. */
     static final long DEFAULT_WRITE_DATA_PER_CONNECTION = 32L << 20;
+    /** How long a new NVMe/TCP connection may take to send ICReq and Connect (idle sockets must not pile up). */
+    static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofSeconds(15);
     /** Solicited write data the whole target may hold, whatever the number of hosts and queues. */
     static final long DEFAULT_WRITE_DATA = 512L << 20;
 
@@ -89,7 +92,8 @@ public final class ConfigLoader {
                 nvmeNode.integer("max-h2c-data", 131072, 4096, 16 << 20),
                 bytes(nvmeNode, "max-write-data-per-connection", DEFAULT_WRITE_DATA_PER_CONNECTION),
                 bytes(nvmeNode, "max-write-data", DEFAULT_WRITE_DATA),
-                nvmeNode.integer("event-loops", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256));
+                nvmeNode.integer("event-loops", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
+                TimeSpan.read(nvmeNode, "setup-timeout", DEFAULT_SETUP_TIMEOUT, Duration.ofMillis(10), Duration.ofMinutes(10)));
         if (nvme.inCapsuleDataSize() % 16 != 0) {
             throw new ConfigException("nvme.in-capsule-data-size", nvme.inCapsuleDataSize() + " is not a multiple of 16");
         }
@@ -288,7 +292,10 @@ public final class ConfigLoader {
                 node.integer("max-connections", d.maxConnections(), 1, 65535),
                 node.integer("queue-depth", d.queueDepth(), 1, 4096),
                 bytes(node, "max-write-data-per-connection", d.maxWriteDataPerConnection()),
-                bytes(node, "max-write-data", d.maxWriteData()));
+                bytes(node, "max-write-data", d.maxWriteData()),
+                TimeSpan.read(node, "login-timeout", d.loginTimeout(), Duration.ofMillis(10), Duration.ofMinutes(10)),
+                TimeSpan.read(node, "nop-in-interval", d.nopInInterval(), Duration.ofMillis(10), Duration.ofHours(1)),
+                TimeSpan.read(node, "nop-in-timeout", d.nopInTimeout(), Duration.ofMillis(10), Duration.ofHours(1)));
         if (limits.maxWriteDataPerConnection() < maxBurst) {
             throw new ConfigException(node.path() + ".max-write-data-per-connection", limits.maxWriteDataPerConnection()
                     + " bytes is less than one burst (max-burst-length " + maxBurst + ")");

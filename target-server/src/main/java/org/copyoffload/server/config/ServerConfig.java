@@ -1,6 +1,7 @@
 package org.copyoffload.server.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -55,13 +56,15 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
     /**
      * What the target offers in login (RFC 7143, 13): data segment and burst sizes, R2T and immediate data
      * behaviour, connections per session; {@code queueDepth} is the CmdSN window (MaxCmdSN - ExpCmdSN + 1); the
-     * solicited write data a connection and the target may hold.
+     * solicited write data a connection and the target may hold; how long a connection may take to log in, after how
+     * long a silent connection in full feature phase is pinged with NOP-In, and how long the ping may stay unanswered.
      */
     public record IscsiLimits(int maxRecvDataSegmentLength, int maxBurstLength, int firstBurstLength,
                               int maxOutstandingR2T, boolean immediateData, boolean initialR2T, int maxConnections,
-                              int queueDepth, long maxWriteDataPerConnection, long maxWriteData) {
+                              int queueDepth, long maxWriteDataPerConnection, long maxWriteData, Duration loginTimeout,
+                              Duration nopInInterval, Duration nopInTimeout) {
         public static final IscsiLimits DEFAULT = new IscsiLimits(262144, 1 << 20, 65536, 1, true, true, 8, 128,
-                32L << 20, 512L << 20);
+                32L << 20, 512L << 20, Duration.ofSeconds(15), Duration.ofSeconds(5), Duration.ofSeconds(30));
     }
 
     /**
@@ -137,13 +140,14 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
      * Controller-wide NVMe settings: the advertised version (1.4, 2.0 or 2.1), MDTS as a power of two of
      * 4 KiB pages, queue sizes, in-capsule data size, MAXH2CDATA, and how many bytes of solicited write data
      * (R2T) may be buffered at once per connection and in the whole target, and the number of event-loop threads
-     * serving the connections.
+     * serving the connections; {@code setupTimeout}: how long a new connection may take to send ICReq and Connect.
      */
     public record Nvme(NvmeVersion version, int mdts, int maxQueueEntries, int maxIoQueues, int inCapsuleDataSize,
-                       int maxH2cData, long maxWriteDataPerConnection, long maxWriteData, int eventLoops) {
+                       int maxH2cData, long maxWriteDataPerConnection, long maxWriteData, int eventLoops,
+                       Duration setupTimeout) {
         public Nvme withVersion(NvmeVersion value) {
             return new Nvme(value, mdts, maxQueueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData,
-                    maxWriteDataPerConnection, maxWriteData, eventLoops);
+                    maxWriteDataPerConnection, maxWriteData, eventLoops, setupTimeout);
         }
     }
 

@@ -50,12 +50,6 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     static final int RESERVED_TAG = 0xFFFFFFFF;
     /** Encoding without digests, for the copy of a rejected header. */
     private static final IscsiCodecSettings PLAIN = IscsiCodecSettings.target();
-    /** Login must finish within this time, so sockets that say nothing cannot pile up. */
-    private static final long LOGIN_TIMEOUT_SECONDS = 15;
-    /** An idle connection is pinged with NOP-In after this long... */
-    static final long NOP_INTERVAL_MILLIS = 5_000;
-    /** ...and dropped when the ping stays unanswered this long (RFC 7143, 11.19: the target may ping). */
-    static final long NOP_TIMEOUT_MILLIS = 30_000;
 
     private enum Phase { LOGIN, FULL_FEATURE, CLOSING }
 
@@ -101,12 +95,16 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         this.login = new LoginExchange(service, this, portalGroupTag);
         service.metrics().connectionOpened();
         traffic = service.metrics().connection(ctx.channel().localAddress(), ctx.channel().remoteAddress());
+        // The whole login must finish within iscsi.login-timeout, so sockets that say nothing, or stop half-way, cannot
+        // pile up.
+        long loginMs = service.limits().loginTimeout().toMillis();
         loginTimeout = ctx.executor().schedule(() -> {
             if (phase == Phase.LOGIN) {
-                withMdc(() -> TIMEOUTS.warn("closing connection from {}: no login within {} s", remote, LOGIN_TIMEOUT_SECONDS));
+                service.metrics().timedOut("login");
+                withMdc(() -> TIMEOUTS.warn("closing connection from {}: no login within {} ms", remote, loginMs));
                 ctx.close();
             }
-        }, LOGIN_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }, loginMs, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
 
@@ -242,8 +240,10 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         codec.headerDigest(p.headerDigest());
         codec.dataDigest(p.dataDigest());
         codec.maxRecvDataSegmentLength(p.targetMaxRecvDataSegmentLength());
-        nopTimer = ctx.executor().scheduleWithFixedDelay(this::checkAlive, NOP_INTERVAL_MILLIS, NOP_INTERVAL_MILLIS / 2,
-                TimeUnit.MILLISECONDS);
+        // Checked at half the shorter of the two times, so each is kept to within that half.
+        long check = Math.max(1, Math.min(service.limits().nopInInterval().toMillis(),
+                service.limits().nopInTimeout().toMillis()) / 2);
+        nopTimer = ctx.executor().scheduleWithFixedDelay(this::checkAlive, check, check, TimeUnit.MILLISECONDS);
     }
 
     int nextStatSn() {
@@ -632,21 +632,26 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         run(ready);
     }
 
-    /** Pings an idle initiator; drops one that does not answer. */
+    /**
+     * Pings an initiator silent for iscsi.nop-in-interval with a NOP-In that asks for an answer (RFC 7143, 11.19: a
+     * valid Target Transfer Tag); drops one whose answer does not come within iscsi.nop-in-timeout.
+     */
     private void checkAlive() {
         if (phase != Phase.FULL_FEATURE) {
             return;
         }
         long now = System.nanoTime();
         if (pingTag != RESERVED_TAG) {
-            if (TimeUnit.NANOSECONDS.toMillis(now - pingSentNanos) > NOP_TIMEOUT_MILLIS) {
-                withMdc(() -> TIMEOUTS.warn("closing connection from {}: NOP-In unanswered for {} ms", remote, NOP_TIMEOUT_MILLIS));
+            long timeoutMs = service.limits().nopInTimeout().toMillis();
+            if (TimeUnit.NANOSECONDS.toMillis(now - pingSentNanos) >= timeoutMs) {
+                service.metrics().timedOut("nop-in");
+                withMdc(() -> TIMEOUTS.warn("closing connection from {}: NOP-In unanswered for {} ms", remote, timeoutMs));
                 phase = Phase.CLOSING;
                 ctx.close();
             }
             return;
         }
-        if (TimeUnit.NANOSECONDS.toMillis(now - lastHeardNanos) >= NOP_INTERVAL_MILLIS) {
+        if (TimeUnit.NANOSECONDS.toMillis(now - lastHeardNanos) >= service.limits().nopInInterval().toMillis()) {
             pingTag = nextTransferTag();
             pingSentNanos = now;
             send(new IscsiPdu.NopIn(0, RESERVED_TAG, pingTag, statSn, expCmdSn(), maxCmdSn(), Unpooled.EMPTY_BUFFER));

@@ -31,6 +31,8 @@ public final class IscsiMetrics {
     private final Map<Integer, Counter> commands = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> latency = new ConcurrentHashMap<>();
     private final Map<String, Counter> loginFailures = new ConcurrentHashMap<>();
+    private final Map<String, Counter> logins = new ConcurrentHashMap<>();
+    private final Map<String, Counter> timeouts = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> copyBytes = new ConcurrentHashMap<>();
     private final AtomicInteger sessions = new AtomicInteger();
     private final AtomicInteger connections = new AtomicInteger();
@@ -106,6 +108,25 @@ public final class IscsiMetrics {
     void loginFailed(String status) {
         loginFailures.computeIfAbsent(status, k -> Counter.builder("copyoffload.iscsi.login.failures")
                 .tag("status", k).description("logins refused, by login status").register(registry)).increment();
+    }
+
+    /**
+     * A connection that logged in, by session type ({@code normal}, {@code discovery}) and how it authenticated
+     * ({@code none}, {@code chap-md5}, {@code chap-sha1}, {@code chap-sha256}, {@code chap-sha3-256}).
+     */
+    void loggedIn(String sessionType, String authentication) {
+        logins.computeIfAbsent(sessionType + "/" + authentication, k -> Counter.builder("copyoffload.iscsi.logins")
+                .tag("session_type", sessionType).tag("authentication", authentication)
+                .description("connections logged in, by session type and authentication").register(registry))
+                .increment();
+    }
+
+    /** A connection closed for silence: {@code login} (no login in time) or {@code nop-in} (ping unanswered). */
+    void timedOut(String phase) {
+        timeouts.computeIfAbsent(phase, k -> Counter.builder("copyoffload.connections.timeouts").tag("transport", "iscsi")
+                .tag("phase", k).description("connections closed for silence: no ICReq and Connect within"
+                        + " nvme.setup-timeout (NVMe/TCP); no login within iscsi.login-timeout, NOP-In unanswered"
+                        + " (iSCSI)").register(registry)).increment();
     }
 
     void sessionOpened() {

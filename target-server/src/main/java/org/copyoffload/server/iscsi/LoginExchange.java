@@ -268,8 +268,11 @@ final class LoginExchange {
         connection.sendAndFlush(response(true, r.csg(), FULL_FEATURE, session.tsih(), LoginStatus.SUCCESS, reply,
                 session.expCmdSn(), session.maxCmdSn()));
         connection.enterFullFeaturePhase(session, cid, joining != null ? joining.parameters() : parameters);
-        log.info("{} logged in from {} to {} (TSIH {}, CID {})", initiatorName, connection.remote(),
-                discovery ? "discovery" : target.name(), session.tsih(), cid);
+        String authentication = security == null ? "none" : security.algorithm()
+                .map(a -> "chap-" + a.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')).orElse("none");
+        service.metrics().loggedIn(discovery ? "discovery" : "normal", authentication);
+        log.info("{} logged in from {} to {} (TSIH {}, CID {}, authentication {})", initiatorName, connection.remote(),
+                discovery ? "discovery" : target.name(), session.tsih(), cid, authentication);
     }
 
     private void respond(boolean transit, int csg, int nsg, List<TextKey> keys) {

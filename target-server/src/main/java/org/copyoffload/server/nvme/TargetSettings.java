@@ -1,12 +1,15 @@
 package org.copyoffload.server.nvme;
 
+import java.time.Duration;
+
 /**
  * Limits every controller of the target advertises: MDTS (power of two of 4 KiB pages), queue entries
  * (MQES + 1, also MAXCMD), I/O queues per controller, in-capsule data bytes (IOCCSZ), MAXH2CDATA, and the
- * bytes of solicited write data one connection may hold (R2Ts beyond it wait).
+ * bytes of solicited write data one connection may hold (R2Ts beyond it wait), and how long a new connection may
+ * take to send ICReq and Connect before it is closed.
  */
 public record TargetSettings(int mdts, int maxQueueEntries, int maxIoQueues, int inCapsuleDataSize, int maxH2cData,
-                             long maxWriteDataPerConnection) {
+                             long maxWriteDataPerConnection, Duration setupTimeout) {
     /** Linux sends up to 8 KiB in-capsule on the admin queue (NVME_TCP_ADMIN_CCSZ) whatever IOCCSZ says. */
     public static final int ADMIN_IN_CAPSULE_DATA = 8192;
 

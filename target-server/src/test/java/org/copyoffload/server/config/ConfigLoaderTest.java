@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -108,7 +109,7 @@ class ConfigLoaderTest {
         ServerConfig.Iscsi i = c.iscsi();
         assertThat(i.portals()).containsExactly(new ServerConfig.IscsiPortal("127.0.0.1", 3261, "10.0.2.2", 7));
         assertThat(i.limits()).isEqualTo(new ServerConfig.IscsiLimits(65536, 262144, 8192, 4, false, false, 2, 64,
-                32L << 20, 512L << 20));
+                32L << 20, 512L << 20, Duration.ofSeconds(15), Duration.ofSeconds(5), Duration.ofSeconds(30)));
         assertThat(i.discoveryChap()).isEqualTo(new ServerConfig.Chap("disc", "discoverysecret", null, null));
         ServerConfig.IscsiTarget t = i.targets().getFirst();
         assertThat(t.alias()).isEqualTo("one");
@@ -158,6 +159,23 @@ class ConfigLoaderTest {
         assertThat(c.toString()).doesNotContain("VRLb").contains("key=(hidden)");
         assertThat(ConfigLoader.parse("listeners: [{port: 1}]", "t").listeners().getFirst().tls())
                 .isEqualTo(ServerConfig.TlsMode.NONE);
+    }
+
+    @Test
+    void timeoutsHaveSafeDefaultsAndTakeUnits() {
+        ServerConfig defaults = ConfigLoader.parse("data-dir: x\n", "t");
+        assertThat(defaults.nvme().setupTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(defaults.iscsi().limits().loginTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(defaults.iscsi().limits().nopInInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(defaults.iscsi().limits().nopInTimeout()).isEqualTo(Duration.ofSeconds(30));
+        ServerConfig c = ConfigLoader.parse("""
+                nvme: {setup-timeout: 250ms}
+                iscsi: {login-timeout: 2m, nop-in-interval: 1h, nop-in-timeout: 45s}
+                """, "t");
+        assertThat(c.nvme().setupTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(c.iscsi().limits().loginTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.iscsi().limits().nopInInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.iscsi().limits().nopInTimeout()).isEqualTo(Duration.ofSeconds(45));
     }
 
     @Test
@@ -243,6 +261,10 @@ class ConfigLoaderTest {
             "no host may connect   | 'subsystems: [{nqn: nqn.2026-01.a:b, allow-any-host: false}]' | subsystems[0].allowed-hosts: is empty while allow-any-host is false",
             "serial too long       | 'subsystems: [{nqn: nqn.2026-01.a:b, serial: 123456789012345678901}]' | subsystems[0].serial: '123456789012345678901' must be 1 to 20",
             "boolean as string     | 'metrics: {enabled: yes please}'                            | metrics.enabled: expected true or false",
+            "bad duration          | 'nvme: {setup-timeout: 10 sec}'                             | nvme.setup-timeout: not a duration: '10 sec'",
+            "duration without unit | 'iscsi: {login-timeout: 15}'                                | iscsi.login-timeout: not a duration: '15'",
+            "duration too short    | 'iscsi: {nop-in-interval: 1ms}'                             | iscsi.nop-in-interval: 1ms is outside 10ms..1h",
+            "duration too long     | 'nvme: {setup-timeout: 11m}'                                | nvme.setup-timeout: 11m is outside 10ms..10m",
     })
     void badConfigurationNamesTheKey(String name, String yaml, String message) {
         assertThatThrownBy(() -> ConfigLoader.parse(yaml, "test.yaml"))

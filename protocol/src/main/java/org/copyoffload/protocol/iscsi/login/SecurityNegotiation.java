@@ -1,16 +1,17 @@
 package org.copyoffload.protocol.iscsi.login;
 
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.random.RandomGenerator;
 
 /**
  * The target's side of the security negotiation stage (CSG=0, RFC 7143, 6.3, 12): AuthMethod None or CHAP,
- * and CHAP with MD5 (RFC 7143, 12.1.3; RFC 1994), one-way or mutual:
+ * and CHAP (RFC 7143, 12.1.3; RFC 1994) with MD5, SHA-1, SHA-256 or SHA3-256 ({@link ChapAlgorithm}: the first
+ * of these the initiator lists), one-way or mutual; shown with MD5:
  *
  * <pre>
  * I-&gt;T AuthMethod=CHAP,None          T-&gt;I AuthMethod=CHAP
@@ -30,7 +31,7 @@ import java.util.random.RandomGenerator;
 public final class SecurityNegotiation {
     /** CHAP_A value of MD5 (RFC 7143, 12.1.3; RFC 1994), the only algorithm RFC 7143 requires. */
     public static final int CHAP_MD5 = 5;
-    /** Bytes in the target's challenge: the MD5 digest length, as Linux LIO sends. */
+    /** Bytes in a challenge with MD5: the MD5 digest length, as Linux LIO sends. */
     public static final int CHALLENGE_BYTES = 16;
     /** RFC 7143, 12.1.3: the binary values of CHAP_C and CHAP_R are at most 1024 bytes. */
     public static final int MAX_CHAP_BINARY_BYTES = 1024;
@@ -63,6 +64,7 @@ public final class SecurityNegotiation {
     private State state = State.START;
     private int identifier;
     private byte[] challenge;
+    private ChapAlgorithm algorithm;
 
     /**
      * @param secrets the CHAP credentials the initiator must use, or null when the target requires no
@@ -138,16 +140,12 @@ public final class SecurityNegotiation {
      * the challenge.
      */
     public static byte[] chapMd5Response(int identifier, byte[] secret, byte[] challenge) {
-        MessageDigest md5;
-        try {
-            md5 = MessageDigest.getInstance("MD5");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every Java platform provides MD5", e);
-        }
-        md5.update((byte) identifier);
-        md5.update(secret);
-        md5.update(challenge);
-        return md5.digest();
+        return ChapAlgorithm.MD5.response(identifier, secret, challenge);
+    }
+
+    /** The algorithm CHAP_A agreed on, once it has been. */
+    public Optional<ChapAlgorithm> algorithm() {
+        return Optional.ofNullable(algorithm);
     }
 
     /** AuthMethod (RFC 7143, 12.1): the first method in the initiator's list that the target accepts. */
@@ -173,24 +171,34 @@ public final class SecurityNegotiation {
         return new TextKey(AUTH_METHOD, accepted);
     }
 
-    /** CHAP_A (RFC 7143, 12.1.3): MD5 from the initiator's list, then the target's identifier and challenge. */
+    /**
+     * CHAP_A (RFC 7143, 12.1.3): the first algorithm of the initiator's list that the target knows, the list being
+     * "in order of preference" and a list negotiation's answer the first value the responder supports (6.2.1), as
+     * LIO answers. open-iscsi lists its node.session.auth.chap_algs strongest first; libiscsi's iSCSICHAP.Simple
+     * offers 5,6,7,8 and can answer only MD5, so a target that picked the strongest would fail it. Then the
+     * target's identifier and a challenge as long as that algorithm's digest (as LIO sends).
+     */
     private List<TextKey> chapAlgorithm(TextKey key) throws LoginException {
         if (state != State.CHAP_AGREED) {
             throw outOfSequence(key);
         }
-        boolean md5 = false;
-        for (String algorithm : key.value().split(",", -1)) {
-            md5 |= OperationalNegotiation.number(algorithm, CHAP_MD5, CHAP_MD5) == CHAP_MD5;
+        ChapAlgorithm chosen = null;
+        for (String offered : key.value().split(",", -1)) {
+            chosen = ChapAlgorithm.fromCode(OperationalNegotiation.number(offered, 0, 255)).orElse(null);
+            if (chosen != null) {
+                break;
+            }
         }
-        if (!md5) {
-            throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE,
-                    key + ": the target supports CHAP with MD5 (" + CHAP_MD5 + ") only");
+        if (chosen == null) {
+            throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE, key + ": the target supports CHAP with MD5 (5),"
+                    + " SHA-1 (6), SHA-256 (7) and SHA3-256 (8) only");
         }
+        algorithm = chosen;
         identifier = random.nextInt(256);
-        challenge = new byte[CHALLENGE_BYTES];
+        challenge = new byte[chosen.digestLength()];
         random.nextBytes(challenge);
         state = State.CHALLENGED;
-        return List.of(new TextKey(CHAP_A, Integer.toString(CHAP_MD5)),
+        return List.of(new TextKey(CHAP_A, Integer.toString(chosen.code())),
                 new TextKey(CHAP_I, Integer.toString(identifier)),
                 new TextKey(CHAP_C, BinaryValues.encodeHex(challenge)));
     }
@@ -218,7 +226,7 @@ public final class SecurityNegotiation {
                     "CHAP_N=" + user + " is not the CHAP user configured for this initiator");
         }
         byte[] received = binary(CHAP_R, response);
-        byte[] wanted = chapMd5Response(identifier, expected.secretBytes(), challenge);
+        byte[] wanted = algorithm.response(identifier, expected.secretBytes(), challenge);
         if (!MessageDigest.isEqual(received, wanted)) {
             throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE,
                     "CHAP_R=" + response + " of user " + user + " does not match the secret");
@@ -258,7 +266,7 @@ public final class SecurityNegotiation {
                     "CHAP_C=" + challengeText + " is the target's own challenge sent back (reflection)");
         }
         ChapCredential target = secrets.mutual();
-        byte[] answer = chapMd5Response((int) mutualIdentifier, target.secretBytes(), initiatorChallenge);
+        byte[] answer = algorithm.response((int) mutualIdentifier, target.secretBytes(), initiatorChallenge);
         return List.of(new TextKey(CHAP_N, target.user()), new TextKey(CHAP_R, BinaryValues.encodeHex(answer)));
     }
 

@@ -40,7 +40,12 @@ public record NamespaceIdDescriptor(int type, byte[] id) {
         return b;
     }
 
-    /** Reads descriptors until a zero NIDL or the end of the 4096 bytes. */
+    /**
+     * Reads descriptors until a zero NIDL or the end of the 4096 bytes.
+     *
+     * @throws IllegalArgumentException for an unknown NIDT, an NIDL other than its type's, or a descriptor that runs
+     *                                  past the end (found by fuzzing: it was read out of bounds)
+     */
     public static List<NamespaceIdDescriptor> decodeList(ByteBuf in) {
         List<NamespaceIdDescriptor> out = new ArrayList<>();
         int i = in.readerIndex();
@@ -50,6 +55,10 @@ public record NamespaceIdDescriptor(int type, byte[] id) {
             int len = in.getUnsignedByte(i + 1);
             if (len == 0) {
                 break;
+            }
+            if (i + 4 + len > end) {
+                throw new IllegalArgumentException("Namespace Identification Descriptor at byte " + (i - in.readerIndex())
+                        + ": NIDL " + len + " runs past byte " + (end - in.readerIndex()));
             }
             byte[] id = new byte[len];
             in.getBytes(i + 4, id);

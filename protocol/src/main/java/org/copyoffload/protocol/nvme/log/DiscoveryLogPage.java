@@ -28,18 +28,27 @@ public record DiscoveryLogPage(long generationCounter, List<DiscoveryLogEntry> e
         return b;
     }
 
-    /** Decodes the header and as many whole entries as the buffer holds. */
+    /**
+     * Decodes the header and as many whole entries as the buffer holds.
+     *
+     * @throws IllegalArgumentException for fewer than the 16 bytes of GENCTR and NUMREC
+     */
     public static DiscoveryLogPage decode(ByteBuf in) {
+        if (in.readableBytes() < 16) {
+            throw new IllegalArgumentException("discovery log page of " + in.readableBytes()
+                    + " bytes lacks GENCTR and NUMREC (16 bytes)");
+        }
         int base = in.readerIndex();
         long genctr = in.getLongLE(base);
         long numrec = in.getLongLE(base + 8);
         List<DiscoveryLogEntry> entries = new ArrayList<>();
-        for (long i = 0; i < numrec; i++) {
-            int at = base + HEADER_SIZE + (int) i * DiscoveryLogEntry.SIZE;
+        // NUMREC is the target's word; only the whole entries the buffer holds are read.
+        for (long i = 0; Long.compareUnsigned(i, numrec) < 0; i++) {
+            long at = base + HEADER_SIZE + i * DiscoveryLogEntry.SIZE;
             if (at + DiscoveryLogEntry.SIZE > in.writerIndex()) {
                 break;
             }
-            entries.add(DiscoveryLogEntry.decode(in, at));
+            entries.add(DiscoveryLogEntry.decode(in, (int) at));
         }
         return new DiscoveryLogPage(genctr, entries);
     }

@@ -44,7 +44,9 @@ class SecurityNegotiationTest {
 
             @Override
             public void nextBytes(byte[] bytes) {
-                System.arraycopy(CHALLENGE, 0, bytes, 0, bytes.length);
+                for (int i = 0; i < bytes.length; i++) {
+                    bytes[i] = (byte) i; // 00 01 02 ...: CHALLENGE for MD5's 16 bytes
+                }
             }
         };
     }
@@ -235,19 +237,65 @@ class SecurityNegotiationTest {
         assertThat(s.complete()).isFalse();
     }
 
-    @ParameterizedTest(name = "CHAP_A={0}")
-    @ValueSource(strings = {"5", "7,6,5", "0x5", "X-other,5"})
-    void md5IsPickedFromTheAlgorithmList(String offered) throws LoginException {
+    /**
+     * The first known algorithm in the initiator's order of preference (RFC 7143, 6.2.1; as LIO): open-iscsi's list is
+     * strongest first, libiscsi's iSCSICHAP.Simple offers 5,6,7,8 and answers only with MD5.
+     */
+    @ParameterizedTest(name = "CHAP_A={0} -> {1}")
+    @CsvSource(delimiter = ';', value = {"5;5", "0x5;5", "X-other,5;5", "8,7,6,5;8", "5,6,7,8;5", "6,5;6", "7;7",
+        "9,255,3,7,5;7", "1,6;6", "0x8,5;8", "56,6;6"})
+    void theFirstKnownAlgorithmIsPicked(String offered, String chosen) throws LoginException {
         SecurityNegotiation s = new SecurityNegotiation(ChapSecrets.oneWay(INITIATOR), fixed());
         s.respond(keys("AuthMethod=CHAP"));
-        assertThat(s.respond(keys("CHAP_A=" + offered)).getFirst()).isEqualTo(new TextKey("CHAP_A", "5"));
+        assertThat(s.respond(keys("CHAP_A=" + offered)).getFirst()).isEqualTo(new TextKey("CHAP_A", chosen));
+        assertThat(s.algorithm()).map(ChapAlgorithm::code).contains(Integer.parseInt(chosen));
     }
 
-    @Test
-    void withoutMd5AuthenticationFails() throws LoginException {
+    @ParameterizedTest(name = "CHAP_A={0}")
+    @ValueSource(strings = {"9,4", "X-sha512", "256", "1,2,3", "56", ""})
+    void withoutAKnownAlgorithmAuthenticationFails(String offered) throws LoginException {
         SecurityNegotiation s = new SecurityNegotiation(ChapSecrets.oneWay(INITIATOR), fixed());
         s.respond(keys("AuthMethod=CHAP"));
-        fails(LoginStatus.AUTHENTICATION_FAILURE, "CHAP_A=7,6", () -> s.respond(keys("CHAP_A=7,6")));
+        fails(LoginStatus.AUTHENTICATION_FAILURE, "CHAP_A=" + offered, () -> s.respond(keys("CHAP_A=" + offered)));
+        assertThat(s.algorithm()).isEmpty();
+    }
+
+    /**
+     * Known answers from Python's hashlib and OpenSSL: digest(0x01 || "secretsecret" || 00 01 .. (length-1)), the
+     * challenge being as long as the digest.
+     */
+    @ParameterizedTest(name = "CHAP_A={0}")
+    @CsvSource({
+        "6, 0x1e9b868771e32f55cca49a6339aacfe76d25e203",
+        "7, 0x24e77c90b22d2eef3c49c456b261cf9f4f5790c9e2d2a127134ab2eafb959031",
+        "8, 0x2bb068ce881941e99d2ce7e298a62fe1506c00436aff63143a14976cf4509a74"})
+    void oneWayChapWithTheShaAlgorithms(int code, String response) throws LoginException {
+        ChapAlgorithm algorithm = ChapAlgorithm.fromCode(code).orElseThrow();
+        SecurityNegotiation s = new SecurityNegotiation(ChapSecrets.oneWay(INITIATOR), fixed());
+        s.respond(keys("AuthMethod=CHAP"));
+        List<TextKey> challenge = s.respond(keys("CHAP_A=" + code));
+        assertThat(challenge.get(2).value()).hasSize(2 + 2 * algorithm.digestLength());
+        // An MD5 response to the longer challenge is no answer.
+        SecurityNegotiation md5Answer = new SecurityNegotiation(ChapSecrets.oneWay(INITIATOR), fixed());
+        md5Answer.respond(keys("AuthMethod=CHAP"));
+        md5Answer.respond(keys("CHAP_A=" + code));
+        fails(LoginStatus.AUTHENTICATION_FAILURE, "does not match", () -> md5Answer.respond(keys(
+                "CHAP_N=" + INITIATOR.user(), "CHAP_R=" + BinaryValues.encodeHex(ChapAlgorithm.MD5.response(1,
+                        INITIATOR.secretBytes(), HexFormat.of().parseHex(challenge.get(2).value().substring(2)))))));
+        assertThat(s.respond(keys("CHAP_N=" + INITIATOR.user(), "CHAP_R=" + response))).isEmpty();
+        assertThat(s.complete()).isTrue();
+    }
+
+    /** Mutual CHAP answers with the agreed algorithm: SHA-256(0x07 || "targetsecret1" || 32 bytes 0xaa). */
+    @Test
+    void mutualChapWithSha256() throws LoginException {
+        SecurityNegotiation s = new SecurityNegotiation(new ChapSecrets(INITIATOR, TARGET), fixed());
+        s.respond(keys("AuthMethod=CHAP"));
+        s.respond(keys("CHAP_A=7,5"));
+        assertThat(s.respond(keys("CHAP_N=" + INITIATOR.user(),
+                "CHAP_R=0x24e77c90b22d2eef3c49c456b261cf9f4f5790c9e2d2a127134ab2eafb959031", "CHAP_I=7",
+                "CHAP_C=0x" + "aa".repeat(32)))).isEqualTo(keys("CHAP_N=target-user",
+                "CHAP_R=0x80895927ed24e1dea692ce1293f35e69fda1fcd190c112912cfd473a0d9582ba"));
     }
 
     @Test

@@ -173,6 +173,24 @@ class IdentifyNamespaceTest {
         }
     }
 
+    /** Found by NvmeStructuresFuzzTest#hostStructures: a descriptor running past the buffer was read out of bounds. */
+    @Test
+    void aDescriptorRunningPastTheEndIsRefused() {
+        ByteBuf cut = NvmeSamples.buf(new Le(12).u8(0, 1).u8(1, 8).bytes(4, EUI64).array());
+        ByteBuf past = NvmeSamples.buf(new Le(24).u8(0, 1).u8(1, 8).bytes(4, EUI64).u8(12, 2).u8(13, 16).array());
+        try {
+            assertThatThrownBy(() -> NamespaceIdDescriptor.decodeList(cut.slice(0, 10)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("Namespace Identification Descriptor at byte 0: NIDL 8 runs past byte 10");
+            assertThatThrownBy(() -> NamespaceIdDescriptor.decodeList(past))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("Namespace Identification Descriptor at byte 12: NIDL 16 runs past byte 24");
+        } finally {
+            cut.release();
+            past.release();
+        }
+    }
+
     @Test
     void descriptorListEndsAtAZeroLengthOrTheBufferEnd() {
         ByteBuf empty = NvmeSamples.buf(new byte[4096]);

@@ -96,6 +96,24 @@ class DiscoveryLogPageTest {
     }
 
     @Test
+    void aPageWithoutGenctrAndNumrecIsRefused() {
+        ByteBuf b = NvmeSamples.buf(new byte[15]);
+        try {
+            assertThatThrownBy(() -> DiscoveryLogPage.decode(b)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("discovery log page of 15 bytes lacks GENCTR and NUMREC (16 bytes)");
+        } finally {
+            b.release();
+        }
+        ByteBuf negative = NvmeSamples.buf(pageBytes(9, -1L, NVM_BYTES));
+        try {
+            assertThat(DiscoveryLogPage.decode(negative).entries()).as("NUMREC 2^64-1: the one entry there")
+                    .containsExactly(NVM);
+        } finally {
+            negative.release();
+        }
+    }
+
+    @Test
     void textFieldsArePaddedAndTrimmed() {
         ByteBuf b = NvmeSamples.buf(new byte[1024]);
         try {

@@ -31,6 +31,7 @@ public final class NvmeTcpMetrics implements PduListener {
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicInteger outstanding = new AtomicInteger();
     private final DistributionSummary queueDepth;
+    private final Counter setupTimeouts;
 
     public NvmeTcpMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -55,6 +56,10 @@ public final class NvmeTcpMetrics implements PduListener {
                     .tag("fes", f.name().toLowerCase(Locale.ROOT))
                     .description("connections ended by a C2HTermReq").register(registry));
         }
+        setupTimeouts = Counter.builder("copyoffload.connections.timeouts").tag("transport", "nvme-tcp")
+                .tag("phase", "setup").description("connections closed for silence: no ICReq and Connect within"
+                        + " nvme.setup-timeout (NVMe/TCP); no login within iscsi.login-timeout, NOP-In unanswered"
+                        + " (iSCSI)").register(registry);
         Gauge.builder("copyoffload.nvme.tcp.connections", connections, AtomicInteger::get)
                 .description("open NVMe/TCP connections (queues)").register(registry);
         Gauge.builder("copyoffload.nvme.commands.outstanding", outstanding, AtomicInteger::get)
@@ -99,6 +104,11 @@ public final class NvmeTcpMetrics implements PduListener {
                 traffic.sent(wireBytes, dataBytes);
             }
         };
+    }
+
+    /** A connection closed because it sent no ICReq and Connect in time. */
+    void setupTimedOut() {
+        setupTimeouts.increment();
     }
 
     void connectionOpened() {

@@ -57,8 +57,6 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private static final RateLimitedWarnings SETUP_TIMEOUTS = RateLimitedWarnings.of(log, "connections closed without ICReq and Connect");
     private static final RateLimitedWarnings TERMINATIONS = RateLimitedWarnings.of(log, "NVMe/TCP connections terminated");
     private static final RateLimitedWarnings FAILURES = RateLimitedWarnings.of(log, "NVMe/TCP connection failures");
-    /** A connection must finish ICReq and Connect within this time, so idle sockets cannot pile up. */
-    private static final long SETUP_TIMEOUT_SECONDS = 15;
     /** An R2T transfer keeps this many PDU payloads as they came; more are copied into one buffer (see Transfer). */
     private static final int MAX_KEPT_PAYLOADS = 256;
     /** Above this, a C2HData PDU is split: hosts reassemble by DATAO, and smaller PDUs bound per-PDU latency. */
@@ -153,13 +151,16 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         this.ctx = ctx;
         this.remote = String.valueOf(ctx.channel().remoteAddress());
         metrics.connectionOpened();
+        // A connection must finish ICReq and Connect within nvme.setup-timeout, so idle sockets cannot pile up.
+        long timeoutMs = target.settings().setupTimeout().toMillis();
         setupTimeout = ctx.executor().schedule(() -> {
             if (controller == null) {
-                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq and Connect within {} s", remote,
-                        SETUP_TIMEOUT_SECONDS));
+                metrics.setupTimedOut();
+                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq and Connect within {} ms", remote,
+                        timeoutMs));
                 ctx.close();
             }
-        }, SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        }, timeoutMs, TimeUnit.MILLISECONDS);
         ctx.fireChannelActive();
     }
 
