@@ -24,11 +24,12 @@ import java.util.UUID;
  * @param keepAliveTimeout KATO sent in the admin Connect; zero disables Keep Alive
  * @param connectTimeout   bound on the TCP connect, the ICReq/ICResp exchange and each bring-up step
  * @param commandTimeout   bound on each blocking admin helper (identify, features, log pages, shutdown)
+ * @param dhchap           DH-HMAC-CHAP secrets, used when a controller asks for authentication; null: none
  */
 public record HostOptions(
         InetSocketAddress address, String subsystemNqn, String hostNqn, byte[] hostId, int ioQueues,
         int ioQueueSize, int adminQueueSize, boolean headerDigest, boolean dataDigest, Duration keepAliveTimeout,
-        Duration connectTimeout, Duration commandTimeout) {
+        Duration connectTimeout, Duration commandTimeout, DhchapCredentials dhchap) {
 
     public static final String DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery";
     public static final String UUID_NQN_PREFIX = "nqn.2014-08.org.nvmexpress:uuid:";
@@ -83,7 +84,7 @@ public record HostOptions(
         return new Builder(address, subsystemNqn).hostNqn(hostNqn).hostId(hostId).ioQueues(ioQueues)
                 .ioQueueSize(ioQueueSize).adminQueueSize(adminQueueSize).headerDigest(headerDigest)
                 .dataDigest(dataDigest).keepAliveTimeout(keepAliveTimeout).connectTimeout(connectTimeout)
-                .commandTimeout(commandTimeout);
+                .commandTimeout(commandTimeout).dhchap(dhchap);
     }
 
     /** The 16 bytes of a UUID in network order, as Linux derives its host id from the host NQN's UUID. */
@@ -99,7 +100,7 @@ public record HostOptions(
                 && ioQueueSize == h.ioQueueSize && adminQueueSize == h.adminQueueSize
                 && headerDigest == h.headerDigest && dataDigest == h.dataDigest
                 && keepAliveTimeout.equals(h.keepAliveTimeout) && connectTimeout.equals(h.connectTimeout)
-                && commandTimeout.equals(h.commandTimeout);
+                && commandTimeout.equals(h.commandTimeout) && Objects.equals(dhchap, h.dhchap);
     }
 
     @Override
@@ -112,7 +113,8 @@ public record HostOptions(
         return "HostOptions[address=" + address + ", subnqn=" + subsystemNqn + ", hostnqn=" + hostNqn
                 + ", hostid=" + HexFormat.of().formatHex(hostId) + ", ioQueues=" + ioQueues + "x" + ioQueueSize
                 + ", adminQueueSize=" + adminQueueSize + ", hdgst=" + headerDigest + ", ddgst=" + dataDigest
-                + ", kato=" + keepAliveTimeout.toMillis() + "ms]";
+                + ", kato=" + keepAliveTimeout.toMillis() + "ms" + (dhchap == null ? "" : ", dhchap="
+                + (dhchap.controllerSecret() == null ? "host" : "bidirectional")) + "]";
     }
 
     public static final class Builder {
@@ -128,6 +130,7 @@ public record HostOptions(
         private Duration keepAliveTimeout = Duration.ZERO;
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration commandTimeout = Duration.ofSeconds(30);
+        private DhchapCredentials dhchap;
 
         private Builder(InetSocketAddress address, String subsystemNqn) {
             this.address = address;
@@ -145,6 +148,7 @@ public record HostOptions(
         public Builder keepAliveTimeoutMillis(int value) { return keepAliveTimeout(Duration.ofMillis(value)); }
         public Builder connectTimeout(Duration value) { this.connectTimeout = value; return this; }
         public Builder commandTimeout(Duration value) { this.commandTimeout = value; return this; }
+        public Builder dhchap(DhchapCredentials value) { this.dhchap = value; return this; }
 
         /**
          * Without an explicit host NQN or id both come from one random UUID, so a controller sees the
@@ -170,7 +174,7 @@ public record HostOptions(
                 }
             }
             return new HostOptions(address, subsystemNqn, nqn, id, ioQueues, ioQueueSize, adminQueueSize,
-                    headerDigest, dataDigest, keepAliveTimeout, connectTimeout, commandTimeout);
+                    headerDigest, dataDigest, keepAliveTimeout, connectTimeout, commandTimeout, dhchap);
         }
     }
 }

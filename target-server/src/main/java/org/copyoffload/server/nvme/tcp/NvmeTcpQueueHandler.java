@@ -24,6 +24,8 @@ import org.copyoffload.protocol.nvme.fabrics.ConnectCommand;
 import org.copyoffload.protocol.nvme.fabrics.ConnectData;
 import org.copyoffload.protocol.nvme.fabrics.FabricsCommandType;
 import org.copyoffload.protocol.nvme.fabrics.PropertyCommand;
+import org.copyoffload.protocol.nvme.auth.AuthenticationCommand;
+import org.copyoffload.server.nvme.QueueAuthentication;
 import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
@@ -55,7 +57,13 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private static final RateLimitedWarnings SETUP_TIMEOUTS = RateLimitedWarnings.of(log, "connections closed without ICReq and Connect");
     private static final RateLimitedWarnings TERMINATIONS = RateLimitedWarnings.of(log, "NVMe/TCP connections terminated");
     private static final RateLimitedWarnings FAILURES = RateLimitedWarnings.of(log, "NVMe/TCP connection failures");
-    /** A connection must finish ICReq and Connect within this time, so idle sockets cannot pile up. */
+    private static final RateLimitedWarnings AUTH_FAILURES = RateLimitedWarnings.of(log, "DH-HMAC-CHAP failures");
+    /** Connect response dword 0 bit 17, ATR: the host must authenticate before other commands (NVMe-oF, Connect). */
+    private static final int CONNECT_AUTHREQ_ATR = 1 << 17;
+    /**
+     * A connection must finish ICReq and Connect (and DH-HMAC-CHAP, when its host has a secret) within this time, so
+     * idle sockets cannot pile up.
+     */
     private static final long SETUP_TIMEOUT_SECONDS = 15;
     /** An R2T transfer keeps this many PDU payloads as they came; more are copied into one buffer (see Transfer). */
     private static final int MAX_KEPT_PAYLOADS = 256;
@@ -138,6 +146,10 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private int sqsize;
     private int sqHead;
     private boolean sqFlowControlDisabled;
+    /** DH-HMAC-CHAP on this queue (NVMe Base 2.1, 8.3.4); {@code authRequired} when the host has a secret. */
+    private QueueAuthentication auth;
+    private boolean authRequired;
+    private boolean setupComplete;
 
     public NvmeTcpQueueHandler(NvmeTarget target, NvmeTcpSettings settings, NvmeTcpMetrics metrics) {
         this.target = target;
@@ -151,9 +163,9 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         this.remote = String.valueOf(ctx.channel().remoteAddress());
         metrics.connectionOpened();
         setupTimeout = ctx.executor().schedule(() -> {
-            if (controller == null) {
-                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq and Connect within {} s", remote,
-                        SETUP_TIMEOUT_SECONDS));
+            if (!setupComplete) {
+                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq, Connect and authentication "
+                        + "within {} s", remote, SETUP_TIMEOUT_SECONDS));
                 ctx.close();
             }
         }, SETUP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -466,6 +478,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         if (controller == null) {
             throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR, "command before Connect");
         }
+        requireAuthenticated();
         return qid == 0 ? target.admin().execute(controller, r) : target.io().execute(controller, r);
     }
 
@@ -482,6 +495,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         }
         return switch (type) {
             case PROPERTY_GET, PROPERTY_SET -> {
+                requireAuthenticated();
                 if (qid != 0) {
                     throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, type + " on an I/O queue");
                 }
@@ -508,8 +522,9 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                 }
                 yield CommandResult.SUCCESS;
             }
-            // Authentication is not offered (Connect answers AUTHREQ 0), so these are not commands here.
-            default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, type + " is not supported");
+            case AUTHENTICATION_SEND -> auth.send(AuthenticationCommand.from(sqe), r.data());
+            case AUTHENTICATION_RECEIVE -> auth.receive(AuthenticationCommand.from(sqe), r.transferLength(), ctx.alloc());
+            case CONNECT -> throw new IllegalStateException("Connect is handled above");
         };
     }
 
@@ -535,12 +550,40 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         sqsize = cmd.sqsize();
         sqHead = 1 % (sqsize + 1);
         sqFlowControlDisabled = cmd.sqFlowControlDisabled();
-        setupTimeout.cancel(false);
+        auth = new QueueAuthentication(c.subsystem().hostSecrets(data.hostNqn()), c.subsystem().dhchap(), data.hostNqn(),
+                data.subsystemNqn(), qid, this::authenticationFinished);
+        authRequired = c.subsystem().hostSecrets(data.hostNqn()) != null;
+        if (!authRequired) {
+            setupComplete = true;
+            setupTimeout.cancel(false);
+        }
         int maxInCapsule = qid == 0 ? org.copyoffload.server.nvme.TargetSettings.ADMIN_IN_CAPSULE_DATA
                 : target.settings().inCapsuleDataSize();
         settings.maxInCapsuleData(Math.max(maxInCapsule, ConnectData.SIZE));
-        // Dword 0: the controller id; AUTHREQ (bits 17:16) zero: no authentication needed.
-        return CommandResult.success(c.cntlid());
+        // Dword 0: the controller id, and ATR when the host must authenticate first.
+        return CommandResult.success(c.cntlid() | (authRequired ? CONNECT_AUTHREQ_ATR : 0));
+    }
+
+    /** Commands other than Authentication Send/Receive and Disconnect wait for DH-HMAC-CHAP (NVMe Base 2.1, 8.3.4.2). */
+    private void requireAuthenticated() {
+        if (authRequired && !auth.authenticated()) {
+            throw new NvmeCommandException(StatusCode.AUTHENTICATION_REQUIRED.dnr(), 0,
+                    "queue " + qid + " has not authenticated");
+        }
+    }
+
+    private void authenticationFinished(boolean success, org.copyoffload.protocol.nvme.auth.AuthFailureReason reason) {
+        metrics.authentication(success, success ? "none" : reason.name().toLowerCase(java.util.Locale.ROOT));
+        if (success) {
+            if (!setupComplete) {
+                setupComplete = true;
+                setupTimeout.cancel(false);
+            }
+            log.debug("queue {} of {} authenticated", qid, controller.describe());
+        } else {
+            AUTH_FAILURES.warn("DH-HMAC-CHAP with host {} on queue {} from {} failed: {}", controller.hostNqn(), qid,
+                    remote, reason.description());
+        }
     }
 
     // ---- completions ----
