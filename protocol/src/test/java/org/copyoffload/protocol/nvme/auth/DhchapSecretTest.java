@@ -44,6 +44,19 @@ class DhchapSecretTest {
                 "b5ab87bc1196160de11992889bae343a69c927bb1722f0959dc564938d4ddd846b3bfef3cd2c3536e3c17bb3aa46defe");
     }
 
+    /**
+     * What nvme-cli 2.3 (libnvme 1.3, OpenSSL) prints for {@code nvme gen-dhchap-key --secret=000102...1f --nqn=HOSTNQN},
+     * without and with {@code --hmac=1}: with a hash, nvme-cli prints the key it transformed (HMAC-SHA-256 over the NQN
+     * and "NVMe-over-Fabrics"), marked 01, and the kernel transforms that again.
+     */
+    @Test
+    void nvmeCliGenDhchapKeyOutput() {
+        byte[] k = range(0, 32);
+        assertThat(DhchapSecret.of(null, k).encode()).isEqualTo("DHHC-1:00:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh+KfiaR:");
+        assertThat(DhchapSecret.of(DhchapHash.SHA_256, DhchapSecret.of(DhchapHash.SHA_256, k).transform(HOSTNQN)).encode())
+                .isEqualTo("DHHC-1:01:bHuByyp0b3RFSx1xQPMVO1HKmUWfzveoahfydpW4fNgSLMVm:");
+    }
+
     @ParameterizedTest
     @EnumSource(DhchapHash.class)
     void generatedSecretsRoundTrip(DhchapHash hash) {
