@@ -22,8 +22,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * DH-HMAC-CHAP with the Linux kernel's host (nvme-cli + nvme-tcp) against our target, once per kernel generation
  * (6.1 and 6.12), in one guest boot each. nvme-cli's {@code gen-dhchap-key} makes the secrets: from key material this
  * test chose, where its output must equal our encoding (also with its SHA-256 transformation), and at random, where
- * our parser must read it. Then: connect and I/O with ffdhe2048/SHA-256, with the NULL group/SHA-512, and both ways
- * with ffdhe3072/SHA-384; a wrong secret, no secret and a wrong controller secret are refused and the kernel says why.
+ * our parser must read it. Then: connect and I/O with ffdhe2048/SHA-256 (and re-authentication of every queue when the
+ * secret is written to sysfs), with the NULL group/SHA-512, and both ways with ffdhe3072/SHA-384; a wrong secret, no secret and a wrong controller secret are refused and the kernel says why.
  * On 6.12 the guest's own nvmet runs the same steps (hosts/HOSTNQN/dhchap_key ...), and the outcomes must agree.
  */
 class NvmeDhchapKernelTest {
@@ -32,7 +32,7 @@ class NvmeDhchapKernelTest {
     private static final String SUB_D = "nqn.2026-01.org.copyoffload:dhchap-d";
     private static final String REF = "nqn.2026-01.org.copyoffload:nvmet-ref";
     /** The comparison steps, in the order they run against each target. */
-    private static final List<String> CASES = List.of("connect-a", "wrong-secret", "no-secret", "connect-d", "connect-b",
+    private static final List<String> CASES = List.of("connect-a", "reauth", "wrong-secret", "no-secret", "connect-d", "connect-b",
             "wrong-ctrl-secret");
 
     @TempDir
@@ -87,6 +87,12 @@ class NvmeDhchapKernelTest {
                     echo "CONNECT-RC=$rc"
                     if [ $rc = 0 ]; then
                       sleep 1
+                      if [ -n "$REAUTH" ]; then
+                        # Linux re-authenticates every queue when its secret is written (NVMe Base 2.1, 8.3.4.5).
+                        c=$(ls /sys/class/nvme | grep -E '^nvme[0-9]+$' | head -1)
+                        printf %%s "$(cat $REAUTH)" > /sys/class/nvme/$c/dhchap_secret && echo REAUTH-WRITTEN
+                        sleep 3
+                      fi
                       b=$(ls /sys/block | grep -E '^nvme[0-9]+n[0-9]+$' | head -1)
                       dd if=/dev/urandom of=/tmp/p bs=4096 count=8 2>/dev/null
                       dd if=/tmp/p of=/dev/$b bs=4096 seek=16 oflag=direct 2>/dev/null
@@ -104,6 +110,7 @@ class NvmeDhchapKernelTest {
                     step gen-key-hmac 'nvme gen-dhchap-key --secret=$K2 --hmac=1 --nqn=$HOSTNQN | tee /tmp/sb'
                     step gen-key-random 'nvme gen-dhchap-key --nqn=$HOSTNQN | tee /tmp/rnd'
                     step ours-connect-a 'sh /tmp/try.sh $HOST $PORT $SUB_A --dhchap-secret=$(cat /tmp/sa)'
+                    step ours-reauth 'REAUTH=/tmp/sa sh /tmp/try.sh $HOST $PORT $SUB_A --dhchap-secret=$(cat /tmp/sa)'
                     step ours-wrong-secret 'sh /tmp/try.sh $HOST $PORT $SUB_A --dhchap-secret=$(cat /tmp/rnd)'
                     step ours-no-secret 'sh /tmp/try.sh $HOST $PORT $SUB_A'
                     step ours-connect-d 'sh /tmp/try.sh $HOST $PORT $SUB_D --dhchap-secret=$(cat /tmp/sa)'
@@ -135,6 +142,7 @@ class NvmeDhchapKernelTest {
                           cat /tmp/sa > $H/dhchap_key; echo "hmac(sha256)" > $H/dhchap_hash; echo ffdhe2048 > $H/dhchap_dhgroup
                           echo NVMET-READY'
                         step ref-connect-a 'sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/sa)'
+                        step ref-reauth 'REAUTH=/tmp/sa sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/sa)'
                         step ref-wrong-secret 'sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/rnd)'
                         step ref-no-secret 'sh /tmp/try.sh 127.0.0.1 4420 $REF'
                         step ref-set-d 'H=/sys/kernel/config/nvmet/hosts/$HOSTNQN; echo "hmac(sha512)" > $H/dhchap_hash; echo null > $H/dhchap_dhgroup'
@@ -187,15 +195,20 @@ class NvmeDhchapKernelTest {
             assertThat(run.ok("ours-connect-b").output()).as(log).contains("IO-OK")
                     .contains("qid 0: authenticated with hash hmac(sha384) dhgroup ffdhe3072")
                     .contains("qid 0: controller authenticated");
+            GuestStep reauth = run.ok("ours-reauth");
+            assertThat(reauth.output()).as(log).contains("REAUTH-WRITTEN").contains("re-authenticating controller")
+                    .contains("IO-OK");
+            assertThat(reauth.lines().stream().filter(l -> l.contains("qid 0: authenticated with hash"))).as(log).hasSize(2);
             assertThat(run.step("ours-wrong-secret").output()).as(log).contains("qid 0: authentication failed");
             assertThat(run.step("ours-no-secret").output()).as(log).contains("qid 0: no key");
             assertThat(run.step("ours-wrong-ctrl-secret").output()).as(log).contains("qid 0: controller authentication failed");
             for (String bad : List.of("wrong-secret", "no-secret", "wrong-ctrl-secret")) {
                 assertThat(run.step("ours-" + bad).rc()).as(bad + "\n" + log).isNotZero();
             }
-            // Three connects of an admin and two I/O queues each (Linux authenticates every queue); the wrong secret
-            // failed at our end (AUTH_Failure1), the wrong controller secret at the host's (its AUTH_Failure2).
-            assertThat(successes).as(log).isEqualTo(9);
+            // Four connects of an admin and two I/O queues each (Linux authenticates every queue), and each queue once
+            // more when re-authenticating; the wrong secret failed at our end (AUTH_Failure1), the wrong controller
+            // secret at the host's (its AUTH_Failure2).
+            assertThat(successes).as(log).isEqualTo(15);
             assertThat(failures).as(log).isEqualTo(2);
             if (dist == GuestVm.Dist.TRIXIE) {
                 assertThat(run.ok("ref-setup").output()).as(log).contains("NVMET-READY");

@@ -4,6 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.copyoffload.protocol.nvme.ProtocolFieldException;
 import org.copyoffload.protocol.nvme.StatusCode;
 import org.copyoffload.protocol.nvme.auth.AuthFailureReason;
@@ -23,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * DH-HMAC-CHAP_Challenge, _Success1 or AUTH_Failure1. A protocol failure does not fail the command: it is reported
  * by the AUTH_Failure1 the next Authentication Receive returns (as Linux's nvmet does), and the queue stays
  * unauthenticated. A new AUTH_Negotiate starts a new transaction at any time (re-authentication); a queue that was
- * authenticated stays so unless that transaction fails. Not thread-safe: the queue's event loop calls it.
+ * authenticated stays so unless that transaction fails. The DH computations (up to 8192-bit exponentiations) run on a
+ * small pool of their own, not on the queue's event loop, so a host cannot stall other connections with them. Not
+ * thread-safe: the queue's event loop calls it, and the DH results come back to that loop.
  */
 public final class QueueAuthentication {
     private static final Logger log = LoggerFactory.getLogger(QueueAuthentication.class);
@@ -36,8 +45,22 @@ public final class QueueAuthentication {
         void finished(boolean success, AuthFailureReason reason);
     }
 
-    /** What the controller waits for next. */
-    private enum Step { NEGOTIATE, CHALLENGE, REPLY, SUCCESS1, SUCCESS2, FAILURE1 }
+    /** What the controller waits for next; BUSY while a DH computation runs. */
+    private enum Step { NEGOTIATE, CHALLENGE, REPLY, SUCCESS1, SUCCESS2, FAILURE1, BUSY }
+
+    /** Two threads for the DH work of all queues; beyond 256 waiting, a command is interrupted (the host may retry). */
+    private static final ThreadPoolExecutor DH_POOL = dhPool();
+
+    private static ThreadPoolExecutor dhPool() {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
+            Thread t = new Thread(r, "dhchap-dh-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        pool.allowCoreThreadTimeOut(true);
+        return pool;
+    }
 
     private final ServerConfig.HostSecrets secrets;
     private final ServerConfig.Dhchap policy;
@@ -45,6 +68,7 @@ public final class QueueAuthentication {
     private final String subsystemNqn;
     private final int qid;
     private final Outcome outcome;
+    private final Executor loop;
 
     private Step step = Step.NEGOTIATE;
     private boolean authenticated;
@@ -57,15 +81,18 @@ public final class QueueAuthentication {
     private byte[] sessionKey;
     private byte[] controllerResponse;
     private AuthFailureReason failure;
+    /** Changes whenever a transaction starts or fails, so that a DH result of an abandoned one is dropped. */
+    private int generation;
 
     public QueueAuthentication(ServerConfig.HostSecrets secrets, ServerConfig.Dhchap policy, String hostNqn,
-                               String subsystemNqn, int qid, Outcome outcome) {
+                               String subsystemNqn, int qid, Outcome outcome, Executor loop) {
         this.secrets = secrets;
         this.policy = policy;
         this.hostNqn = hostNqn;
         this.subsystemNqn = subsystemNqn;
         this.qid = qid;
         this.outcome = outcome;
+        this.loop = loop;
     }
 
     /** Whether commands other than Authentication Send/Receive and Disconnect may run on the queue. */
@@ -73,8 +100,8 @@ public final class QueueAuthentication {
         return authenticated;
     }
 
-    /** Authentication Send: {@code data} holds TL bytes (the caller checked the command's length against it). */
-    public CommandResult send(AuthenticationCommand cmd, ByteBuf data) {
+    /** Authentication Send: {@code data} holds TL bytes; the caller keeps (and releases) it. */
+    public CompletableFuture<CommandResult> send(AuthenticationCommand cmd, ByteBuf data) {
         checkCommand(cmd);
         if (data == null || cmd.length() > MAX_SEND_LENGTH || data.readableBytes() != cmd.length()) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND.dnr(), AuthenticationCommand.OFFSET_LENGTH,
@@ -88,13 +115,13 @@ public final class QueueAuthentication {
             log.debug("queue {}: undecodable authentication message: {}", qid, e.getMessage());
             boolean wrongMessage = e.field().equals("AUTH_TYPE") || e.field().equals("AUTH_ID");
             fail(wrongMessage ? AuthFailureReason.INCORRECT_PROTOCOL_MESSAGE : AuthFailureReason.INCORRECT_PAYLOAD);
-            return CommandResult.SUCCESS;
+            return DONE;
         }
         switch (message) {
             case AuthMessage.Negotiate n -> negotiate(n);
             case AuthMessage.Reply r -> {
                 if (expect(Step.REPLY, r)) {
-                    reply(r);
+                    return reply(r);
                 }
             }
             case AuthMessage.Success2 s -> {
@@ -107,22 +134,44 @@ public final class QueueAuthentication {
                 log.info("queue {}: host {} ended authentication: {}", qid, hostNqn, f.describeReason());
                 authenticated = false;
                 clear();
+                generation++;
                 step = Step.NEGOTIATE;
                 outcome.finished(false, f.reason().orElse(AuthFailureReason.AUTHENTICATION_FAILED));
             }
             default -> fail(AuthFailureReason.INCORRECT_PROTOCOL_MESSAGE);
         }
-        return CommandResult.SUCCESS;
+        return DONE;
     }
 
+    private static final CompletableFuture<CommandResult> DONE = CompletableFuture.completedFuture(CommandResult.SUCCESS);
+
     /** Authentication Receive: the message the current step calls for, in at most AL bytes. */
-    public CommandResult receive(AuthenticationCommand cmd, long hostBufferLength, ByteBufAllocator alloc) {
+    public CompletableFuture<CommandResult> receive(AuthenticationCommand cmd, long hostBufferLength, ByteBufAllocator alloc) {
         checkCommand(cmd);
         if (cmd.length() == 0 || cmd.length() != hostBufferLength) {
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND.dnr(), AuthenticationCommand.OFFSET_LENGTH,
                     "AL " + cmd.length() + " with a host buffer of " + hostBufferLength + " bytes");
         }
-        AuthMessage message = switch (step) {
+        if (step == Step.CHALLENGE && group != DhGroup.NULL) {
+            long al = cmd.length();
+            int needed = AuthMessage.DHCHAP_HEADER + hash.length() + group.valueLength();
+            if (needed > al) {
+                throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND.dnr(), AuthenticationCommand.OFFSET_LENGTH,
+                        "AL " + al + " is less than the " + needed + " bytes of the message");
+            }
+            int g = generation;
+            DhGroup dhGroup = group;
+            step = Step.BUSY;
+            return offload(() -> new DhKeyExchange(dhGroup, RANDOM)).thenApplyAsync(keys -> {
+                if (g != generation) {
+                    throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR,
+                            "the authentication transaction changed while its DH key was made");
+                }
+                exchange = keys;
+                return respond(challenge(), al, alloc);
+            }, loop).exceptionally(QueueAuthentication::asResult);
+        }
+        return CompletableFuture.completedFuture(respond(switch (step) {
             case CHALLENGE -> challenge();
             case SUCCESS1 -> success1();
             case FAILURE1 -> failure1();
@@ -130,16 +179,30 @@ public final class QueueAuthentication {
                 fail(AuthFailureReason.INCORRECT_PROTOCOL_MESSAGE);
                 yield failure1();
             }
-        };
-        if (message.size() > cmd.length()) {
+        }, cmd.length(), alloc));
+    }
+
+    /** The message as the command's data, if it fits in AL; the step moves on only then. */
+    private CommandResult respond(AuthMessage message, long al, ByteBufAllocator alloc) {
+        if (message.size() > al) {
             // Nothing was handed out: the host may ask again with a large enough buffer.
             throw new NvmeCommandException(StatusCode.INVALID_FIELD_IN_COMMAND.dnr(), AuthenticationCommand.OFFSET_LENGTH,
-                    "AL " + cmd.length() + " is less than the " + message.size() + " bytes of the message");
+                    "AL " + al + " is less than the " + message.size() + " bytes of the message");
         }
         advanceAfter(message);
         ByteBuf out = alloc.buffer(message.size());
         message.encode(out);
         return CommandResult.data(out);
+    }
+
+    /** Runs DH work on the pool; a full pool interrupts the command (the host may retry it). */
+    private static <T> CompletableFuture<T> offload(java.util.function.Supplier<T> work) {
+        try {
+            return CompletableFuture.supplyAsync(work, DH_POOL);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new NvmeCommandException(StatusCode.COMMAND_INTERRUPTED,
+                    "too many DH-HMAC-CHAP computations waiting"));
+        }
     }
 
     private static void checkCommand(AuthenticationCommand cmd) {
@@ -155,7 +218,14 @@ public final class QueueAuthentication {
 
     private void negotiate(AuthMessage.Negotiate n) {
         clear();
+        generation++;
         tid = n.tid();
+        if (secrets == null) {
+            // Nothing to authenticate with: say so before any (costly) exchange.
+            log.info("queue {}: host {} has no DH-HMAC-CHAP secret here", qid, hostNqn);
+            fail(AuthFailureReason.AUTHENTICATION_PROTOCOL_NOT_USABLE);
+            return;
+        }
         if (n.scC() != AuthMessage.SC_C_NONE) {
             fail(AuthFailureReason.SECURE_CHANNEL_CONCATENATION_MISMATCH);
             return;
@@ -188,32 +258,56 @@ public final class QueueAuthentication {
         return true;
     }
 
-    private void reply(AuthMessage.Reply r) {
+    private CompletableFuture<CommandResult> reply(AuthMessage.Reply r) {
         byte[] response = r.response();
         if (response.length != hash.length()) {
             fail(AuthFailureReason.INCORRECT_PAYLOAD);
-            return;
+            return DONE;
         }
         byte[] dhValue = r.dhValue();
         if (group == DhGroup.NULL) {
             if (dhValue.length != 0) {
                 fail(AuthFailureReason.INCORRECT_PAYLOAD);
-                return;
+                return DONE;
             }
-        } else {
+            verify(r, response);
+            return DONE;
+        }
+        int g = generation;
+        DhKeyExchange keys = exchange;
+        step = Step.BUSY;
+        return offload(() -> {
             try {
-                sessionKey = exchange.sessionKey(dhValue);
+                return keys.sessionKey(dhValue);
             } catch (IllegalArgumentException e) {
                 log.debug("queue {}: host {} sent an unusable DH value: {}", qid, hostNqn, e.getMessage());
-                fail(AuthFailureReason.DH_GROUP_NOT_USABLE);
-                return;
+                return null;
             }
+        }).thenApplyAsync(key -> {
+            if (g != generation) {
+                return CommandResult.SUCCESS; // a new transaction began meanwhile: this Reply no longer counts
+            }
+            if (key == null) {
+                fail(AuthFailureReason.DH_GROUP_NOT_USABLE);
+            } else {
+                sessionKey = key;
+                verify(r, response);
+            }
+            return CommandResult.SUCCESS;
+        }, loop).exceptionally(QueueAuthentication::asResult);
+    }
+
+    /** A command status thrown on the way becomes the command's completion (the queue expects results, not errors). */
+    private static CommandResult asResult(Throwable t) {
+        Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        if (cause instanceof NvmeCommandException e) {
+            return e.result();
         }
-        if (secrets == null) {
-            log.info("queue {}: host {} has no DH-HMAC-CHAP secret here", qid, hostNqn);
-            fail(AuthFailureReason.AUTHENTICATION_FAILED);
-            return;
-        }
+        throw t instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(cause);
+    }
+
+    /** Checks the host's response R1 and prepares the controller's R2 when the host asked for it. */
+    private void verify(AuthMessage.Reply r, byte[] response) {
         byte[] expected = DhchapResponses.hostResponse(hash, secrets.secret().transform(hostNqn), augment(c1), s1, tid,
                 AuthMessage.SC_C_NONE, hostNqn, subsystemNqn);
         if (!MessageDigest.isEqual(expected, response)) {
@@ -249,11 +343,7 @@ public final class QueueAuthentication {
         do {
             s1 = RANDOM.nextInt();
         } while (s1 == 0);
-        byte[] dhValue = new byte[0];
-        if (group != DhGroup.NULL) {
-            exchange = new DhKeyExchange(group, RANDOM);
-            dhValue = exchange.publicValue();
-        }
+        byte[] dhValue = group == DhGroup.NULL ? new byte[0] : exchange.publicValue();
         return new AuthMessage.Challenge(tid, hash, group, s1, c1, dhValue);
     }
 
@@ -295,6 +385,7 @@ public final class QueueAuthentication {
 
     /** The transaction failed: AUTH_Failure1 is what the next Authentication Receive returns. */
     private void fail(AuthFailureReason reason) {
+        generation++;
         authenticated = false;
         failure = reason;
         step = Step.FAILURE1;

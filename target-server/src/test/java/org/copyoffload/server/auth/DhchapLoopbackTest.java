@@ -293,4 +293,33 @@ class DhchapLoopbackTest {
             assertThat(statusCode(again)).isEqualTo(StatusCode.AUTHENTICATION_REQUIRED.code());
         }
     }
+
+    @Test
+    void badDhValueAndHostsWithoutSecret() {
+        try (RawNvmeTcpConnection raw = server.rawInitialized(false, false)) {
+            raw.connect(0, 32, ConnectData.DYNAMIC_CONTROLLER, options(NQN, HOST, null).build(), TestServer.TIMEOUT);
+            send(raw, new AuthMessage.Negotiate(3, 0, List.of(new AuthMessage.DhchapDescriptor(List.of(2),
+                    List.of(DhGroup.FFDHE2048.id())))));
+            AuthMessage.Challenge challenge = (AuthMessage.Challenge) receive(raw);
+            assertThat(challenge.dhGroup()).isEqualTo(DhGroup.FFDHE2048);
+            assertThat(challenge.hash()).isEqualTo(DhchapHash.SHA_384);
+            assertThat(challenge.dhValue()).hasSize(256);
+            // g^y = 1 is no public value: the group cannot be used with it.
+            byte[] one = new byte[256];
+            one[255] = 1;
+            assertThat(send(raw, new AuthMessage.Reply(3, new byte[48], null, 0, one)).status().isSuccess()).isTrue();
+            assertThat(receive(raw)).isEqualTo(AuthMessage.Failure.failure1(3, AuthFailureReason.DH_GROUP_NOT_USABLE));
+        }
+        // A host listed without a secret has nothing to authenticate with.
+        try (RawNvmeTcpConnection raw = server.rawInitialized(false, false)) {
+            CompletionQueueEntry connect = raw.connect(0, 32, ConnectData.DYNAMIC_CONTROLLER, options(NQN, PLAIN_HOST, null).build(),
+                    TestServer.TIMEOUT);
+            assertThat(connect.dw0() & (1 << 17)).as("ATR").isZero();
+            send(raw, new AuthMessage.Negotiate(4, 0, List.of(new AuthMessage.DhchapDescriptor(List.of(1), List.of(0)))));
+            assertThat(receive(raw)).isEqualTo(AuthMessage.Failure.failure1(4, AuthFailureReason.AUTHENTICATION_PROTOCOL_NOT_USABLE));
+            // It still needs no authentication.
+            CompletionQueueEntry property = command(raw, NvmeCommands.propertyGet(ControllerRegisters.VS, 4), Unpooled.EMPTY_BUFFER);
+            assertThat(property.status().isSuccess()).isTrue();
+        }
+    }
 }

@@ -473,6 +473,13 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private CompletableFuture<CommandResult> execute(NvmeRequest r) {
         SubmissionQueueEntry sqe = r.sqe();
         if (sqe.isFabrics()) {
+            int type = sqe.fabricsCommandType();
+            if (controller != null && type == FabricsCommandType.AUTHENTICATION_SEND.code()) {
+                return auth.send(AuthenticationCommand.from(sqe), r.data());
+            }
+            if (controller != null && type == FabricsCommandType.AUTHENTICATION_RECEIVE.code()) {
+                return auth.receive(AuthenticationCommand.from(sqe), r.transferLength(), ctx.alloc());
+            }
             return CompletableFuture.completedFuture(fabrics(r));
         }
         if (controller == null) {
@@ -522,9 +529,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                 }
                 yield CommandResult.SUCCESS;
             }
-            case AUTHENTICATION_SEND -> auth.send(AuthenticationCommand.from(sqe), r.data());
-            case AUTHENTICATION_RECEIVE -> auth.receive(AuthenticationCommand.from(sqe), r.transferLength(), ctx.alloc());
-            case CONNECT -> throw new IllegalStateException("Connect is handled above");
+            case AUTHENTICATION_SEND, AUTHENTICATION_RECEIVE, CONNECT -> throw new IllegalStateException(type
+                    + " is handled before");
         };
     }
 
@@ -551,7 +557,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         sqHead = 1 % (sqsize + 1);
         sqFlowControlDisabled = cmd.sqFlowControlDisabled();
         auth = new QueueAuthentication(c.subsystem().hostSecrets(data.hostNqn()), c.subsystem().dhchap(), data.hostNqn(),
-                data.subsystemNqn(), qid, this::authenticationFinished);
+                data.subsystemNqn(), qid, this::authenticationFinished, ctx.executor());
         authRequired = c.subsystem().hostSecrets(data.hostNqn()) != null;
         if (!authRequired) {
             setupComplete = true;
