@@ -122,6 +122,9 @@ final class HostAuthentication {
             if (!c.isSuccess()) {
                 throw new NvmeStatusException("Authentication Receive (" + expected.getSimpleName() + ")", c.cqe());
             }
+            if (c.data() == null) {
+                throw refuse(tid, AuthFailureReason.INCORRECT_PAYLOAD, "the controller returned no message");
+            }
             try {
                 m = AuthMessage.decode(c.data());
             } catch (ProtocolFieldException e) {
