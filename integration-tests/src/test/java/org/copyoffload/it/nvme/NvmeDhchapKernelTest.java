@@ -23,16 +23,18 @@ import org.junit.jupiter.params.provider.EnumSource;
  * (6.1 and 6.12), in one guest boot each. nvme-cli's {@code gen-dhchap-key} makes the secrets: from key material this
  * test chose, where its output must equal our encoding (also with its SHA-256 transformation), and at random, where
  * our parser must read it. Then: connect and I/O with ffdhe2048/SHA-256 (and re-authentication of every queue when the
- * secret is written to sysfs), with the NULL group/SHA-512, and both ways with ffdhe3072/SHA-384; a wrong secret, no secret and a wrong controller secret are refused and the kernel says why.
+ * secret is written to sysfs), with the NULL group/SHA-512, with ffdhe8192/SHA-512, and both ways with
+ * ffdhe3072/SHA-384; a wrong secret, no secret and a wrong controller secret are refused and the kernel says why.
  * On 6.12 the guest's own nvmet runs the same steps (hosts/HOSTNQN/dhchap_key ...), and the outcomes must agree.
  */
 class NvmeDhchapKernelTest {
     private static final String SUB_A = "nqn.2026-01.org.copyoffload:dhchap-a";
     private static final String SUB_B = "nqn.2026-01.org.copyoffload:dhchap-b";
     private static final String SUB_D = "nqn.2026-01.org.copyoffload:dhchap-d";
+    private static final String SUB_E = "nqn.2026-01.org.copyoffload:dhchap-e";
     private static final String REF = "nqn.2026-01.org.copyoffload:nvmet-ref";
     /** The comparison steps, in the order they run against each target. */
-    private static final List<String> CASES = List.of("connect-a", "reauth", "wrong-secret", "no-secret", "connect-d", "connect-b",
+    private static final List<String> CASES = List.of("connect-a", "reauth", "wrong-secret", "no-secret", "connect-d", "connect-e", "connect-b",
             "wrong-ctrl-secret");
 
     @TempDir
@@ -57,7 +59,7 @@ class NvmeDhchapKernelTest {
                 data-dir: %s
                 listeners: [{address: 127.0.0.1, port: 0}]
                 metrics: {enabled: false}
-                volumes: [{name: a, size: 16MiB}, {name: b, size: 16MiB}, {name: d, size: 16MiB}]
+                volumes: [{name: a, size: 16MiB}, {name: b, size: 16MiB}, {name: d, size: 16MiB}, {name: e, size: 16MiB}]
                 subsystems:
                   - nqn: %s
                     allow-any-host: false
@@ -73,12 +75,17 @@ class NvmeDhchapKernelTest {
                     allowed-hosts: [{nqn: %s, dhchap-secret: "%s"}]
                     dhchap: {hashes: [sha512], dh-groups: [null]}
                     namespaces: [{nsid: 1, volume: d}]
+                  - nqn: %s
+                    allow-any-host: false
+                    allowed-hosts: [{nqn: %s, dhchap-secret: "%s"}]
+                    dhchap: {hashes: [sha512], dh-groups: [ffdhe8192]}
+                    namespaces: [{nsid: 1, volume: e}]
                 """.formatted(dataDir, SUB_A, GuestVm.HOST_NQN, secretA, SUB_B, GuestVm.HOST_NQN, secretB, ctrlB,
-                SUB_D, GuestVm.HOST_NQN, secretA);
+                SUB_D, GuestVm.HOST_NQN, secretA, SUB_E, GuestVm.HOST_NQN, secretA);
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
             int port = server.nvmeAddresses().getFirst().getPort();
             String script = """
-                    export PORT=%d HOST=%s HOSTNQN=%s SUB_A=%s SUB_B=%s SUB_D=%s REF=%s K1=%s K2=%s CTRL_B='%s' WRONG_CTRL='%s'
+                    export PORT=%d HOST=%s HOSTNQN=%s SUB_A=%s SUB_B=%s SUB_D=%s SUB_E=%s REF=%s K1=%s K2=%s CTRL_B='%s' WRONG_CTRL='%s'
                     cat > /tmp/try.sh <<'TRY'
                     # try.sh ADDR PORT NQN [nvme connect options]: connect, then I/O and disconnect; the kernel's lines after.
                     a=$1; p=$2; n=$3; shift 3
@@ -114,9 +121,10 @@ class NvmeDhchapKernelTest {
                     step ours-wrong-secret 'sh /tmp/try.sh $HOST $PORT $SUB_A --dhchap-secret=$(cat /tmp/rnd)'
                     step ours-no-secret 'sh /tmp/try.sh $HOST $PORT $SUB_A'
                     step ours-connect-d 'sh /tmp/try.sh $HOST $PORT $SUB_D --dhchap-secret=$(cat /tmp/sa)'
+                    step ours-connect-e 'sh /tmp/try.sh $HOST $PORT $SUB_E --dhchap-secret=$(cat /tmp/sa)'
                     step ours-connect-b 'sh /tmp/try.sh $HOST $PORT $SUB_B --dhchap-secret=$(cat /tmp/sb) --dhchap-ctrl-secret=$CTRL_B'
                     step ours-wrong-ctrl-secret 'sh /tmp/try.sh $HOST $PORT $SUB_B --dhchap-secret=$(cat /tmp/sb) --dhchap-ctrl-secret=$WRONG_CTRL'
-                    """.formatted(port, GuestVm.HOST_ADDRESS, GuestVm.HOST_NQN, SUB_A, SUB_B, SUB_D, REF,
+                    """.formatted(port, GuestVm.HOST_ADDRESS, GuestVm.HOST_NQN, SUB_A, SUB_B, SUB_D, SUB_E, REF,
                     HexFormat.of().formatHex(k1), HexFormat.of().formatHex(k2), ctrlB, wrongCtrl);
             if (dist == GuestVm.Dist.TRIXIE) {
                 script += """
@@ -147,6 +155,8 @@ class NvmeDhchapKernelTest {
                         step ref-no-secret 'sh /tmp/try.sh 127.0.0.1 4420 $REF'
                         step ref-set-d 'H=/sys/kernel/config/nvmet/hosts/$HOSTNQN; echo "hmac(sha512)" > $H/dhchap_hash; echo null > $H/dhchap_dhgroup'
                         step ref-connect-d 'sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/sa)'
+                        step ref-set-e 'echo ffdhe8192 > /sys/kernel/config/nvmet/hosts/$HOSTNQN/dhchap_dhgroup'
+                        step ref-connect-e 'sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/sa)'
                         step ref-set-b 'H=/sys/kernel/config/nvmet/hosts/$HOSTNQN; cat /tmp/sb > $H/dhchap_key; echo "$CTRL_B" > $H/dhchap_ctrl_key; echo "hmac(sha384)" > $H/dhchap_hash; echo ffdhe3072 > $H/dhchap_dhgroup'
                         step ref-connect-b 'sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/sb) --dhchap-ctrl-secret=$CTRL_B'
                         step ref-wrong-ctrl-secret 'sh /tmp/try.sh 127.0.0.1 4420 $REF --dhchap-secret=$(cat /tmp/sb) --dhchap-ctrl-secret=$WRONG_CTRL'
@@ -192,6 +202,8 @@ class NvmeDhchapKernelTest {
                     .contains("qid 0: authenticated with hash hmac(sha256) dhgroup ffdhe2048");
             assertThat(run.ok("ours-connect-d").output()).as(log).contains("IO-OK")
                     .contains("qid 0: authenticated with hash hmac(sha512) dhgroup null");
+            assertThat(run.ok("ours-connect-e").output()).as(log).contains("IO-OK")
+                    .contains("qid 0: authenticated with hash hmac(sha512) dhgroup ffdhe8192");
             assertThat(run.ok("ours-connect-b").output()).as(log).contains("IO-OK")
                     .contains("qid 0: authenticated with hash hmac(sha384) dhgroup ffdhe3072")
                     .contains("qid 0: controller authenticated");
@@ -205,10 +217,10 @@ class NvmeDhchapKernelTest {
             for (String bad : List.of("wrong-secret", "no-secret", "wrong-ctrl-secret")) {
                 assertThat(run.step("ours-" + bad).rc()).as(bad + "\n" + log).isNotZero();
             }
-            // Four connects of an admin and two I/O queues each (Linux authenticates every queue), and each queue once
+            // Five connects of an admin and two I/O queues each (Linux authenticates every queue), and each queue once
             // more when re-authenticating; the wrong secret failed at our end (AUTH_Failure1), the wrong controller
             // secret at the host's (its AUTH_Failure2).
-            assertThat(successes).as(log).isEqualTo(15);
+            assertThat(successes).as(log).isEqualTo(18);
             assertThat(failures).as(log).isEqualTo(2);
             if (dist == GuestVm.Dist.TRIXIE) {
                 assertThat(run.ok("ref-setup").output()).as(log).contains("NVMET-READY");

@@ -125,6 +125,16 @@ class DhchapLoopbackTest {
         assertThat(authentications("success") - before).isEqualTo(3); // admin and two I/O queues
     }
 
+    /** The Keep Alive Timer starts once the admin queue has authenticated: DH in ffdhe8192 may take longer than KATO. */
+    @Test
+    void keepAliveWaitsForAuthentication() {
+        try (NvmeTcpHost host = NvmeTcpHost.connect(options(NQN, BIDI_HOST, new DhchapCredentials(BIDI_SECRET, CTRL_SECRET)
+                .withOffer(List.of(DhchapHash.SHA_512), List.of(DhGroup.FFDHE8192))).ioQueues(1).keepAliveTimeoutMillis(1000)
+                .build())) {
+            writeAndReadBack(host, 0, 60);
+        }
+    }
+
     @Test
     void bidirectional() {
         try (NvmeTcpHost host = NvmeTcpHost.connect(options(NQN, BIDI_HOST,

@@ -65,6 +65,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
      * idle sockets cannot pile up.
      */
     private static final long SETUP_TIMEOUT_SECONDS = 15;
+    /** From Connect on, a queue whose host must authenticate has this long to do so (DH in ffdhe8192 is slow). */
+    private static final long AUTHENTICATION_TIMEOUT_SECONDS = 30;
     /** An R2T transfer keeps this many PDU payloads as they came; more are copied into one buffer (see Transfer). */
     private static final int MAX_KEPT_PAYLOADS = 256;
     /** Above this, a C2HData PDU is split: hosts reassemble by DATAO, and smaller PDUs bound per-PDU latency. */
@@ -559,9 +561,17 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         auth = new QueueAuthentication(c.subsystem().hostSecrets(data.hostNqn()), c.subsystem().dhchap(), data.hostNqn(),
                 data.subsystemNqn(), qid, this::authenticationFinished, ctx.executor());
         authRequired = c.subsystem().hostSecrets(data.hostNqn()) != null;
-        if (!authRequired) {
+        setupTimeout.cancel(false);
+        if (authRequired) {
+            setupTimeout = ctx.executor().schedule(() -> {
+                if (!setupComplete) {
+                    withMdc(() -> SETUP_TIMEOUTS.warn("closing queue {} from {}: not authenticated within {} s of Connect",
+                            qid, remote, AUTHENTICATION_TIMEOUT_SECONDS));
+                    ctx.close();
+                }
+            }, AUTHENTICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } else {
             setupComplete = true;
-            setupTimeout.cancel(false);
         }
         int maxInCapsule = qid == 0 ? org.copyoffload.server.nvme.TargetSettings.ADMIN_IN_CAPSULE_DATA
                 : target.settings().inCapsuleDataSize();
@@ -584,6 +594,9 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             if (!setupComplete) {
                 setupComplete = true;
                 setupTimeout.cancel(false);
+                if (qid == 0) {
+                    controller.startKeepAlive();
+                }
             }
             log.debug("queue {} of {} authenticated", qid, controller.describe());
         } else {
