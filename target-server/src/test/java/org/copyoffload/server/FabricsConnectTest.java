@@ -362,12 +362,18 @@ class FabricsConnectTest {
     }
 
     @Test
-    void unknownAndAuthenticationFabricsCommandTypesAreInvalidOpcodes() {
+    void unknownFabricsCommandTypesAreInvalidOpcodes() {
         try (RawQueue q = RawQueue.admin(server, identity(NQN), 32, 0, true)) {
-            for (int fctype : new int[] {0x05, 0x06, 0x7E, 0xC0}) {
+            for (int fctype : new int[] {0x7E, 0xC0}) {
                 SubmissionQueueEntry sqe = SubmissionQueueEntry.builder(SubmissionQueueEntry.FABRICS_OPCODE)
                         .cid(fctype).nsid(fctype).build();
                 assertStatus(q.command(sqe), StatusCode.INVALID_COMMAND_OPCODE, true);
+            }
+            // Authentication Send/Receive exist (DH-HMAC-CHAP): SECP 0 is not its security protocol (E9h).
+            for (int fctype : new int[] {0x05, 0x06}) {
+                SubmissionQueueEntry sqe = SubmissionQueueEntry.builder(SubmissionQueueEntry.FABRICS_OPCODE)
+                        .cid(fctype).nsid(fctype).build();
+                assertStatus(q.command(sqe), StatusCode.INVALID_FIELD_IN_COMMAND, true);
             }
         }
     }

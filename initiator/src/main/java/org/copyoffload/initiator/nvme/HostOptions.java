@@ -25,11 +25,12 @@ import java.util.UUID;
  * @param connectTimeout   bound on the TCP connect, the ICReq/ICResp exchange and each bring-up step
  * @param commandTimeout   bound on each blocking admin helper (identify, features, log pages, shutdown)
  * @param tls              TLS 1.3 with this PSK on every queue (NVMe/TCP Transport 1.1, 3.6.1), null for none
+ * @param dhchap           DH-HMAC-CHAP secrets, used when a controller asks for authentication; null: none
  */
 public record HostOptions(
         InetSocketAddress address, String subsystemNqn, String hostNqn, byte[] hostId, int ioQueues,
         int ioQueueSize, int adminQueueSize, boolean headerDigest, boolean dataDigest, Duration keepAliveTimeout,
-        Duration connectTimeout, Duration commandTimeout, TlsOptions tls) {
+        Duration connectTimeout, Duration commandTimeout, TlsOptions tls, DhchapCredentials dhchap) {
 
     public static final String DISCOVERY_NQN = "nqn.2014-08.org.nvmexpress.discovery";
     public static final String UUID_NQN_PREFIX = "nqn.2014-08.org.nvmexpress:uuid:";
@@ -84,7 +85,7 @@ public record HostOptions(
         return new Builder(address, subsystemNqn).hostNqn(hostNqn).hostId(hostId).ioQueues(ioQueues)
                 .ioQueueSize(ioQueueSize).adminQueueSize(adminQueueSize).headerDigest(headerDigest)
                 .dataDigest(dataDigest).keepAliveTimeout(keepAliveTimeout).connectTimeout(connectTimeout)
-                .commandTimeout(commandTimeout).tls(tls);
+                .commandTimeout(commandTimeout).tls(tls).dhchap(dhchap);
     }
 
     /** The 16 bytes of a UUID in network order, as Linux derives its host id from the host NQN's UUID. */
@@ -100,7 +101,8 @@ public record HostOptions(
                 && ioQueueSize == h.ioQueueSize && adminQueueSize == h.adminQueueSize
                 && headerDigest == h.headerDigest && dataDigest == h.dataDigest
                 && keepAliveTimeout.equals(h.keepAliveTimeout) && connectTimeout.equals(h.connectTimeout)
-                && commandTimeout.equals(h.commandTimeout) && Objects.equals(tls, h.tls);
+                && commandTimeout.equals(h.commandTimeout) && Objects.equals(tls, h.tls)
+                && Objects.equals(dhchap, h.dhchap);
     }
 
     @Override
@@ -113,7 +115,8 @@ public record HostOptions(
         return "HostOptions[address=" + address + ", subnqn=" + subsystemNqn + ", hostnqn=" + hostNqn
                 + ", hostid=" + HexFormat.of().formatHex(hostId) + ", ioQueues=" + ioQueues + "x" + ioQueueSize
                 + ", adminQueueSize=" + adminQueueSize + ", hdgst=" + headerDigest + ", ddgst=" + dataDigest
-                + ", kato=" + keepAliveTimeout.toMillis() + "ms" + (tls != null ? ", tls=" + tls : "") + "]";
+                + ", kato=" + keepAliveTimeout.toMillis() + "ms" + (tls != null ? ", tls=" + tls : "")
+                + (dhchap == null ? "" : ", dhchap=" + (dhchap.controllerSecret() == null ? "host" : "bidirectional")) + "]";
     }
 
     public static final class Builder {
@@ -130,6 +133,7 @@ public record HostOptions(
         private Duration connectTimeout = Duration.ofSeconds(10);
         private Duration commandTimeout = Duration.ofSeconds(30);
         private TlsOptions tls;
+        private DhchapCredentials dhchap;
 
         private Builder(InetSocketAddress address, String subsystemNqn) {
             this.address = address;
@@ -148,6 +152,7 @@ public record HostOptions(
         public Builder connectTimeout(Duration value) { this.connectTimeout = value; return this; }
         public Builder commandTimeout(Duration value) { this.commandTimeout = value; return this; }
         public Builder tls(TlsOptions value) { this.tls = value; return this; }
+        public Builder dhchap(DhchapCredentials value) { this.dhchap = value; return this; }
 
         /**
          * Without an explicit host NQN or id both come from one random UUID, so a controller sees the
@@ -173,7 +178,7 @@ public record HostOptions(
                 }
             }
             return new HostOptions(address, subsystemNqn, nqn, id, ioQueues, ioQueueSize, adminQueueSize,
-                    headerDigest, dataDigest, keepAliveTimeout, connectTimeout, commandTimeout, tls);
+                    headerDigest, dataDigest, keepAliveTimeout, connectTimeout, commandTimeout, tls, dhchap);
         }
     }
 }

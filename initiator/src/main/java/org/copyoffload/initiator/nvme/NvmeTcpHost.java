@@ -181,6 +181,22 @@ public final class NvmeTcpHost implements AutoCloseable {
     }
 
     /** CNTLID the admin Connect returned. */
+    /**
+     * Re-authenticates every queue with a new DH-HMAC-CHAP transaction (NVMe Base 2.1, 8.3.4.5; what Linux does when
+     * its secret changes), admin queue first.
+     *
+     * @throws DhchapFailureException a queue failed: the controller refuses its commands from then on
+     */
+    public void reauthenticate() {
+        if (options.dhchap() == null) {
+            throw new IllegalStateException("no DH-HMAC-CHAP secret was given");
+        }
+        admin.authenticate(options, options.commandTimeout());
+        for (NvmeTcpQueue q : ioQueues) {
+            q.authenticate(options, options.commandTimeout());
+        }
+    }
+
     public int controllerId() {
         return controllerId;
     }

@@ -27,6 +27,8 @@ final class NvmeTcpQueue {
     static final int ADMIN_IN_CAPSULE = 8192;
     /** The largest C2HData payload accepted: far above any transfer this host asks for in one command. */
     static final int MAX_RECEIVE_DATA = 64 << 20;
+    /** Connect response dword 0 bit 17, ATR: authentication (DH-HMAC-CHAP) is required before other commands. */
+    static final int CONNECT_AUTHREQ_ATR = 1 << 17;
 
     private final int qid;
     private final int size;
@@ -110,13 +112,27 @@ final class NvmeTcpQueue {
         ConnectData data = new ConnectData(options.hostId(), cntlid, options.subsystemNqn(), options.hostNqn());
         ByteBuf buf = channel.alloc().buffer(ConnectData.SIZE);
         data.encode(buf);
+        int dw0;
         try (Completion c = Futures.await(submit(command.toSqe(0), buf, 0), timeout, "queue " + qid + " Connect")) {
             if (!c.isSuccess()) {
                 // For Connect Invalid Parameters, dw0 holds IATTR (bit 16) and IPO (bits 15:0).
                 throw new NvmeStatusException("Connect (QID " + qid + ", subnqn " + options.subsystemNqn() + ")", c.cqe());
             }
-            return c.dw0() & 0xFFFF;
+            dw0 = c.dw0();
         }
+        if ((dw0 & CONNECT_AUTHREQ_ATR) != 0) {
+            if (options.dhchap() == null) {
+                throw new DhchapFailureException("queue " + qid + ": the controller requires DH-HMAC-CHAP and no "
+                        + "secret was given", 0, true);
+            }
+            authenticate(options, timeout);
+        }
+        return dw0 & 0xFFFF;
+    }
+
+    /** One DH-HMAC-CHAP transaction on this queue (after Connect, or again to re-authenticate). */
+    void authenticate(HostOptions options, Duration timeout) {
+        new HostAuthentication(this, options.dhchap(), options.hostNqn(), options.subsystemNqn(), timeout).run();
     }
 
     CompletableFuture<Completion> submit(SubmissionQueueEntry sqe, ByteBuf dataOut, int dataInLength) {

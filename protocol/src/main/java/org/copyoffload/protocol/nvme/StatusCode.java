@@ -60,6 +60,11 @@ public enum StatusCode {
     /** Copy (formats 2h/3h) within one namespace whose source overlaps the destination. */
     OVERLAPPING_IO_RANGE(1, 0x87),
     INVALID_QUEUE_TYPE(1, 0x85),
+    /**
+     * A command other than Authentication Send/Receive (or Disconnect) on a queue whose host has not authenticated
+     * yet (NVMe Base 2.1, 8.3.4.2; Linux's NVME_SC_AUTH_REQUIRED).
+     */
+    AUTHENTICATION_REQUIRED(1, 0x91),
     ZONE_BOUNDARY_ERROR(1, 0xB8),
     ZONE_IS_FULL(1, 0xB9),
     ZONE_IS_READ_ONLY(1, 0xBA),

@@ -17,6 +17,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.copyoffload.protocol.nvme.auth.DhGroup;
+import org.copyoffload.protocol.nvme.auth.DhchapHash;
+import org.copyoffload.protocol.nvme.auth.DhchapSecret;
 import java.util.Set;
 
 /**
@@ -190,10 +193,16 @@ public final class ConfigLoader {
             checkAscii(s.path() + ".model", model, 40);
             NvmeVersion version = s.parsed("nvme-version", null, NvmeVersion::parse);
             boolean allowAny = s.bool("allow-any-host", true);
-            List<String> hosts = s.strings("allowed-hosts");
-            for (int i = 0; i < hosts.size(); i++) {
-                checkNqn(s.path() + ".allowed-hosts[" + i + "]", hosts.get(i));
+            List<String> hosts = new ArrayList<>();
+            Map<String, ServerConfig.HostSecrets> hostSecrets = new HashMap<>();
+            for (ConfigNode h : s.list("allowed-hosts")) {
+                String hostNqn = allowedHost(h, hostSecrets);
+                if (hosts.contains(hostNqn)) {
+                    throw new ConfigException(h.path(), "host " + hostNqn + " is listed twice");
+                }
+                hosts.add(hostNqn);
             }
+            ServerConfig.Dhchap dhchap = dhchap(s.get("dhchap"));
             if (!allowAny && hosts.isEmpty()) {
                 throw new ConfigException(s.path() + ".allowed-hosts", "is empty while allow-any-host is false: no host could connect");
             }
@@ -219,7 +228,8 @@ public final class ConfigLoader {
                 n.rejectUnknownKeys();
             }
             boolean crossCopy = s.bool("cross-namespace-copy-at-connect", false);
-            subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, crossCopy, namespaces));
+            subsystems.add(new ServerConfig.Subsystem(nqn, serial, model, version, allowAny, hosts, crossCopy, namespaces,
+                    hostSecrets, dhchap));
             s.rejectUnknownKeys();
         }
         // A TLS key names a subsystem this target serves (or discovery): another is a typo no host could use.
@@ -434,6 +444,106 @@ public final class ConfigLoader {
             k.rejectUnknownKeys();
         }
         return keys;
+    }
+
+    /**
+     * One entry of {@code allowed-hosts}: a host NQN, or a mapping with {@code nqn}, {@code dhchap-secret} and
+     * optionally {@code dhchap-ctrl-secret} (each also as {@code -env}/{@code -file}) in the {@code DHHC-1:xx:...:}
+     * representation nvme-cli prints. Returns the NQN; the secrets go into {@code secrets}.
+     */
+    private static String allowedHost(ConfigNode h, Map<String, ServerConfig.HostSecrets> secrets) {
+        if (h.isScalar()) {
+            checkNqn(h.path(), h.text());
+            return h.text();
+        }
+        String hostNqn = h.requiredString("nqn");
+        checkNqn(h.path() + ".nqn", hostNqn);
+        String secret = secret(h, "dhchap-secret");
+        String ctrlSecret = secret(h, "dhchap-ctrl-secret");
+        h.rejectUnknownKeys();
+        if (secret == null && ctrlSecret != null) {
+            throw new ConfigException(h.path() + ".dhchap-ctrl-secret",
+                    "needs dhchap-secret: the controller proves itself only to a host that authenticated");
+        }
+        if (secret != null) {
+            DhchapSecret host = dhchapSecret(h.path() + ".dhchap-secret", secret);
+            DhchapSecret ctrl = ctrlSecret == null ? null : dhchapSecret(h.path() + ".dhchap-ctrl-secret", ctrlSecret);
+            if (ctrl != null && ctrl.sameAs(host)) {
+                throw new ConfigException(h.path() + ".dhchap-ctrl-secret", "must differ from dhchap-secret");
+            }
+            secrets.put(hostNqn, new ServerConfig.HostSecrets(host, ctrl));
+        }
+        return hostNqn;
+    }
+
+    private static DhchapSecret dhchapSecret(String key, String text) {
+        try {
+            return DhchapSecret.parse(text);
+        } catch (IllegalArgumentException e) {
+            // The message describes the problem without quoting the secret.
+            throw new ConfigException(key, e.getMessage());
+        }
+    }
+
+    /** {@code dhchap: {hashes: [...], dh-groups: [...]}}: what AUTH_Negotiate may choose, in order of preference. */
+    private static ServerConfig.Dhchap dhchap(ConfigNode d) {
+        if (d.isMissing()) {
+            return ServerConfig.Dhchap.DEFAULT;
+        }
+        List<DhchapHash> hashes = new ArrayList<>();
+        List<String> hashNames = d.get("hashes").isMissing() ? null : d.strings("hashes");
+        if (hashNames == null) {
+            hashes.addAll(ServerConfig.Dhchap.DEFAULT.hashes());
+        } else {
+            for (int i = 0; i < hashNames.size(); i++) {
+                String key = d.path() + ".hashes[" + i + "]";
+                DhchapHash h = parseEnum(key, hashNames.get(i), DhchapHash::parse);
+                if (hashes.contains(h)) {
+                    throw new ConfigException(key, h.configName() + " is listed twice");
+                }
+                hashes.add(h);
+            }
+            if (hashes.isEmpty()) {
+                throw new ConfigException(d.path() + ".hashes", "is empty: no host could authenticate");
+            }
+        }
+        List<DhGroup> groups = new ArrayList<>();
+        List<String> groupNames = null;
+        if (!d.get("dh-groups").isMissing()) {
+            // YAML reads a bare null as no value: here it names the NULL group.
+            groupNames = new ArrayList<>();
+            for (ConfigNode g : d.list("dh-groups")) {
+                if (!g.isMissing() && !g.isScalar()) {
+                    throw new ConfigException(g.path(), "expected a group name");
+                }
+                groupNames.add(g.isMissing() ? "null" : g.text());
+            }
+        }
+        if (groupNames == null) {
+            groups.addAll(ServerConfig.Dhchap.DEFAULT.dhGroups());
+        } else {
+            for (int i = 0; i < groupNames.size(); i++) {
+                String key = d.path() + ".dh-groups[" + i + "]";
+                DhGroup g = parseEnum(key, groupNames.get(i), DhGroup::parse);
+                if (groups.contains(g)) {
+                    throw new ConfigException(key, g.configName() + " is listed twice");
+                }
+                groups.add(g);
+            }
+            if (groups.isEmpty()) {
+                throw new ConfigException(d.path() + ".dh-groups", "is empty: no host could authenticate");
+            }
+        }
+        d.rejectUnknownKeys();
+        return new ServerConfig.Dhchap(hashes, groups);
+    }
+
+    private static <T> T parseEnum(String key, String text, java.util.function.Function<String, T> parser) {
+        try {
+            return parser.apply(text);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key, e.getMessage());
+        }
     }
 
     /**

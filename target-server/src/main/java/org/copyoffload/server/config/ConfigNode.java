@@ -115,6 +115,16 @@ final class ConfigNode {
         return out;
     }
 
+    /** A scalar (string, number) rather than a mapping or list. */
+    boolean isScalar() {
+        return !isMissing() && node.isValueNode();
+    }
+
+    /** The text of a scalar. */
+    String text() {
+        return node.asText();
+    }
+
     List<String> strings(String key) {
         List<String> out = new ArrayList<>();
         for (ConfigNode c : list(key)) {

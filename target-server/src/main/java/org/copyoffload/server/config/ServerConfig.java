@@ -3,6 +3,10 @@ package org.copyoffload.server.config;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import org.copyoffload.protocol.nvme.auth.DhGroup;
+import org.copyoffload.protocol.nvme.auth.DhchapHash;
+import org.copyoffload.protocol.nvme.auth.DhchapSecret;
 
 /**
  * The whole server configuration, validated: volumes are defined once and exported by name as NVMe
@@ -184,10 +188,46 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
      * when a controller is created, for hosts that cannot set that feature themselves (Linux 6.12).
      */
     public record Subsystem(String nqn, String serial, String model, NvmeVersion version, boolean allowAnyHost,
-                            List<String> allowedHosts, boolean crossNamespaceCopyAtConnect, List<Namespace> namespaces) {
+                            List<String> allowedHosts, boolean crossNamespaceCopyAtConnect, List<Namespace> namespaces,
+                            Map<String, HostSecrets> hostSecrets, Dhchap dhchap) {
         public Subsystem {
             allowedHosts = List.copyOf(allowedHosts);
             namespaces = List.copyOf(namespaces);
+            hostSecrets = Map.copyOf(hostSecrets);
+        }
+
+        public Subsystem(String nqn, String serial, String model, NvmeVersion version, boolean allowAnyHost,
+                         List<String> allowedHosts, boolean crossNamespaceCopyAtConnect, List<Namespace> namespaces) {
+            this(nqn, serial, model, version, allowAnyHost, allowedHosts, crossNamespaceCopyAtConnect, namespaces,
+                    Map.of(), Dhchap.DEFAULT);
+        }
+    }
+
+    /**
+     * DH-HMAC-CHAP secrets of one allowed host (NVMe Base 2.1, 8.3.4.5): the host must prove {@code secret}; with a
+     * {@code controllerSecret} the controller can prove itself too when the host asks (bidirectional). Their
+     * toString shows no key.
+     */
+    public record HostSecrets(DhchapSecret secret, DhchapSecret controllerSecret) {
+        public HostSecrets {
+            java.util.Objects.requireNonNull(secret, "secret");
+        }
+    }
+
+    /**
+     * What a subsystem's controllers accept in AUTH_Negotiate, in order of preference: the first of {@code hashes}
+     * and of {@code dhGroups} that the host offers is used.
+     */
+    public record Dhchap(List<DhchapHash> hashes, List<DhGroup> dhGroups) {
+        /** SHA-256 first (what every host offers); a DH exchange before the NULL group, so a recorded exchange cannot be
+         * used to guess the secret offline; small groups first, the larger ones cost seconds on slow hosts. */
+        public static final Dhchap DEFAULT = new Dhchap(List.of(DhchapHash.SHA_256, DhchapHash.SHA_384, DhchapHash.SHA_512),
+                List.of(DhGroup.FFDHE2048, DhGroup.FFDHE3072, DhGroup.FFDHE4096, DhGroup.FFDHE6144, DhGroup.FFDHE8192,
+                        DhGroup.NULL));
+
+        public Dhchap {
+            hashes = List.copyOf(hashes);
+            dhGroups = List.copyOf(dhGroups);
         }
     }
 

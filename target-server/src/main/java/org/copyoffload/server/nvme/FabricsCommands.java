@@ -67,7 +67,9 @@ public final class FabricsCommands {
         }
         NvmeController c = new NvmeController(target, subsystem, cntlid, data.hostNqn(), data.hostId(), cmd.kato(), queue);
         subsystem.register(c);
-        c.startKeepAlive();
+        if (subsystem.hostSecrets(data.hostNqn()) == null) {
+            c.startKeepAlive(); // otherwise when the admin queue has authenticated (NvmeTcpQueueHandler)
+        }
         log.info("controller {} created for host {} over {} (KATO {} ms)", c.describe(), data.hostNqn(),
                 queue.describe(), cmd.kato());
         return c;

@@ -275,7 +275,12 @@ public final class NvmeController {
 
     // ---- keep alive (NVMe Base 2.1, 3.9) ----
 
-    void startKeepAlive() {
+    /**
+     * Starts the Keep Alive Timer: at Connect, or, for a host that must authenticate, once its admin queue has done so
+     * (a DH exchange in a large group can take the host longer than KATO, and a host sends Keep Alive only after).
+     */
+    public void startKeepAlive() {
+        lastKeepAliveNanos = System.nanoTime();
         scheduleKeepAlive();
     }
 

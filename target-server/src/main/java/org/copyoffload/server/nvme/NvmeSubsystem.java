@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import org.copyoffload.server.config.NvmeVersion;
+import org.copyoffload.server.config.ServerConfig;
 
 /**
  * An NVM subsystem (or the discovery subsystem): its identity, namespaces, which hosts may connect,
@@ -25,6 +26,8 @@ public final class NvmeSubsystem {
     private final boolean allowAnyHost;
     private final Set<String> allowedHosts;
     private final boolean crossNamespaceCopyAtConnect;
+    private final Map<String, ServerConfig.HostSecrets> hostSecrets;
+    private final ServerConfig.Dhchap dhchap;
     private final TreeMap<Integer, NvmeNamespace> namespaces = new TreeMap<>();
     private final Map<Integer, NvmeController> controllers = new ConcurrentHashMap<>();
     private int nextCntlid = 1;
@@ -32,6 +35,16 @@ public final class NvmeSubsystem {
     public NvmeSubsystem(String nqn, String serial, String model, NvmeVersion version, boolean discovery,
                          boolean allowAnyHost, Collection<String> allowedHosts, boolean crossNamespaceCopyAtConnect,
                          List<NvmeNamespace> namespaces) {
+        this(nqn, serial, model, version, discovery, allowAnyHost, allowedHosts, crossNamespaceCopyAtConnect, namespaces,
+                Map.of(), ServerConfig.Dhchap.DEFAULT);
+    }
+
+    public NvmeSubsystem(String nqn, String serial, String model, NvmeVersion version, boolean discovery,
+                         boolean allowAnyHost, Collection<String> allowedHosts, boolean crossNamespaceCopyAtConnect,
+                         List<NvmeNamespace> namespaces, Map<String, ServerConfig.HostSecrets> hostSecrets,
+                         ServerConfig.Dhchap dhchap) {
+        this.hostSecrets = Map.copyOf(hostSecrets);
+        this.dhchap = dhchap;
         this.nqn = nqn;
         this.serial = serial;
         this.model = model;
@@ -95,6 +108,16 @@ public final class NvmeSubsystem {
 
     public boolean allows(String hostNqn) {
         return discovery || allowAnyHost || allowedHosts.contains(hostNqn);
+    }
+
+    /** The DH-HMAC-CHAP secrets of a host that must authenticate, or null if it need not. */
+    public ServerConfig.HostSecrets hostSecrets(String hostNqn) {
+        return discovery ? null : hostSecrets.get(hostNqn);
+    }
+
+    /** The hashes and DH groups AUTH_Negotiate may choose, in order of preference. */
+    public ServerConfig.Dhchap dhchap() {
+        return dhchap;
     }
 
     public NvmeNamespace namespace(int nsid) {

@@ -73,7 +73,7 @@ public final class NvmeTarget implements AutoCloseable {
         List<NvmeSubsystem> subsystems = config.subsystems().stream().map(s -> new NvmeSubsystem(s.nqn(), s.serial(),
                 s.model(), s.version() != null ? s.version() : n.version(), false, s.allowAnyHost(), s.allowedHosts(),
                 s.crossNamespaceCopyAtConnect(), s.namespaces().stream().map(ns -> new NvmeNamespace(s.nqn(), ns.nsid(),
-                        volumes.get(ns.volume()), ns.copyLimits())).toList()))
+                        volumes.get(ns.volume()), ns.copyLimits())).toList(), s.hostSecrets(), s.dhchap()))
                 .toList();
         NvmeTarget target = new NvmeTarget(settings, subsystems, new DataBudget(n.maxWriteData()));
         target.scratchDirectory(config.dataDir());

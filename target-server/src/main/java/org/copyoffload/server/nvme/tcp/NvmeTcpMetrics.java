@@ -142,4 +142,13 @@ public final class NvmeTcpMetrics implements PduListener {
                 .description("TLS handshakes on NVMe/TCP listeners by outcome and cipher suite").register(registry)
                 .increment();
     }
+
+    /**
+     * One DH-HMAC-CHAP transaction ended: {@code success}, or {@code failure} with the reason code explanation
+     * (the tag values are the explanations' names, never anything of the secrets).
+     */
+    public void authentication(boolean success, String reason) {
+        Counter.builder("copyoffload.nvme.authentications").tag("result", success ? "success" : "failure")
+                .tag("reason", reason).description("DH-HMAC-CHAP transactions by result").register(registry).increment();
+    }
 }

@@ -24,6 +24,8 @@ import org.copyoffload.protocol.nvme.fabrics.ConnectCommand;
 import org.copyoffload.protocol.nvme.fabrics.ConnectData;
 import org.copyoffload.protocol.nvme.fabrics.FabricsCommandType;
 import org.copyoffload.protocol.nvme.fabrics.PropertyCommand;
+import org.copyoffload.protocol.nvme.auth.AuthenticationCommand;
+import org.copyoffload.server.nvme.QueueAuthentication;
 import org.copyoffload.protocol.nvme.tcp.FatalErrorStatus;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
@@ -57,6 +59,11 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private static final RateLimitedWarnings SETUP_TIMEOUTS = RateLimitedWarnings.of(log, "connections closed without ICReq and Connect");
     private static final RateLimitedWarnings TERMINATIONS = RateLimitedWarnings.of(log, "NVMe/TCP connections terminated");
     private static final RateLimitedWarnings FAILURES = RateLimitedWarnings.of(log, "NVMe/TCP connection failures");
+    private static final RateLimitedWarnings AUTH_FAILURES = RateLimitedWarnings.of(log, "DH-HMAC-CHAP failures");
+    /** Connect response dword 0 bit 17, ATR: the host must authenticate before other commands (NVMe-oF, Connect). */
+    private static final int CONNECT_AUTHREQ_ATR = 1 << 17;
+    /** From Connect on, a queue whose host must authenticate has this long to do so (DH in ffdhe8192 is slow). */
+    private static final long AUTHENTICATION_TIMEOUT_SECONDS = 30;
     /** An R2T transfer keeps this many PDU payloads as they came; more are copied into one buffer (see Transfer). */
     private static final int MAX_KEPT_PAYLOADS = 256;
     /** Above this, a C2HData PDU is split: hosts reassemble by DATAO, and smaller PDUs bound per-PDU latency. */
@@ -139,6 +146,10 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private int sqsize;
     private int sqHead;
     private boolean sqFlowControlDisabled;
+    /** DH-HMAC-CHAP on this queue (NVMe Base 2.1, 8.3.4); {@code authRequired} when the host has a secret. */
+    private QueueAuthentication auth;
+    private boolean authRequired;
+    private boolean setupComplete;
 
     public NvmeTcpQueueHandler(NvmeTarget target, NvmeTcpSettings settings, NvmeTcpMetrics metrics) {
         this.target = target;
@@ -151,13 +162,14 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         this.ctx = ctx;
         this.remote = String.valueOf(ctx.channel().remoteAddress());
         metrics.connectionOpened();
-        // A connection must finish ICReq and Connect within nvme.setup-timeout, so idle sockets cannot pile up.
+        // A connection must finish ICReq and Connect (and DH-HMAC-CHAP, when its host has a secret) within
+        // nvme.setup-timeout, so idle sockets cannot pile up.
         long timeoutMs = target.settings().setupTimeout().toMillis();
         setupTimeout = ctx.executor().schedule(() -> {
-            if (controller == null) {
+            if (!setupComplete) {
                 metrics.setupTimedOut();
-                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq and Connect within {} ms", remote,
-                        timeoutMs));
+                withMdc(() -> SETUP_TIMEOUTS.warn("closing connection from {}: no ICReq, Connect and authentication "
+                        + "within {} ms", remote, timeoutMs));
                 ctx.close();
             }
         }, timeoutMs, TimeUnit.MILLISECONDS);
@@ -468,11 +480,19 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private CompletableFuture<CommandResult> execute(NvmeRequest r) {
         SubmissionQueueEntry sqe = r.sqe();
         if (sqe.isFabrics()) {
+            int type = sqe.fabricsCommandType();
+            if (controller != null && type == FabricsCommandType.AUTHENTICATION_SEND.code()) {
+                return auth.send(AuthenticationCommand.from(sqe), r.data());
+            }
+            if (controller != null && type == FabricsCommandType.AUTHENTICATION_RECEIVE.code()) {
+                return auth.receive(AuthenticationCommand.from(sqe), r.transferLength(), ctx.alloc());
+            }
             return CompletableFuture.completedFuture(fabrics(r));
         }
         if (controller == null) {
             throw new NvmeCommandException(StatusCode.COMMAND_SEQUENCE_ERROR, "command before Connect");
         }
+        requireAuthenticated();
         return qid == 0 ? target.admin().execute(controller, r) : target.io().execute(controller, r);
     }
 
@@ -489,6 +509,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         }
         return switch (type) {
             case PROPERTY_GET, PROPERTY_SET -> {
+                requireAuthenticated();
                 if (qid != 0) {
                     throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, type + " on an I/O queue");
                 }
@@ -515,8 +536,8 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                 }
                 yield CommandResult.SUCCESS;
             }
-            // Authentication is not offered (Connect answers AUTHREQ 0), so these are not commands here.
-            default -> throw new NvmeCommandException(StatusCode.INVALID_COMMAND_OPCODE, type + " is not supported");
+            case AUTHENTICATION_SEND, AUTHENTICATION_RECEIVE, CONNECT -> throw new IllegalStateException(type
+                    + " is handled before");
         };
     }
 
@@ -542,12 +563,51 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         sqsize = cmd.sqsize();
         sqHead = 1 % (sqsize + 1);
         sqFlowControlDisabled = cmd.sqFlowControlDisabled();
+        auth = new QueueAuthentication(c.subsystem().hostSecrets(data.hostNqn()), c.subsystem().dhchap(), data.hostNqn(),
+                data.subsystemNqn(), qid, this::authenticationFinished, ctx.executor());
+        authRequired = c.subsystem().hostSecrets(data.hostNqn()) != null;
         setupTimeout.cancel(false);
+        if (authRequired) {
+            setupTimeout = ctx.executor().schedule(() -> {
+                if (!setupComplete) {
+                    withMdc(() -> SETUP_TIMEOUTS.warn("closing queue {} from {}: not authenticated within {} s of Connect",
+                            qid, remote, AUTHENTICATION_TIMEOUT_SECONDS));
+                    ctx.close();
+                }
+            }, AUTHENTICATION_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } else {
+            setupComplete = true;
+        }
         int maxInCapsule = qid == 0 ? org.copyoffload.server.nvme.TargetSettings.ADMIN_IN_CAPSULE_DATA
                 : target.settings().inCapsuleDataSize();
         settings.maxInCapsuleData(Math.max(maxInCapsule, ConnectData.SIZE));
-        // Dword 0: the controller id; AUTHREQ (bits 17:16) zero: no authentication needed.
-        return CommandResult.success(c.cntlid());
+        // Dword 0: the controller id, and ATR when the host must authenticate first.
+        return CommandResult.success(c.cntlid() | (authRequired ? CONNECT_AUTHREQ_ATR : 0));
+    }
+
+    /** Commands other than Authentication Send/Receive and Disconnect wait for DH-HMAC-CHAP (NVMe Base 2.1, 8.3.4.2). */
+    private void requireAuthenticated() {
+        if (authRequired && !auth.authenticated()) {
+            throw new NvmeCommandException(StatusCode.AUTHENTICATION_REQUIRED.dnr(), 0,
+                    "queue " + qid + " has not authenticated");
+        }
+    }
+
+    private void authenticationFinished(boolean success, org.copyoffload.protocol.nvme.auth.AuthFailureReason reason) {
+        metrics.authentication(success, success ? "none" : reason.name().toLowerCase(java.util.Locale.ROOT));
+        if (success) {
+            if (!setupComplete) {
+                setupComplete = true;
+                setupTimeout.cancel(false);
+                if (qid == 0) {
+                    controller.startKeepAlive();
+                }
+            }
+            log.debug("queue {} of {} authenticated", qid, controller.describe());
+        } else {
+            AUTH_FAILURES.warn("DH-HMAC-CHAP with host {} on queue {} from {} failed: {}", controller.hostNqn(), qid,
+                    remote, reason.description());
+        }
     }
 
     // ---- completions ----
