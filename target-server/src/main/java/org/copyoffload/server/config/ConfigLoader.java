@@ -328,9 +328,14 @@ public final class ConfigLoader {
                 checkAscii(t.path() + ".alias", alias, 255);
             }
             boolean allowAny = t.bool("allow-any-initiator", true);
-            List<String> initiators = t.strings("allowed-initiators");
-            for (int i = 0; i < initiators.size(); i++) {
-                checkIscsiName(t.path() + ".allowed-initiators[" + i + "]", initiators.get(i));
+            List<String> initiators = new ArrayList<>();
+            Map<String, ServerConfig.Chap> initiatorChap = new HashMap<>();
+            for (ConfigNode i : t.list("allowed-initiators")) {
+                String initiator = allowedInitiator(i, initiatorChap);
+                if (initiators.contains(initiator)) {
+                    throw new ConfigException(i.path(), "initiator " + initiator + " is listed twice");
+                }
+                initiators.add(initiator);
             }
             if (!allowAny && initiators.isEmpty()) {
                 throw new ConfigException(t.path() + ".allowed-initiators",
@@ -355,7 +360,8 @@ public final class ConfigLoader {
                 luns.add(new ServerConfig.Lun(lun, volume));
                 l.rejectUnknownKeys();
             }
-            targets.add(new ServerConfig.IscsiTarget(name, alias, allowAny, initiators, chap(t.get("chap")), luns));
+            targets.add(new ServerConfig.IscsiTarget(name, alias, allowAny, initiators, chap(t.get("chap")),
+                    initiatorChap, luns));
             t.rejectUnknownKeys();
         }
         if (!portals.isEmpty() && targets.isEmpty()) {
@@ -363,6 +369,26 @@ public final class ConfigLoader {
         }
         node.rejectUnknownKeys();
         return new ServerConfig.Iscsi(portals, limits, discoveryChap, targets);
+    }
+
+    /**
+     * One entry of {@code allowed-initiators}: an iSCSI name, or a mapping with {@code name} and the {@code chap}
+     * credentials of that initiator alone (they replace the target's {@code chap} for it). Returns the name.
+     */
+    private static String allowedInitiator(ConfigNode i, Map<String, ServerConfig.Chap> initiatorChap) {
+        if (i.isScalar()) {
+            checkIscsiName(i.path(), i.text());
+            return i.text();
+        }
+        String name = i.requiredString("name");
+        checkIscsiName(i.path() + ".name", name);
+        ServerConfig.Chap chap = chap(i.get("chap"));
+        if (chap == null) {
+            throw new ConfigException(i.path() + ".chap", "is required in a mapping (a plain name needs none)");
+        }
+        i.rejectUnknownKeys();
+        initiatorChap.put(name, chap);
+        return name;
     }
 
     /**

@@ -88,12 +88,28 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
         }
     }
 
-    /** An iSCSI target: its LUNs (volumes by name), who may log in, and CHAP if required. */
+    /**
+     * An iSCSI target: its LUNs (volumes by name), who may log in, and CHAP if required: {@code initiatorChap} holds
+     * the credentials of initiators that have their own (as LIO's per-ACL authentication), {@code chap} those of the
+     * others.
+     */
     public record IscsiTarget(String name, String alias, boolean allowAnyInitiator, List<String> allowedInitiators,
-                              Chap chap, List<Lun> luns) {
+                              Chap chap, Map<String, Chap> initiatorChap, List<Lun> luns) {
         public IscsiTarget {
             allowedInitiators = List.copyOf(allowedInitiators);
+            initiatorChap = Map.copyOf(initiatorChap);
             luns = List.copyOf(luns);
+        }
+
+        public IscsiTarget(String name, String alias, boolean allowAnyInitiator, List<String> allowedInitiators,
+                           Chap chap, List<Lun> luns) {
+            this(name, alias, allowAnyInitiator, allowedInitiators, chap, Map.of(), luns);
+        }
+
+        /** The CHAP credentials {@code initiatorName} must log in with: its own, else the target's (null: none). */
+        public Chap chapFor(String initiatorName) {
+            Chap own = initiatorName == null ? null : initiatorChap.get(initiatorName);
+            return own != null ? own : chap;
         }
     }
 

@@ -212,7 +212,7 @@ final class LoginExchange {
     }
 
     private ServerConfig.Chap chap() {
-        return discovery ? service.discoveryChap() : target.config().chap();
+        return discovery ? service.discoveryChap() : target.config().chapFor(initiatorName);
     }
 
     private boolean authenticationRequired() {

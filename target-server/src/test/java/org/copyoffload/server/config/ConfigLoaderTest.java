@@ -162,6 +162,44 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void initiatorsMayHaveChapCredentialsOfTheirOwnNeverShownInTheConfigsText() {
+        ServerConfig c = ConfigLoader.parse("""
+                volumes: [{name: v, size: 1MiB}]
+                iscsi:
+                  targets:
+                    - name: iqn.2026-01.a:t
+                      chap: {user: u, secret: target-secret-1}
+                      allowed-initiators:
+                        - iqn.2026-01.a:plain
+                        - {name: iqn.2026-01.a:own, chap: {user: o, secret: own-secret-123}}
+                      luns: [{lun: 0, volume: v}]
+                """, "t");
+        ServerConfig.IscsiTarget t = c.iscsi().targets().getFirst();
+        assertThat(t.allowedInitiators()).containsExactly("iqn.2026-01.a:plain", "iqn.2026-01.a:own");
+        assertThat(t.chapFor("iqn.2026-01.a:own").secret()).isEqualTo("own-secret-123");
+        assertThat(t.chapFor("iqn.2026-01.a:plain").secret()).isEqualTo("target-secret-1");
+        assertThat(t.chapFor(null).secret()).isEqualTo("target-secret-1");
+        assertThat(c.toString()).doesNotContain("own-secret-123").doesNotContain("target-secret-1");
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                volumes: [{name: v, size: 1MiB}]
+                iscsi:
+                  targets:
+                    - name: iqn.2026-01.a:t
+                      allowed-initiators: [{name: iqn.2026-01.a:own}]
+                      luns: [{lun: 0, volume: v}]
+                """, "t")).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("iscsi.targets[0].allowed-initiators[0].chap");
+        assertThatThrownBy(() -> ConfigLoader.parse("""
+                volumes: [{name: v, size: 1MiB}]
+                iscsi:
+                  targets:
+                    - name: iqn.2026-01.a:t
+                      allowed-initiators: [iqn.2026-01.a:x, {name: iqn.2026-01.a:x, chap: {user: o, secret: own-secret-123}}]
+                      luns: [{lun: 0, volume: v}]
+                """, "t")).isInstanceOf(ConfigException.class).hasMessageContaining("listed twice");
+    }
+
+    @Test
     void timeoutsHaveSafeDefaultsAndTakeUnits() {
         ServerConfig defaults = ConfigLoader.parse("data-dir: x\n", "t");
         assertThat(defaults.nvme().setupTimeout()).isEqualTo(Duration.ofSeconds(15));

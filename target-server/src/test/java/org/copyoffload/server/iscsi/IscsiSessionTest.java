@@ -52,6 +52,8 @@ class IscsiSessionTest {
     static final String TARGET = "iqn.2026-01.org.copyoffload:session-test";
     static final String CHAP_TARGET = "iqn.2026-01.org.copyoffload:session-chap";
     static final String MUTUAL_TARGET = "iqn.2026-01.org.copyoffload:session-mutual";
+    static final String PER_INITIATOR_TARGET = "iqn.2026-01.org.copyoffload:session-per-initiator";
+    static final String CAROL = "iqn.2026-01.org.example:carol";
     static final int LUN_4K = 0;
     static final int LUN_512 = 1;
     /** The tight server's limits (bytes). */
@@ -80,7 +82,15 @@ class IscsiSessionTest {
                 - name: %s
                   chap: {user: bob, secret: bobsecret1234, mutual-user: target, mutual-secret: targetsecret12}
                   luns: [{lun: 0, volume: small}]
-            """.formatted(dir, TARGET, CHAP_TARGET, MUTUAL_TARGET));
+                - name: %s
+                  allow-any-initiator: false
+                  chap: {user: alice, secret: alicesecret12}
+                  allowed-initiators:
+                    - %s
+                    - {name: %s, chap: {user: carol, secret: carolsecret12, mutual-user: t2, mutual-secret: t2secret12345}}
+                  luns: [{lun: 0, volume: small}]
+            """.formatted(dir, TARGET, CHAP_TARGET, MUTUAL_TARGET, PER_INITIATOR_TARGET, IscsiOptions.DEFAULT_INITIATOR,
+            CAROL));
 
     @RegisterExtension
     static final TargetServerExtension tight = TargetServerExtension.withYaml(dir -> """
@@ -142,7 +152,7 @@ class IscsiSessionTest {
     void sendTargetsListsEveryTargetWithThePortal() {
         List<DiscoveredTarget> targets = IscsiSession.discover(roomy.iscsiOptions(null));
         assertThat(targets).extracting(DiscoveredTarget::name).containsExactlyInAnyOrder(TARGET, CHAP_TARGET,
-                MUTUAL_TARGET);
+                MUTUAL_TARGET, PER_INITIATOR_TARGET);
         int port = roomy.iscsiPortal().getPort();
         assertThat(targets.getFirst().addresses()).containsExactly("127.0.0.1:" + port + ",7");
     }
@@ -178,6 +188,34 @@ class IscsiSessionTest {
         assertThatThrownBy(() -> roomy.iscsi(roomy.iscsiOptions(MUTUAL_TARGET)
                 .withChap(bob, ChapCredential.of("someone", "targetsecret12"))))
                 .isInstanceOf(IscsiLoginException.class).hasMessageContaining("CHAP_N=target");
+    }
+
+    /** An initiator with CHAP credentials of its own logs in with those alone; the others with the target's. */
+    @Test
+    void initiatorsWithTheirOwnChapCredentialsUseThemAndOnlyThem() {
+        ChapCredential alice = ChapCredential.of("alice", "alicesecret12");
+        ChapCredential carol = ChapCredential.of("carol", "carolsecret12");
+        ChapCredential t2 = ChapCredential.of("t2", "t2secret12345");
+        roomy.iscsi(roomy.iscsiOptions(PER_INITIATOR_TARGET).withChap(alice, null)).testUnitReady(0);
+        roomy.iscsi(roomy.iscsiOptions(PER_INITIATOR_TARGET).withInitiatorName(CAROL).withChap(carol, t2))
+                .testUnitReady(0);
+        // Carol may not use the target's credentials, nor may the default initiator use Carol's.
+        assertThatThrownBy(() -> roomy.iscsi(roomy.iscsiOptions(PER_INITIATOR_TARGET).withInitiatorName(CAROL)
+                .withChap(alice, null)))
+                .isInstanceOfSatisfying(IscsiLoginException.class,
+                        e -> assertThat(e.status()).contains(LoginStatus.AUTHENTICATION_FAILURE));
+        assertThatThrownBy(() -> roomy.iscsi(roomy.iscsiOptions(PER_INITIATOR_TARGET).withChap(carol, null)))
+                .isInstanceOfSatisfying(IscsiLoginException.class,
+                        e -> assertThat(e.status()).contains(LoginStatus.AUTHENTICATION_FAILURE));
+        // Carol's mutual secret is hers: a target answering with another is refused by the initiator.
+        assertThatThrownBy(() -> roomy.iscsi(roomy.iscsiOptions(PER_INITIATOR_TARGET).withInitiatorName(CAROL)
+                .withChap(carol, ChapCredential.of("t2", "othersecret123"))))
+                .isInstanceOf(IscsiLoginException.class).hasMessageContaining("CHAP_R of the target");
+        // An initiator on neither list: authorization failure, whatever its secret.
+        assertThatThrownBy(() -> roomy.iscsi(roomy.iscsiOptions(PER_INITIATOR_TARGET)
+                .withInitiatorName("iqn.2026-01.org.example:mallory").withChap(alice, null)))
+                .isInstanceOfSatisfying(IscsiLoginException.class,
+                        e -> assertThat(e.status()).contains(LoginStatus.AUTHORIZATION_FAILURE));
     }
 
     @Test
