@@ -587,6 +587,19 @@ class AdminCommandsTest {
         }
     }
 
+    @Test
+    void aKeepAliveTimeoutAboveTheConfiguredMaximumIsRefused() {
+        // nvme.max-keep-alive-timeout: 5 min by default.
+        try (NvmeTcpHost h = server.connect(0)) {
+            set(h, NvmeCommands.FID_KEEP_ALIVE_TIMER, 300_000);
+            try (Completion c = Nvme.admin(h, Nvme.setFeatures(NvmeCommands.FID_KEEP_ALIVE_TIMER, 300_001, false))) {
+                assertStatus(c, StatusCode.INVALID_FIELD_IN_COMMAND, true);
+            }
+            assertThat(get(h, NvmeCommands.FID_KEEP_ALIVE_TIMER, 0, 0)).as("unchanged").isEqualTo(300_000);
+            set(h, NvmeCommands.FID_KEEP_ALIVE_TIMER, 0);
+        }
+    }
+
     // ---- Asynchronous Event Request and Abort ----
 
     static SubmissionQueueEntry aer(int cid) {

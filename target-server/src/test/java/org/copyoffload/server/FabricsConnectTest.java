@@ -172,6 +172,18 @@ class FabricsConnectTest {
         assertInvalidParameter(cqe, ConnectCommand.OFFSET_SQSIZE);
     }
 
+    /** nvme.max-keep-alive-timeout (5 min by default) bounds how long a vanished host's controller can live. */
+    @Test
+    void aKatoAboveTheConfiguredMaximumIsAnInvalidParameterAtOffset48() {
+        CompletionQueueEntry cqe = connectOnce(RawQueue.connectSqe(0, 0, 31, 0, 300_001), adminData(identity(NQN)));
+        assertInvalidParameter(cqe, ConnectCommand.OFFSET_KATO);
+        cqe = connectOnce(RawQueue.connectSqe(0, 0, 31, 0, -1), adminData(identity(NQN)));
+        assertInvalidParameter(cqe, ConnectCommand.OFFSET_KATO);
+        assertThat(connectOnce(RawQueue.connectSqe(0, 0, 31, 0, 300_000), adminData(identity(NQN))).status())
+                .isEqualTo(NvmeStatus.SUCCESS);
+        assertUnharmed();
+    }
+
     @Test
     void theLargestSqsizeIsMqes() {
         CompletionQueueEntry cqe = connectOnce(RawQueue.connectSqe(0, 0, TestServer.MAX_QUEUE_ENTRIES - 1, 0, 0),

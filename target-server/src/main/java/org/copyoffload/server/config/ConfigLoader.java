@@ -74,6 +74,8 @@ public final class ConfigLoader {
     static final long DEFAULT_WRITE_DATA_PER_CONNECTION = 32L << 20;
     /** How long a new NVMe/TCP connection may take to send ICReq and Connect (idle sockets must not pile up). */
     static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofSeconds(15);
+    /** Linux asks for 5 s (nvme-cli --keep-alive-tmo changes it); a controller of a vanished host lasts at most this. */
+    static final Duration DEFAULT_MAX_KEEP_ALIVE_TIMEOUT = Duration.ofMinutes(5);
     /** Solicited write data the whole target may hold, whatever the number of hosts and queues. */
     static final long DEFAULT_WRITE_DATA = 512L << 20;
 
@@ -96,7 +98,9 @@ public final class ConfigLoader {
                 bytes(nvmeNode, "max-write-data-per-connection", DEFAULT_WRITE_DATA_PER_CONNECTION),
                 bytes(nvmeNode, "max-write-data", DEFAULT_WRITE_DATA),
                 nvmeNode.integer("event-loops", Math.max(2, Runtime.getRuntime().availableProcessors()), 1, 256),
-                TimeSpan.read(nvmeNode, "setup-timeout", DEFAULT_SETUP_TIMEOUT, Duration.ofMillis(10), Duration.ofMinutes(10)));
+                TimeSpan.read(nvmeNode, "setup-timeout", DEFAULT_SETUP_TIMEOUT, Duration.ofMillis(10), Duration.ofMinutes(10)),
+                TimeSpan.read(nvmeNode, "max-keep-alive-timeout", DEFAULT_MAX_KEEP_ALIVE_TIMEOUT, Duration.ofSeconds(1),
+                        Duration.ofHours(1)));
         if (nvme.inCapsuleDataSize() % 16 != 0) {
             throw new ConfigException("nvme.in-capsule-data-size", nvme.inCapsuleDataSize() + " is not a multiple of 16");
         }

@@ -160,14 +160,15 @@ public record ServerConfig(Path dataDir, List<Listener> listeners, Metrics metri
      * Controller-wide NVMe settings: the advertised version (1.4, 2.0 or 2.1), MDTS as a power of two of
      * 4 KiB pages, queue sizes, in-capsule data size, MAXH2CDATA, and how many bytes of solicited write data
      * (R2T) may be buffered at once per connection and in the whole target, and the number of event-loop threads
-     * serving the connections; {@code setupTimeout}: how long a new connection may take to send ICReq and Connect.
+     * serving the connections; {@code setupTimeout}: how long a new connection may take to send ICReq and Connect;
+     * {@code maxKeepAliveTimeout}: the longest KATO a host may ask for.
      */
     public record Nvme(NvmeVersion version, int mdts, int maxQueueEntries, int maxIoQueues, int inCapsuleDataSize,
                        int maxH2cData, long maxWriteDataPerConnection, long maxWriteData, int eventLoops,
-                       Duration setupTimeout) {
+                       Duration setupTimeout, Duration maxKeepAliveTimeout) {
         public Nvme withVersion(NvmeVersion value) {
             return new Nvme(value, mdts, maxQueueEntries, maxIoQueues, inCapsuleDataSize, maxH2cData,
-                    maxWriteDataPerConnection, maxWriteData, eventLoops, setupTimeout);
+                    maxWriteDataPerConnection, maxWriteData, eventLoops, setupTimeout, maxKeepAliveTimeout);
         }
     }
 

@@ -46,6 +46,14 @@ public final class FabricsCommands {
             throw new NvmeCommandException(StatusCode.CONNECT_INVALID_HOST,
                     "host " + data.hostNqn() + " may not connect to " + subsystem.nqn());
         }
+        long maxKato = target.settings().maxKeepAliveTimeout().toMillis();
+        if (cmd.qid() == 0 && Integer.toUnsignedLong(cmd.kato()) > maxKato) {
+            // A longer timer would keep a vanished host's controller (and its reservations of resources) alive for
+            // longer than nvme.max-keep-alive-timeout; refused, not shortened, since the host paces its Keep Alives
+            // by the KATO it asked for.
+            throw invalidParameter(ConnectInvalidParameter.inCommand(ConnectCommand.OFFSET_KATO),
+                    "KATO " + Integer.toUnsignedString(cmd.kato()) + " ms above nvme.max-keep-alive-timeout " + maxKato + " ms");
+        }
         int maxEntries = target.settings().maxQueueEntries();
         // SQSIZE is 0's based; a queue needs at least two entries and at most MQES + 1.
         if (cmd.sqsize() < 1 || cmd.sqsize() > maxEntries - 1) {

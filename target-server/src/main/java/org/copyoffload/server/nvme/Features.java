@@ -129,7 +129,14 @@ final class Features {
                 }
                 case WRITE_ATOMICITY_NORMAL -> writeAtomicity = value & 1;
                 case ASYNC_EVENT_CONFIGURATION -> asyncEventConfig = value & SUPPORTED_AEN_MASK;
-                case KEEP_ALIVE_TIMER -> controller.changeKeepAliveTimeout(value);
+                case KEEP_ALIVE_TIMER -> {
+                    long max = controller.target().settings().maxKeepAliveTimeout().toMillis();
+                    if (Integer.toUnsignedLong(value) > max) {
+                        throw invalid("KATO " + Integer.toUnsignedString(value) + " ms above nvme.max-keep-alive-timeout "
+                                + max + " ms");
+                    }
+                    controller.changeKeepAliveTimeout(value);
+                }
                 case HOST_BEHAVIOR_SUPPORT -> setHostBehavior(r.data());
                 case IO_COMMAND_SET_PROFILE -> {
                     if (controller.subsystem().isDiscovery() || (value & 0x1FF) != 0) {

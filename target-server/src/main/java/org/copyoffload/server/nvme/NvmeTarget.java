@@ -69,7 +69,8 @@ public final class NvmeTarget implements AutoCloseable {
     public static NvmeTarget fromConfig(ServerConfig config, VolumeSet volumes) {
         ServerConfig.Nvme n = config.nvme();
         TargetSettings settings = new TargetSettings(n.mdts(), n.maxQueueEntries(), n.maxIoQueues(),
-                n.inCapsuleDataSize(), n.maxH2cData(), n.maxWriteDataPerConnection(), n.setupTimeout());
+                n.inCapsuleDataSize(), n.maxH2cData(), n.maxWriteDataPerConnection(), n.setupTimeout(),
+                n.maxKeepAliveTimeout());
         List<NvmeSubsystem> subsystems = config.subsystems().stream().map(s -> new NvmeSubsystem(s.nqn(), s.serial(),
                 s.model(), s.version() != null ? s.version() : n.version(), false, s.allowAnyHost(), s.allowedHosts(),
                 s.crossNamespaceCopyAtConnect(), s.namespaces().stream().map(ns -> new NvmeNamespace(s.nqn(), ns.nsid(),

@@ -203,6 +203,11 @@ class ConfigLoaderTest {
     void timeoutsHaveSafeDefaultsAndTakeUnits() {
         ServerConfig defaults = ConfigLoader.parse("data-dir: x\n", "t");
         assertThat(defaults.nvme().setupTimeout()).isEqualTo(Duration.ofSeconds(15));
+        assertThat(defaults.nvme().maxKeepAliveTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(ConfigLoader.parse("nvme: {max-keep-alive-timeout: 30s}", "t").nvme().maxKeepAliveTimeout())
+                .isEqualTo(Duration.ofSeconds(30));
+        assertThatThrownBy(() -> ConfigLoader.parse("nvme: {max-keep-alive-timeout: 2h}", "t"))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("nvme.max-keep-alive-timeout");
         assertThat(defaults.iscsi().limits().loginTimeout()).isEqualTo(Duration.ofSeconds(15));
         assertThat(defaults.iscsi().limits().nopInInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(defaults.iscsi().limits().nopInTimeout()).isEqualTo(Duration.ofSeconds(30));
