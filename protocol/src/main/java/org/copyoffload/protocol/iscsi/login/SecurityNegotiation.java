@@ -218,7 +218,8 @@ public final class SecurityNegotiation {
             throws LoginException {
         if (user == null || response == null) {
             throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE,
-                    "CHAP needs both CHAP_N and CHAP_R; got CHAP_N=" + user + ", CHAP_R=" + response);
+                    "CHAP needs both CHAP_N and CHAP_R; got CHAP_N=" + user + (response == null ? ", no CHAP_R"
+                            : ", a CHAP_R"));
         }
         ChapCredential expected = secrets.initiator();
         if (!user.equals(expected.user())) {
@@ -226,10 +227,12 @@ public final class SecurityNegotiation {
                     "CHAP_N=" + user + " is not the CHAP user configured for this initiator");
         }
         byte[] received = binary(CHAP_R, response);
+        // The messages below name neither CHAP_R nor the challenge: with both, whoever reads the log could try
+        // secrets offline.
         byte[] wanted = algorithm.response(identifier, expected.secretBytes(), challenge);
         if (!MessageDigest.isEqual(received, wanted)) {
             throw new LoginException(LoginStatus.AUTHENTICATION_FAILURE,
-                    "CHAP_R=" + response + " of user " + user + " does not match the secret");
+                    "CHAP_R of user " + user + " does not match the secret");
         }
         // RFC 7143, 12.1.3 also fails a response equal to the one the receiver would compute with its own secret
         // (the same secret used both ways); ChapSecrets refuses equal secrets, so a response that matched the
