@@ -57,12 +57,17 @@ class BenchCommandTest {
                 dir.toString(), "--json", json.toString());
         JsonNode figures = new ObjectMapper().readTree(json.toFile()).get("figures");
         assertThat(figures.fieldNames()).toIterable().containsExactly("loopback.tcp_128k.mb_s",
-                "loopback.tcp_128k_streams.mb_s", "nvme.fill_write_128k.mb_s",
+                "loopback.tcp_128k.cpu_s_per_gb", "loopback.tcp_128k_streams.mb_s",
+                "loopback.tcp_128k_streams.cpu_s_per_gb", "nvme.fill_write_128k.mb_s",
                 "nvme.seq_write_128k_1q.mb_s", "nvme.seq_write_128k_1q.ratio_loopback", "nvme.seq_write_128k.mb_s",
-                "nvme.seq_write_128k.ratio_loopback", "nvme.seq_write_128k.ratio_loopback_1stream",
-                "nvme.seq_read_128k_1q.mb_s", "nvme.seq_read_128k_1q.ratio_loopback", "nvme.seq_read_128k.mb_s",
+                "nvme.seq_write_128k.cpu_s_per_gb", "nvme.seq_write_128k.ratio_loopback",
+                "nvme.seq_write_128k.ratio_loopback_1stream", "nvme.seq_read_128k_1q.mb_s",
+                "nvme.seq_read_128k_1q.ratio_loopback", "nvme.seq_read_128k.mb_s", "nvme.seq_read_128k.cpu_s_per_gb",
                 "nvme.seq_read_128k.ratio_loopback", "nvme.seq_read_128k.ratio_loopback_1stream",
                 "nvme.rand_read_4k.iops", "nvme.rand_write_4k.iops", "nvme.rand_read_4k.ratio_write");
+        // CPU per GB: the process's CPU time over the bytes moved, so never zero for a run that moved data.
+        assertThat(figures.get("nvme.seq_write_128k.cpu_s_per_gb").get("value").asDouble()).isPositive();
+        assertThat(figures.get("nvme.seq_write_128k.cpu_s_per_gb").get("unit").asText()).isEqualTo("s/GB");
         // Every printed line after the first is a heading or a figure: no log line reached stdout.
         for (String line : out.lines().skip(1).toList()) {
             assertThat(line).matches("(nvme: .*|loopback TCP.*|NVMe/TCP .*|ratio .*)");
