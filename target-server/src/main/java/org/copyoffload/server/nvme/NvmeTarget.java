@@ -41,7 +41,7 @@ public final class NvmeTarget implements AutoCloseable {
     /** Unnamed virtual threads: naming one per command costs more than the page-cache read it does. */
     private final ExecutorService ioExecutor = Executors.newVirtualThreadPerTaskExecutor();
     /** The largest write done on an event loop: the size up to which reads of cached data are, too. */
-    static final int MAX_INLINE_WRITE = 256 * 1024;
+    static final int MAX_INLINE_WRITE = NvmIoCommands.INLINE_READ_MAX_BYTES;
     private final DirtyPageHeadroom headroom = DirtyPageHeadroom.system();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("nvme-timers").daemon().factory());
