@@ -21,6 +21,7 @@ import org.copyoffload.it.guest.GuestVm;
 import org.copyoffload.server.CopyoffloadServer;
 import org.copyoffload.server.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -256,7 +257,13 @@ class NvmeZnsQemuDifferentialTest {
     @TempDir
     Path imageDir;
 
+    /**
+     * Opt-in ({@code -Dcopyoffload.qemu72=true}), as the tgt and LIO reference runs are: QEMU 7.2 answers several
+     * errors with a status the specification does not give (pinned in the deviations below), so QEMU 10.0 is the
+     * reference every CI run compares with, and this boot is left out of it to keep the run within its time.
+     */
     @Test
+    @EnabledIfSystemProperty(named = "copyoffload.qemu72", matches = "true")
     void qemu72VersusOurs() throws Exception {
         differential(new Reference("qemu72", "QEMU 7.2", null, GuestVm.Dist.BOOKWORM, QEMU_72_DEVIATIONS));
     }
