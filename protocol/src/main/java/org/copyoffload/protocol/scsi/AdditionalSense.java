@@ -78,6 +78,8 @@ public enum AdditionalSense {
     // ABORTED COMMAND
     INVALID_MESSAGE_ERROR(SenseKey.ABORTED_COMMAND, 0x49, 0x00),
     INTERNAL_TARGET_FAILURE(SenseKey.HARDWARE_ERROR, 0x44, 0x00),
+    /** POPULATE TOKEN when the copy manager holds as many ROD tokens as it keeps (SPC-4 Table F.2, 55h/03h). */
+    INSUFFICIENT_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x03),
     /** A registration the logical unit has no room for (SPC-4 5.13.7: INSUFFICIENT REGISTRATION RESOURCES). */
     INSUFFICIENT_REGISTRATION_RESOURCES(SenseKey.ILLEGAL_REQUEST, 0x55, 0x04);
 
