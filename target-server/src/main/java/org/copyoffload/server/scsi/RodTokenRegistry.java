@@ -81,6 +81,8 @@ final class RodTokenRegistry {
     private final SecureRandom random = new SecureRandom();
     private final Map<Long, Entry> tokens = new LinkedHashMap<>();
     private volatile InstantSource clock = InstantSource.system();
+    // Live (VALID) tokens, read without the lock by every write: with none, a write costs one volatile read.
+    private volatile int valid;
 
     RodTokenRegistry(ScsiTarget target) {
         this.target = target;
@@ -121,9 +123,8 @@ final class RodTokenRegistry {
     synchronized RodToken create(LogicalUnit source, List<BlockDeviceRange> ranges, Duration inactivityTimeout) {
         Instant now = clock.instant();
         sweep(now);
-        long live = tokens.values().stream().filter(e -> e.state == State.VALID).count();
-        if (live >= MAX_TOKENS) {
-            throw new CheckCondition(AdditionalSense.INSUFFICIENT_RESOURCES, live + " ROD tokens are live, the most"
+        if (valid >= MAX_TOKENS) {
+            throw new CheckCondition(AdditionalSense.INSUFFICIENT_RESOURCES, valid + " ROD tokens are live, the most"
                     + " this copy manager keeps");
         }
         Designator naa = InquiryCommands.logicalUnitDesignators(source).getFirst();
@@ -137,6 +138,7 @@ final class RodTokenRegistry {
                 rangesDigest(ranges));
         RodToken token = unsigned.withSignature(sign(unsigned.signedPart()));
         tokens.put(id, new Entry(token, source, List.copyOf(ranges), inactivityTimeout, now));
+        valid++;
         return token;
     }
 
@@ -199,13 +201,10 @@ final class RodTokenRegistry {
 
     /** Blocks {@code [lba, lba + blocks)} of {@code unit} were written: tokens representing any of them end. */
     void written(LogicalUnit unit, long lba, long blocks) {
-        if (blocks == 0) {
+        if (blocks == 0 || valid == 0) {
             return;
         }
         synchronized (this) {
-            if (tokens.isEmpty()) {
-                return;
-            }
             Instant now = clock.instant();
             for (Entry e : tokens.values()) {
                 if (e.state == State.VALID && e.source == unit && overlaps(e.ranges, lba, blocks)) {
@@ -245,6 +244,9 @@ final class RodTokenRegistry {
     }
 
     private void end(Entry e, State state, Instant now) {
+        if (e.state == State.VALID) {
+            valid--;
+        }
         e.state = state;
         e.ended = now;
     }

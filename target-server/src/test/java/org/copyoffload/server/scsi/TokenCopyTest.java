@@ -379,6 +379,21 @@ class TokenCopyTest extends ReservationTestSupport {
                 .check(AdditionalSense.INVALID_FIELD_IN_CDB, FieldPointer.cdb(2, 7));
     }
 
+    @Test
+    void atMostMaxTokensLiveTokens() {
+        for (int i = 0; i < RodTokenRegistry.MAX_TOKENS; i++) {
+            populate(A, LUN_512, i, new PopulateTokenParameters(false, false, 0, 0, ranges(i, 1))).good();
+        }
+        populate(A, LUN_512, 5000, new PopulateTokenParameters(false, false, 0, 0, ranges(0, 1)))
+                .check(AdditionalSense.INSUFFICIENT_RESOURCES);
+        write16(LUN_512, 7, random(11, 512)); // revokes one: room for one more
+        populate(A, LUN_512, 5000, new PopulateTokenParameters(false, false, 0, 0, ranges(0, 1))).good();
+        populate(A, LUN_512, 5001, new PopulateTokenParameters(false, false, 0, 0, ranges(0, 1)))
+                .check(AdditionalSense.INSUFFICIENT_RESOURCES);
+        advanceSeconds(61); // all expire
+        populate(A, LUN_512, 5001, new PopulateTokenParameters(false, false, 0, 0, ranges(0, 1))).good();
+    }
+
     /**
      * MAXIMUM TOKEN TRANSFER SIZE (8 Mi blocks) is more than these units hold, so the check is driven with a smaller
      * limit through the same routine both commands call: refused exactly past the limit, at the NUMBER OF LOGICAL
