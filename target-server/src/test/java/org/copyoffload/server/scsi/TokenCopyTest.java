@@ -182,6 +182,49 @@ class TokenCopyTest extends ReservationTestSupport {
         assertThat(read16(LUN_512, 0, 128)).isEqualTo(random(4, 16 * 4096));
     }
 
+    /**
+     * A WRITE USING TOKEN held at its first source read (the test store's gate, no sleeps): RECEIVE ROD TOKEN
+     * INFORMATION says in progress, its list identifier is in use, COPY OPERATION ABORT stops it after the piece under
+     * way (TASK ABORTED, status TERMINATED with that piece's blocks), and the later pieces are not written.
+     */
+    @Test
+    void copyOperationAbortStopsARunningWriteUsingToken() throws Exception {
+        byte[] data = random(12, 24 * 4096);
+        write16(LUN_4K, 300, data);
+        RodToken t = token(LUN_4K, 300, 8, 308, 8, 316, 8);
+        byte[] before = read16(LUN_512, 0, 192);
+        byte[] list = new WriteUsingTokenParameters(false, false, 0, t.bytes(), ranges(0, 192)).encode();
+        CountingStore.ReadGate gate = store4k.holdReads();
+        io.netty.buffer.ByteBuf[] owned = new io.netty.buffer.ByteBuf[1];
+        java.util.concurrent.CompletableFuture<ScsiResponse> running = submit(A, LUN_512, new TokenCopyCdb(
+                OperationCode.ExtendedCopy.WRITE_USING_TOKEN, 0x77, list.length, 0).encode(), list, list.length, false,
+                true, owned);
+        Result done;
+        try {
+            assertThat(gate.awaitFirstRead()).isTrue();
+            RodTokenInformation during = rrti(A, LUN_512, 0x77);
+            assertThat(during.status()).isEqualTo(CopyOperationStatus.IN_PROGRESS_FOREGROUND);
+            assertThat(during.estimatedStatusUpdateDelay()).isEqualTo(TokenCopyCommands.STATUS_UPDATE_DELAY_MS);
+            wut(A, LUN_512, 0x77, t.bytes(), 0, false, false, ranges(500, 8))
+                    .check(AdditionalSense.OPERATION_IN_PROGRESS, FieldPointer.cdb(6, 7));
+            run(A, LUN_512, new org.copyoffload.protocol.scsi.CopyOperationAbortCdb(0x77).encode()).good();
+        } finally {
+            gate.close();
+            done = collect(running);
+            owned[0].release();
+        }
+        assertThat(done.status()).isEqualTo(ScsiStatus.TASK_ABORTED);
+        RodTokenInformation after = rrti(A, LUN_512, 0x77);
+        assertThat(after.status()).isEqualTo(CopyOperationStatus.TERMINATED);
+        assertThat(after.transferCount()).isEqualTo(64);
+        assertThat(after.completionStatus()).isEqualTo(ScsiStatus.TASK_ABORTED);
+        byte[] now = read16(LUN_512, 0, 192);
+        assertThat(Arrays.copyOf(now, 8 * 4096)).isEqualTo(Arrays.copyOf(data, 8 * 4096));
+        assertThat(Arrays.copyOfRange(now, 8 * 4096, 192 * 512)).as("pieces after the abort are not written")
+                .isEqualTo(Arrays.copyOfRange(before, 8 * 4096, 192 * 512));
+        wut(LUN_512, t, 0, 192).good(); // the token outlives an aborted use
+    }
+
     @Test
     void deleteTokenEndsItAfterUse() {
         RodToken t = token(LUN_4K, 0, 4);
