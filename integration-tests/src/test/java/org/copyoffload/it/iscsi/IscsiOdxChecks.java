@@ -45,8 +45,8 @@ final class IscsiOdxChecks {
     }
 
     /**
-     * The share files: POPULATE TOKEN lists (SBC-4 Table 57: data length, flags, INACTIVITY TIMEOUT, ROD TYPE, range
-     * descriptor length 0010h, one range), the WRITE USING TOKEN list around its token (Table 131: header up to
+     * The share files: POPULATE TOKEN lists (SBC-4 POPULATE TOKEN: data length, flags, INACTIVITY TIMEOUT, ROD TYPE, range
+     * descriptor length 0010h, one range), the WRITE USING TOKEN list around its token (SBC-4 WRITE USING TOKEN: header up to
      * OFFSET INTO ROD; 6 reserved bytes, descriptor length, one range) and the block device zero token.
      */
     static GuestVm.Options withFiles(GuestVm.Options options) {
@@ -62,7 +62,7 @@ final class IscsiOdxChecks {
     private static byte[] zeroList() {
         byte[] b = new byte[552];
         System.arraycopy(hex("0226 00 0000000000 0000000000000000"), 0, b, 0, 16);
-        System.arraycopy(hex("FFFF0001 0000 01F8"), 0, b, 16, 8); // block device zero ROD token (SBC-4 5.54.3)
+        System.arraycopy(hex("FFFF0001 0000 01F8"), 0, b, 16, 8); // block device zero ROD token (SBC-4 WRITE USING TOKEN)
         System.arraycopy(hex("000000000000 0010 0000000000001770 00000010 00000000"), 0, b, 528, 24); // LBA 6000
         return b;
     }

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A block device range descriptor (SBC-4 5.9.3 Table 59): LOGICAL BLOCK ADDRESS (bytes 0-7), NUMBER OF LOGICAL
+ * A block device range descriptor (SBC-4 "Block device range descriptor"): LOGICAL BLOCK ADDRESS (bytes 0-7), NUMBER OF LOGICAL
  * BLOCKS (bytes 8-11), 4 reserved bytes. POPULATE TOKEN and WRITE USING TOKEN carry lists of them.
  *
  * @param lba    LOGICAL BLOCK ADDRESS (unsigned)

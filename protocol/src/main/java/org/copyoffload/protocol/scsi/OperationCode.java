@@ -110,7 +110,7 @@ public enum OperationCode {
 
     /**
      * Service actions of operation code 83h (third-party copy out, SPC-5 Table F.4; POPULATE TOKEN and WRITE USING
-     * TOKEN: SBC-4 5.9, 5.54).
+     * TOKEN: SBC-4 POPULATE TOKEN, WRITE USING TOKEN).
      */
     public enum ExtendedCopy {
         LID1(0x00), LID4(0x01), POPULATE_TOKEN(0x10), WRITE_USING_TOKEN(0x11), COPY_OPERATION_ABORT(0x1C);
@@ -129,7 +129,7 @@ public enum OperationCode {
     /**
      * Service actions of RECEIVE COPY RESULTS / RECEIVE COPY STATUS (SPC-4 Table 110; 84h carries both LID1 and LID4
      * forms); RECEIVE DATA (LID1, 01h) needs held data, kept by none here. RECEIVE ROD TOKEN INFORMATION (07h) and
-     * REPORT ALL ROD TOKENS (08h) are SPC-4 6.20 and 6.21.
+     * REPORT ALL ROD TOKENS (08h) are SPC-4.
      */
     public enum ReceiveCopyResults {
         COPY_STATUS(0x00), OPERATING_PARAMETERS(0x03), FAILED_SEGMENT_DETAILS(0x04), COPY_STATUS_LID4(0x05),

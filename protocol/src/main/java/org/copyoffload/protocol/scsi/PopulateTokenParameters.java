@@ -3,7 +3,7 @@ package org.copyoffload.protocol.scsi;
 import java.util.List;
 
 /**
- * The POPULATE TOKEN parameter list (SBC-4 5.9.2 Table 57): POPULATE TOKEN DATA LENGTH (bytes 0-1, the bytes after
+ * The POPULATE TOKEN parameter list (SBC-4 POPULATE TOKEN): POPULATE TOKEN DATA LENGTH (bytes 0-1, the bytes after
  * it), RTV and IMMED (byte 2 bits 1 and 0), INACTIVITY TIMEOUT in seconds (bytes 4-7), ROD TYPE (bytes 8-11, valid
  * only with RTV), BLOCK DEVICE RANGE DESCRIPTOR LENGTH (bytes 14-15) and the block device range descriptors from
  * byte 16.

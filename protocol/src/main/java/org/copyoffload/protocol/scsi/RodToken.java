@@ -3,7 +3,7 @@ package org.copyoffload.protocol.scsi;
 import java.util.Arrays;
 
 /**
- * A ROD token (SPC-4 8.3.x "ROD token format", Table 3xx; block device specifics SBC-4 6.6): 512 bytes.
+ * A ROD token (SPC-4 "ROD token format"; the block device specifics in SBC-4): 512 bytes.
  * <ul>
  * <li>bytes 0-3 ROD TYPE, 6-7 ROD TOKEN LENGTH (01F8h: the bytes after it);</li>
  * <li>8-15 COPY MANAGER ROD TOKEN IDENTIFIER;</li>
@@ -11,12 +11,12 @@ import java.util.Arrays;
  * <li>48-63 NUMBER OF BYTES REPRESENTED (128 bits);</li>
  * <li>64-95 ROD TOKEN TYPE SPECIFIC DATA (zero for the point in time types);</li>
  * <li>96-127 DEVICE TYPE SPECIFIC DATA: for a block device bytes 8-31 of its READ CAPACITY (16) data, so LOGICAL
- * BLOCK LENGTH at 96-99 (SBC-4 Table 186);</li>
+ * BLOCK LENGTH at 96-99 (as FreeBSD CTL lays it out);</li>
  * <li>128-511 TARGET DEVICE DESCRIPTOR and EXTENDED ROD TOKEN DATA, the copy manager's own. This copy manager puts
  * a random nonce at 128-143, SHA-256 of the source range list at 144-175, zeros, and its signature (an HMAC over
  * bytes 0-479) at 480-511.</li>
  * </ul>
- * The block device zero ROD token (type FFFF0001h, SBC-4 5.54.3) stands for logical blocks of zeros; only its type
+ * The block device zero ROD token (type FFFF0001h, SBC-4 WRITE USING TOKEN) stands for logical blocks of zeros; only its type
  * and length mean anything.
  *
  * @param bytes the 512 bytes
@@ -37,7 +37,7 @@ public record RodToken(byte[] bytes) {
     public static final int SIGNATURE = 480;
     public static final int SIGNATURE_LENGTH = 32;
 
-    /** ROD types (SPC-4 Table 3xx "ROD type codes"). */
+    /** ROD types (SPC-4 "ROD type codes"). */
     public static final int TYPE_COPY_MANAGER_INTERNAL = 0x0000_0000;
     public static final int TYPE_ACCESS_UPON_REFERENCE = 0x0000_1000;
     public static final int TYPE_POINT_IN_TIME_DEFAULT = 0x0080_0000;
@@ -90,7 +90,7 @@ public record RodToken(byte[] bytes) {
         return new RodToken(b);
     }
 
-    /** The block device zero ROD token (SBC-4 5.54.3): type FFFF0001h, length 01F8h, the rest zero. */
+    /** The block device zero ROD token (SBC-4 WRITE USING TOKEN): type FFFF0001h, length 01F8h, the rest zero. */
     public static RodToken blockDeviceZero() {
         byte[] b = new byte[LENGTH];
         Be.putInt(b, 0, TYPE_BLOCK_DEVICE_ZERO);

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Optional;
 
 /**
- * RECEIVE ROD TOKEN INFORMATION parameter data (SPC-4 6.20.2, SBC-4 5.9.4 / 5.54.4): the RECEIVE COPY STATUS (LID4)
+ * RECEIVE ROD TOKEN INFORMATION parameter data (SPC-4 RECEIVE ROD TOKEN INFORMATION, SBC-4 POPULATE TOKEN, WRITE USING TOKEN): the RECEIVE COPY STATUS (LID4)
  * header of 32 bytes with TRANSFER COUNT in logical blocks (TRANSFER COUNT UNITS F1h), the sense data the command
  * completed with, then ROD TOKEN DESCRIPTORS LENGTH (4 bytes) and, after a POPULATE TOKEN that completed, one ROD
  * token descriptor: 2 reserved bytes and the 512-byte token.
@@ -23,7 +23,7 @@ public record RodTokenInformation(int respondsTo, CopyResults.CopyOperationStatu
                                   long estimatedStatusUpdateDelay, ScsiStatus completionStatus, long transferCount,
                                   int segmentsProcessed, byte[] sense, Optional<RodToken> token) {
     public static final int HEADER = 32;
-    /** TRANSFER COUNT UNITS: logical blocks (SPC-4 Table 115). */
+    /** TRANSFER COUNT UNITS: logical blocks (SPC-4, as in RECEIVE COPY STATUS (LID4)). */
     public static final int UNITS_LOGICAL_BLOCKS = 0xF1;
     public static final int TOKEN_DESCRIPTOR_LENGTH = 2 + RodToken.LENGTH;
 

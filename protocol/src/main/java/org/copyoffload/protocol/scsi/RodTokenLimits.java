@@ -3,7 +3,7 @@ package org.copyoffload.protocol.scsi;
 import java.util.List;
 
 /**
- * What a copy manager of token copy reports in the Third-party Copy VPD page (SPC-4 7.8.17.x, SBC-4 6.6.x): the
+ * What a copy manager of token copy reports in the Third-party Copy VPD page (SPC-4 7.8.17, and SBC-4 for the block device descriptors): the
  * Block Device ROD Token Limits descriptor (0000h), the ROD Token Features descriptor (0106h) with its block device
  * part, and the Supported ROD Types descriptor (0108h).
  *
@@ -25,7 +25,7 @@ public record RodTokenLimits(int maxRanges, long minInactivityTimeout, long maxI
     public static final int SUPPORTED_ROD_TYPES = 0x0108;
 
     /**
-     * One ROD type descriptor (SPC-4 Table 6xx): the type, whether WRITE USING TOKEN takes it (TOKEN_IN) and whether
+     * One ROD type descriptor (SPC-4 "ROD type descriptor"): the type, whether WRITE USING TOKEN takes it (TOKEN_IN) and whether
      * POPULATE TOKEN makes it (TOKEN_OUT).
      */
     public record SupportedRodType(int type, boolean tokenIn, boolean tokenOut) {
@@ -43,7 +43,7 @@ public record RodTokenLimits(int maxRanges, long minInactivityTimeout, long maxI
         }
     }
 
-    /** Block Device ROD Token Limits (SBC-4 6.6.x Table 2xx): 32 bytes of content. */
+    /** Block Device ROD Token Limits (SBC-4 "Block Device ROD Token Limits descriptor"): 32 bytes of content. */
     byte[] blockDeviceRodTokenLimits() {
         byte[] d = new byte[32];
         Be.putShort(d, 6, maxRanges);
@@ -55,7 +55,7 @@ public record RodTokenLimits(int maxRanges, long minInactivityTimeout, long maxI
     }
 
     /**
-     * ROD Token Features (SPC-4 7.8.17.x): REMOTE TOKENS 0 (tokens of other copy managers are not used), MINIMUM and
+     * ROD Token Features (SPC-4 7.8.17): REMOTE TOKENS 0 (tokens of other copy managers are not used), MINIMUM and
      * MAXIMUM TOKEN LIFETIME (FFFFFFFFh: no lifetime limit beyond inactivity), MAXIMUM TOKEN INACTIVITY TIMEOUT and one
      * block device ROD device type specific features descriptor (SBC-4, 48 bytes).
      */
@@ -75,7 +75,7 @@ public record RodTokenLimits(int maxRanges, long minInactivityTimeout, long maxI
         return d;
     }
 
-    /** Supported ROD Types (SPC-4 7.8.17.x): ROD TYPE DESCRIPTORS LENGTH and 64 bytes per type. */
+    /** Supported ROD Types (SPC-4 7.8.17): ROD TYPE DESCRIPTORS LENGTH and 64 bytes per type. */
     byte[] supportedRodTypes() {
         byte[] d = new byte[4 + 64 * rodTypes.size()];
         Be.putShort(d, 2, 64 * rodTypes.size());

@@ -3,7 +3,7 @@ package org.copyoffload.protocol.scsi;
 import java.util.List;
 
 /**
- * POPULATE TOKEN and WRITE USING TOKEN (SBC-4 5.9 Table 56, 5.54 Table 130): operation code 83h, the service action
+ * POPULATE TOKEN and WRITE USING TOKEN (SBC-4 POPULATE TOKEN, WRITE USING TOKEN): operation code 83h, the service action
  * in byte 1 (10h, 11h), LIST IDENTIFIER in bytes 6-9, PARAMETER LIST LENGTH in bytes 10-13 and GROUP NUMBER in byte
  * 14 bits 4:0. The parameter lists are {@link PopulateTokenParameters} and {@link WriteUsingTokenParameters}.
  *

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The WRITE USING TOKEN parameter list (SBC-4 5.54.2 Table 131): WRITE USING TOKEN DATA LENGTH (bytes 0-1, the bytes
+ * The WRITE USING TOKEN parameter list (SBC-4 WRITE USING TOKEN): WRITE USING TOKEN DATA LENGTH (bytes 0-1, the bytes
  * after it), DEL_TKN and IMMED (byte 2 bits 1 and 0), OFFSET INTO ROD in logical blocks of the destination (bytes
  * 8-15), the 512-byte ROD TOKEN (bytes 16-527), BLOCK DEVICE RANGE DESCRIPTOR LENGTH (bytes 534-535) and the
  * destination ranges from byte 536.

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * POPULATE TOKEN, WRITE USING TOKEN, RECEIVE ROD TOKEN INFORMATION, the ROD token and the token descriptors of page
- * 8Fh against the byte layouts of SBC-4 5.9 / 5.54 and SPC-4 6.20 / 7.8.17 (as FreeBSD CTL and Windows' scsi.h lay
+ * 8Fh against the byte layouts of SBC-4 (POPULATE TOKEN, WRITE USING TOKEN) and SPC-4 (RECEIVE ROD TOKEN INFORMATION, 7.8.17; as FreeBSD CTL and Windows' scsi.h lay
  * them out), and seeded round trips.
  */
 class TokenCopyCodecTest {

@@ -22,7 +22,7 @@ import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.CscdDescriptor;
 import org.copyoffload.protocol.scsi.RodToken;
 
 /**
- * The ROD tokens of one target's copy manager (SPC-4 5.17.x "ROD tokens", SBC-4 4.x "Token-based copy").
+ * The ROD tokens of one target's copy manager (SPC-4 "ROD tokens", SBC-4 "Token-based copy").
  *
  * <p>A token is 512 bytes naming its source logical unit (CREATOR LOGICAL UNIT DESCRIPTOR: the unit's NAA
  * designator) and, through an identifier and a SHA-256 of the list, its source ranges; its last 32 bytes are an
@@ -36,7 +36,7 @@ import org.copyoffload.protocol.scsi.RodToken;
  * <ul>
  * <li>TOKEN EXPIRED, the timeout past;</li>
  * <li>TOKEN REVOKED, a block of its source ranges written after it was made (a point in time, change vulnerable,
- * token: SPC-4 Table "ROD type codes" 00800001h), by any write path of the logical unit
+ * token: SPC-4 "ROD type codes": 00800001h), by any write path of the logical unit
  * ({@link LogicalUnit#written});</li>
  * <li>TOKEN DELETED, by WRITE USING TOKEN with DEL_TKN once that command has used it.</li>
  * </ul>

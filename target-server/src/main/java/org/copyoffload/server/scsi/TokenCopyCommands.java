@@ -27,7 +27,7 @@ import org.copyoffload.protocol.scsi.TokenCopyCdb;
 import org.copyoffload.protocol.scsi.WriteUsingTokenParameters;
 
 /**
- * Token-based copy (SBC-4 4.x, 5.9, 5.54; SPC-4 6.20, 6.21), the form Windows ODX and {@code ddpt oflag=odx} use:
+ * Token-based copy (SBC-4 POPULATE TOKEN, WRITE USING TOKEN; SPC-4 RECEIVE ROD TOKEN INFORMATION), the form Windows ODX and {@code ddpt --odx} (tries to) use:
  * POPULATE TOKEN makes a ROD token for ranges of the logical unit it is sent to ({@link RodTokenRegistry}),
  * RECEIVE ROD TOKEN INFORMATION returns it, WRITE USING TOKEN sent to any logical unit of the same target copies what
  * the token represents (from OFFSET INTO ROD) into its ranges, through the destination-write routine EXTENDED COPY
@@ -74,7 +74,7 @@ final class TokenCopyCommands {
     }
 
     /**
-     * The checks both commands make of their range lists (SBC-4 5.9.2, 5.54.2): more than MAXIMUM RANGES is TOO MANY
+     * The checks both commands make of their range lists (SBC-4 POPULATE TOKEN, WRITE USING TOKEN): more than MAXIMUM RANGES is TOO MANY
      * SEGMENT DESCRIPTORS; a range past the unit, LOGICAL BLOCK ADDRESS OUT OF RANGE; overlapping ranges, INVALID
      * FIELD IN PARAMETER LIST at the later one's LBA; more blocks than MAXIMUM TOKEN TRANSFER SIZE, INVALID FIELD IN
      * PARAMETER LIST at the NUMBER OF LOGICAL BLOCKS that crosses it.
@@ -123,7 +123,7 @@ final class TokenCopyCommands {
     // ---------------------------------------------------------------- POPULATE TOKEN
 
     /**
-     * POPULATE TOKEN (SBC-4 5.9): checks the list, makes the token at once (the data stays where it is; writes to it
+     * POPULATE TOKEN (SBC-4 POPULATE TOKEN): checks the list, makes the token at once (the data stays where it is; writes to it
      * revoke the token), and holds it under LIST IDENTIFIER for RECEIVE ROD TOKEN INFORMATION. INACTIVITY TIMEOUT
      * zero is the default, below the minimum the minimum, above the maximum INVALID FIELD IN PARAMETER LIST; a ROD
      * TYPE (with RTV) other than the point in time types likewise. IMMED changes nothing: the token is made before
@@ -166,7 +166,7 @@ final class TokenCopyCommands {
     // ---------------------------------------------------------------- WRITE USING TOKEN
 
     /**
-     * WRITE USING TOKEN (SBC-4 5.54): the list and the token are checked on the caller's thread (a refusal copies
+     * WRITE USING TOKEN (SBC-4 WRITE USING TOKEN): the list and the token are checked on the caller's thread (a refusal copies
      * nothing): the token must be the block device zero ROD token or a live one of this target
      * ({@link RodTokenRegistry#use}), and the nexus must be allowed to read its source logical unit (a persistent
      * reservation there that would make a READ conflict makes this RESERVATION CONFLICT); OFFSET INTO ROD at or past
@@ -235,7 +235,7 @@ final class TokenCopyCommands {
 
     /**
      * The byte ranges to copy: the token's source ranges from OFFSET INTO ROD (in the destination's logical blocks,
-     * SBC-4 5.54.2) laid over the destination ranges in order, until either ends.
+     * SBC-4 WRITE USING TOKEN) laid over the destination ranges in order, until either ends.
      */
     static List<ByteRanges> pieces(RodTokenRegistry.Entry entry, long offsetIntoRod, LogicalUnit destination,
                                    List<BlockDeviceRange> ranges) {
@@ -393,7 +393,7 @@ final class TokenCopyCommands {
     // ---------------------------------------------------------------- RECEIVE ROD TOKEN INFORMATION
 
     /**
-     * RECEIVE ROD TOKEN INFORMATION (SPC-4 6.20): the status of the POPULATE TOKEN, WRITE USING TOKEN (or EXTENDED
+     * RECEIVE ROD TOKEN INFORMATION (SPC-4): the status of the POPULATE TOKEN, WRITE USING TOKEN (or EXTENDED
      * COPY) this nexus sent to this logical unit under LIST IDENTIFIER, with TRANSFER COUNT in this unit's blocks
      * (for POPULATE TOKEN: the blocks the token represents), the sense data it completed with, and the token a
      * POPULATE TOKEN made. A completed operation is released once reported (as FreeBSD CTL does); a list identifier
