@@ -31,9 +31,9 @@ public enum OperationCode {
     /** PERSISTENT RESERVE IN / OUT (SPC-4 6.15, 6.16): service actions in byte 1, as SERVICE ACTION IN. */
     PERSISTENT_RESERVE_IN(0x5E, 10),
     PERSISTENT_RESERVE_OUT(0x5F, 10),
-    /** EXTENDED COPY: LID1 (service action 00h) only (SPC-4 6.4; SPC-5 calls it EXTENDED COPY (LID1)). */
+    /** Third-party copy out: EXTENDED COPY (LID1, LID4), POPULATE TOKEN, WRITE USING TOKEN, COPY OPERATION ABORT. */
     EXTENDED_COPY(0x83, 16),
-    /** RECEIVE COPY RESULTS: COPY STATUS, OPERATING PARAMETERS, FAILED SEGMENT DETAILS (SPC-4 6.18). */
+    /** Third-party copy in: RECEIVE COPY RESULTS / STATUS (SPC-4 6.18), RECEIVE ROD TOKEN INFORMATION, REPORT ALL ROD TOKENS. */
     RECEIVE_COPY_RESULTS(0x84, 16),
     READ_16(0x88, 16),
     COMPARE_AND_WRITE(0x89, 16),
@@ -108,9 +108,12 @@ public enum OperationCode {
         }
     }
 
-    /** Service actions of operation code 83h (third-party copy out, SPC-5 Table F.4). */
+    /**
+     * Service actions of operation code 83h (third-party copy out, SPC-5 Table F.4; POPULATE TOKEN and WRITE USING
+     * TOKEN: SBC-4 POPULATE TOKEN, WRITE USING TOKEN).
+     */
     public enum ExtendedCopy {
-        LID1(0x00), LID4(0x01), COPY_OPERATION_ABORT(0x1C);
+        LID1(0x00), LID4(0x01), POPULATE_TOKEN(0x10), WRITE_USING_TOKEN(0x11), COPY_OPERATION_ABORT(0x1C);
 
         private final int code;
 
@@ -125,11 +128,12 @@ public enum OperationCode {
 
     /**
      * Service actions of RECEIVE COPY RESULTS / RECEIVE COPY STATUS (SPC-4 Table 110; 84h carries both LID1 and LID4
-     * forms); RECEIVE DATA (LID1, 01h) needs held data, kept by none here.
+     * forms); RECEIVE DATA (LID1, 01h) needs held data, kept by none here. RECEIVE ROD TOKEN INFORMATION (07h) and
+     * REPORT ALL ROD TOKENS (08h) are SPC-4.
      */
     public enum ReceiveCopyResults {
         COPY_STATUS(0x00), OPERATING_PARAMETERS(0x03), FAILED_SEGMENT_DETAILS(0x04), COPY_STATUS_LID4(0x05),
-        COPY_DATA_LID4(0x06);
+        COPY_DATA_LID4(0x06), RECEIVE_ROD_TOKEN_INFORMATION(0x07), REPORT_ALL_ROD_TOKENS(0x08);
 
         private final int code;
 

@@ -6,7 +6,8 @@ import java.util.List;
  * RECEIVE COPY RESULTS / RECEIVE COPY STATUS (SPC-4 6.18.1, Table 109, and the LID4 forms of 6.18 / SPC-5 6.22):
  * operation code 84h, the service action in byte 1, the LIST IDENTIFIER asked about (LID1 forms: one byte at byte
  * 2; LID4 forms, 05h and 06h: four bytes at 2-5; OPERATING PARAMETERS ignores it) and the 32-bit ALLOCATION LENGTH
- * in bytes 10-13.
+ * in bytes 10-13. RECEIVE ROD TOKEN INFORMATION (07h) has the four-byte LIST IDENTIFIER; REPORT ALL ROD TOKENS
+ * (08h) none.
  *
  * @param serviceAction    SERVICE ACTION
  * @param listIdentifier   LIST IDENTIFIER
@@ -21,7 +22,8 @@ public record ReceiveCopyResultsCdb(int serviceAction, long listIdentifier, long
     public static List<CdbField> fields(OperationCode.ReceiveCopyResults sa) {
         return switch (sa) {
             case OPERATING_PARAMETERS -> List.of(OperationCode.SERVICE_ACTION, ALLOCATION_LENGTH, CdbField.naca(16));
-            case COPY_STATUS_LID4, COPY_DATA_LID4 -> List.of(OperationCode.SERVICE_ACTION, LIST_IDENTIFIER_LID4,
+            case REPORT_ALL_ROD_TOKENS -> List.of(OperationCode.SERVICE_ACTION, ALLOCATION_LENGTH, CdbField.naca(16));
+            case COPY_STATUS_LID4, COPY_DATA_LID4, RECEIVE_ROD_TOKEN_INFORMATION -> List.of(OperationCode.SERVICE_ACTION, LIST_IDENTIFIER_LID4,
                     ALLOCATION_LENGTH, CdbField.naca(16));
             default -> List.of(OperationCode.SERVICE_ACTION, LIST_IDENTIFIER, ALLOCATION_LENGTH, CdbField.naca(16));
         };
@@ -31,6 +33,7 @@ public record ReceiveCopyResultsCdb(int serviceAction, long listIdentifier, long
     public static CdbField listIdentifierField(int serviceAction) {
         return serviceAction == OperationCode.ReceiveCopyResults.COPY_STATUS_LID4.code()
                 || serviceAction == OperationCode.ReceiveCopyResults.COPY_DATA_LID4.code()
+                || serviceAction == OperationCode.ReceiveCopyResults.RECEIVE_ROD_TOKEN_INFORMATION.code()
                 ? LIST_IDENTIFIER_LID4 : LIST_IDENTIFIER;
     }
 

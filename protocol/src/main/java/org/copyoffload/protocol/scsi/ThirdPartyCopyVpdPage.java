@@ -8,13 +8,17 @@ import java.util.Map;
  * Third-party Copy VPD page (SPC-4 7.8.17): third-party copy descriptors, each a 2-byte DESCRIPTOR TYPE, a 2-byte
  * DESCRIPTOR LENGTH and its bytes padded to a multiple of four. A copy manager of EXTENDED COPY (LID1) reports
  * (SPC-4 Table 613's required set for it): Supported Commands (0001h), Parameter Data (0008h), Supported Descriptors
- * (0009h), Supported CSCD Descriptor IDs (000Ah) and General Copy Operations (8001h).
+ * (0009h), Supported CSCD Descriptor IDs (000Ah) and General Copy Operations (8001h); one of token copy adds
+ * {@link RodTokenLimits}'s three descriptors.
  *
  * @param commands service actions by operation code, each as implemented (libiscsi's
  *                 ReceiveCopyResults.CopyStatus looks for 84h with 00h here before it runs)
  * @param limits   what the Parameter Data, Supported Descriptors and General Copy Operations descriptors say
+ * @param rodTokens for a copy manager of token copy: the Block Device ROD Token Limits (first: Windows looks for it
+ *                  in a page of at least 24h bytes), ROD Token Features and Supported ROD Types descriptors
  */
-public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyManagerLimits limits)
+public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyManagerLimits limits,
+                                    java.util.Optional<RodTokenLimits> rodTokens)
         implements VpdPage {
     public static final int SUPPORTED_COMMANDS = 0x0001;
     public static final int PARAMETER_DATA = 0x0004;
@@ -25,6 +29,11 @@ public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyMa
     public ThirdPartyCopyVpdPage {
         // Ascending operation codes, for a stable page.
         commands = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(commands));
+    }
+
+    /** The page of a copy manager without token copy. */
+    public ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyManagerLimits limits) {
+        this(commands, limits, java.util.Optional.empty());
     }
 
     /**
@@ -84,6 +93,8 @@ public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyMa
     @Override
     public byte[] payload() {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
+        rodTokens.ifPresent(r -> descriptor(out, RodTokenLimits.BLOCK_DEVICE_ROD_TOKEN_LIMITS,
+                r.blockDeviceRodTokenLimits()));
         // Supported Commands (SPC-4 7.8.17.3): COMMANDS SUPPORTED LIST LENGTH, then per command its operation code,
         // SERVICE ACTIONS LIST LENGTH and service actions.
         ByteArrayOutputStream list = new ByteArrayOutputStream();
@@ -115,6 +126,10 @@ public record ThirdPartyCopyVpdPage(Map<Integer, List<Integer>> commands, CopyMa
         // Supported CSCD Descriptor IDs (7.8.17.6): none of the special IDs (such as FFFFh for the copy manager's
         // own logical unit) is implemented, so the list is empty.
         descriptor(out, SUPPORTED_CSCD_IDS, new byte[2]);
+        rodTokens.ifPresent(r -> {
+            descriptor(out, RodTokenLimits.ROD_TOKEN_FEATURES, r.rodTokenFeatures());
+            descriptor(out, RodTokenLimits.SUPPORTED_ROD_TYPES, r.supportedRodTypes());
+        });
         // General Copy Operations (7.8.17.7): TOTAL CONCURRENT COPIES, MAXIMUM IDENTIFIED CONCURRENT COPIES,
         // MAXIMUM SEGMENT LENGTH, DATA SEGMENT GRANULARITY, INLINE DATA GRANULARITY, 18 reserved bytes (length 0020h).
         byte[] g = new byte[32];

@@ -96,6 +96,10 @@ class ScsiFuzzTest {
         if (op == EXTENDED_COPY && sa == ExtendedCopy.COPY_OPERATION_ABORT.code()) {
             return CopyOperationAbortCdb.class;
         }
+        if (op == EXTENDED_COPY && (sa == ExtendedCopy.POPULATE_TOKEN.code()
+                || sa == ExtendedCopy.WRITE_USING_TOKEN.code())) {
+            return TokenCopyCdb.class;
+        }
         return DECODERS.get(op);
     }
 
@@ -143,6 +147,50 @@ class ScsiFuzzTest {
         } catch (IllegalArgumentException expected) {
             // documented: the data is short or a field is out of range
         }
+    }
+
+    /**
+     * Byte 0, bit 0: a WRITE USING TOKEN rather than a POPULATE TOKEN parameter list; the rest is the list. What
+     * decodes re-encodes to bytes that decode to the same list; a token inside decodes or is refused (ROD TOKEN
+     * LENGTH), and a creator descriptor read from it stays inside the token.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void tokenCopyParameterList(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        try {
+            if ((input[0] & 1) == 0) {
+                PopulateTokenParameters p = PopulateTokenParameters.decode(data, data.length);
+                byte[] encoded = p.encode();
+                assertThat(PopulateTokenParameters.decode(encoded, encoded.length)).isEqualTo(p);
+            } else {
+                WriteUsingTokenParameters w = WriteUsingTokenParameters.decode(data, data.length);
+                byte[] encoded = w.encode();
+                assertThat(WriteUsingTokenParameters.decode(encoded, encoded.length)).isEqualTo(w);
+                RodToken t = RodToken.decode(w.rodToken());
+                if (t.creator() != null) {
+                    assertThat(t.creator().designator().length).isLessThanOrEqualTo(20);
+                }
+                t.bytesRepresented();
+            }
+        } catch (CheckCondition expected) {
+            // the field is named in the sense
+        }
+    }
+
+    /** The input is RECEIVE ROD TOKEN INFORMATION data as a copy manager returns it. */
+    @FuzzTest(maxDuration = "60s")
+    void rodTokenInformation(byte[] input) {
+        RodTokenInformation info;
+        try {
+            info = RodTokenInformation.decode(input, input.length);
+        } catch (IllegalArgumentException expected) {
+            return; // documented: the data is short or a field is out of range
+        }
+        byte[] encoded = info.encode();
+        assertThat(RodTokenInformation.decode(encoded, encoded.length)).isEqualTo(info);
     }
 
     /** The input is an UNMAP parameter list (its PARAMETER LIST LENGTH is the input's length). */

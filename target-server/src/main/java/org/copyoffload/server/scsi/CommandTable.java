@@ -35,6 +35,7 @@ import org.copyoffload.protocol.scsi.ReserveReleaseCdb;
 import org.copyoffload.protocol.scsi.RequestSenseCdb;
 import org.copyoffload.protocol.scsi.ServiceActionIn16Cdb;
 import org.copyoffload.protocol.scsi.StartStopUnitCdb;
+import org.copyoffload.protocol.scsi.TokenCopyCdb;
 import org.copyoffload.protocol.scsi.SupportedOperationCodes.Timeouts;
 import org.copyoffload.protocol.scsi.UnmapCdb;
 import org.copyoffload.protocol.scsi.VerifyCdb;
@@ -129,14 +130,26 @@ final class CommandTable {
         for (OperationCode op : List.of(MODE_SELECT_6, MODE_SELECT_10)) {
             add(op, ModeSelectCdb.fields(op), ModePages::modeSelect);
         }
-        for (OperationCode.ExtendedCopy sa : OperationCode.ExtendedCopy.values()) {
+        for (OperationCode.ExtendedCopy sa : List.of(OperationCode.ExtendedCopy.LID1, OperationCode.ExtendedCopy.LID4,
+                OperationCode.ExtendedCopy.COPY_OPERATION_ABORT)) {
             boolean abort = sa == OperationCode.ExtendedCopy.COPY_OPERATION_ABORT;
             entries.add(new Entry(EXTENDED_COPY, OptionalInt.of(sa.code()), 16,
                     abort ? CopyOperationAbortCdb.FIELDS : ExtendedCopyCdb.FIELDS,
                     abort ? ThirdPartyCopyCommands::copyOperationAbort : ThirdPartyCopyCommands::extendedCopy,
                     false, false));
         }
-        for (ReceiveCopyResults sa : ReceiveCopyResults.values()) {
+        for (OperationCode.ExtendedCopy sa : List.of(OperationCode.ExtendedCopy.POPULATE_TOKEN,
+                OperationCode.ExtendedCopy.WRITE_USING_TOKEN)) {
+            entries.add(new Entry(EXTENDED_COPY, OptionalInt.of(sa.code()), 16, TokenCopyCdb.FIELDS,
+                    sa == OperationCode.ExtendedCopy.POPULATE_TOKEN ? TokenCopyCommands::populateToken
+                            : TokenCopyCommands::writeUsingToken, false, false));
+        }
+        entries.add(new Entry(RECEIVE_COPY_RESULTS, OptionalInt.of(ReceiveCopyResults.RECEIVE_ROD_TOKEN_INFORMATION
+                .code()), 16, ReceiveCopyResultsCdb.fields(ReceiveCopyResults.RECEIVE_ROD_TOKEN_INFORMATION),
+                TokenCopyCommands::receiveRodTokenInformation, false, false));
+        for (ReceiveCopyResults sa : List.of(ReceiveCopyResults.COPY_STATUS, ReceiveCopyResults.OPERATING_PARAMETERS,
+                ReceiveCopyResults.FAILED_SEGMENT_DETAILS, ReceiveCopyResults.COPY_STATUS_LID4,
+                ReceiveCopyResults.COPY_DATA_LID4)) {
             entries.add(new Entry(RECEIVE_COPY_RESULTS, OptionalInt.of(sa.code()), 16, ReceiveCopyResultsCdb.fields(sa),
                     ThirdPartyCopyCommands::receiveCopyResults, false, false));
         }

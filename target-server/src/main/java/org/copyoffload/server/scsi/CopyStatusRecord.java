@@ -5,6 +5,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.copyoffload.protocol.scsi.CopyResults.CopyManagerStatus;
 import org.copyoffload.protocol.scsi.CopyResults.CopyOperationStatus;
 import org.copyoffload.protocol.scsi.CopyResults.FailedSegmentDetails;
+import org.copyoffload.protocol.scsi.RodToken;
 import org.copyoffload.protocol.scsi.ScsiStatus;
 
 /**
@@ -19,14 +20,16 @@ import org.copyoffload.protocol.scsi.ScsiStatus;
  * @param bytes             bytes written to destinations so far
  * @param failure           for a copy that completed with errors or was aborted, its status and sense data
  * @param abort             set by COPY OPERATION ABORT
+ * @param token             the ROD token a POPULATE TOKEN made, for RECEIVE ROD TOKEN INFORMATION
  */
 record CopyStatusRecord(State state, int serviceAction, boolean background, int segmentsProcessed, long bytes,
-                        Optional<FailedSegmentDetails> failure, AtomicBoolean abort) {
+                        Optional<FailedSegmentDetails> failure, AtomicBoolean abort,
+                        Optional<RodToken> token) {
     enum State { IN_PROGRESS, COMPLETED, FAILED, ABORTED }
 
     static CopyStatusRecord started(int serviceAction, boolean background) {
         return new CopyStatusRecord(State.IN_PROGRESS, serviceAction, background, 0, 0, Optional.empty(),
-                new AtomicBoolean());
+                new AtomicBoolean(), Optional.empty());
     }
 
     boolean inProgress() {
@@ -35,28 +38,34 @@ record CopyStatusRecord(State state, int serviceAction, boolean background, int 
 
     CopyStatusRecord progressed(long segmentBytes) {
         return new CopyStatusRecord(state, serviceAction, background, segmentsProcessed + 1, bytes + segmentBytes,
-                failure, abort);
+                failure, abort, token);
     }
 
     /** Bytes of a segment still in progress (the segment is not counted as processed yet). */
     CopyStatusRecord moved(long chunkBytes) {
         return new CopyStatusRecord(state, serviceAction, background, segmentsProcessed, bytes + chunkBytes, failure,
-                abort);
+                abort, token);
     }
 
     CopyStatusRecord completed() {
         return new CopyStatusRecord(State.COMPLETED, serviceAction, background, segmentsProcessed, bytes,
-                Optional.empty(), abort);
+                Optional.empty(), abort, token);
     }
 
     CopyStatusRecord failed(FailedSegmentDetails details) {
         return new CopyStatusRecord(State.FAILED, serviceAction, background, segmentsProcessed, bytes,
-                Optional.of(details), abort);
+                Optional.of(details), abort, token);
     }
 
     CopyStatusRecord aborted() {
         return new CopyStatusRecord(State.ABORTED, serviceAction, background, segmentsProcessed, bytes,
-                Optional.of(new FailedSegmentDetails(ScsiStatus.TASK_ABORTED, new byte[0])), abort);
+                Optional.of(new FailedSegmentDetails(ScsiStatus.TASK_ABORTED, new byte[0])), abort, token);
+    }
+
+    /** A POPULATE TOKEN that made {@code t} from {@code bytes} bytes: completed. */
+    CopyStatusRecord populated(RodToken t, long representedBytes) {
+        return new CopyStatusRecord(State.COMPLETED, serviceAction, background, segmentsProcessed, representedBytes,
+                Optional.empty(), abort, Optional.of(t));
     }
 
     /** COPY MANAGER STATUS of the LID1 view (SPC-4 Table 111): an aborted copy completed with errors. */

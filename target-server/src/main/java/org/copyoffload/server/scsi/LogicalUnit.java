@@ -64,6 +64,8 @@ final class LogicalUnit {
     private final ConcurrentHashMap<ItNexus, ConcurrentHashMap<Long, CopyStatusRecord>> copies =
             new ConcurrentHashMap<>();
     private final PersistentReservations reservations;
+    // The target's ROD tokens, told of every write (set once by the target after it made its units).
+    private volatile RodTokenRegistry rodTokens;
     final LongAdder blocksRead = new LongAdder();
     final LongAdder blocksWritten = new LongAdder();
     final LongAdder mediaErrors = new LongAdder();
@@ -150,6 +152,22 @@ final class LogicalUnit {
 
     PersistentReservations reservations() {
         return reservations;
+    }
+
+    void rodTokens(RodTokenRegistry registry) {
+        this.rodTokens = registry;
+    }
+
+    /**
+     * Every write path calls this before it changes blocks {@code [lba, lba + blocks)} (WRITE, WRITE AND VERIFY,
+     * COMPARE AND WRITE, WRITE SAME, UNMAP, EXTENDED COPY and WRITE USING TOKEN destinations): ROD tokens that
+     * represent any of them are revoked (a point in time token is change vulnerable, SPC-4 "ROD type codes").
+     */
+    void written(long lba, long blocks) {
+        RodTokenRegistry registry = rodTokens;
+        if (registry != null) {
+            registry.written(this, lba, blocks);
+        }
     }
 
     // ---------------------------------------------------------------- mode parameters

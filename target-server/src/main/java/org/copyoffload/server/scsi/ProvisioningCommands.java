@@ -75,6 +75,7 @@ final class ProvisioningCommands {
         return u.submit(c.opcode() + " of " + c.blocks() + " blocks at LBA " + c.lba() + (c.unmap() ? " (UNMAP)" : ""),
                 AdditionalSense.WRITE_ERROR, () -> {
                     try (RangeLock.Held _ = u.ranges().acquire(c.lba(), c.blocks(), false)) {
+                        u.written(c.lba(), c.blocks());
                         if (zeros) {
                             u.store().writeZeroes(offset, bytes, c.unmap(), durable);
                         } else {
@@ -163,6 +164,7 @@ final class ProvisioningCommands {
                 () -> {
                     for (UnmapParameterList.Descriptor d : work) {
                         try (RangeLock.Held _ = u.ranges().acquire(d.lba(), d.blocks(), false)) {
+                            u.written(d.lba(), d.blocks());
                             u.store().writeZeroes(u.offset(d.lba()), d.blocks() * u.blockSize(), true, durable);
                         }
                     }

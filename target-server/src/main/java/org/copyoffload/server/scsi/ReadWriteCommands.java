@@ -149,6 +149,7 @@ final class ReadWriteCommands {
             throws IOException {
         ByteBuf data = r.dataOut();
         try (RangeLock.Held _ = u.ranges().acquire(lba, blocks, false)) {
+            u.written(lba, blocks);
             DataOut.write(u.store(), u.offset(lba), data, data.readerIndex(), (int) (blocks * u.blockSize()), durable);
         }
         u.blocksWritten.add(blocks);
@@ -295,6 +296,7 @@ final class ReadWriteCommands {
                             throw new CheckCondition(AdditionalSense.UNRECOVERED_READ_ERROR, "compare read: " + e);
                         }
                         compare(data, data.readerIndex(), actual.flip(), half, 0);
+                        u.written(c.lba(), c.blocks());
                         DataOut.write(u.store(), u.offset(c.lba()), data, data.readerIndex() + half, half, durable);
                     }
                     u.blocksRead.add(c.blocks());

@@ -57,6 +57,10 @@ final class ReservationAccess {
             return OperationCode.SERVICE_ACTION.readInt(cdb) == ServiceActionIn16.READ_CAPACITY_16.code()
                     ? Access.ALWAYS : Access.READ;
         }
+        if (op == EXTENDED_COPY
+                && OperationCode.SERVICE_ACTION.readInt(cdb) == ExtendedCopy.POPULATE_TOKEN.code()) {
+            return Access.READ; // it reads its ranges (into a token); WRITE USING TOKEN writes
+        }
         if (op == START_STOP_UNIT) {
             return StartStopUnitCdb.START.isSet(cdb) && StartStopUnitCdb.POWER_CONDITION.readInt(cdb) == 0
                     ? Access.ALWAYS : Access.WRITE;

@@ -18,6 +18,7 @@ import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CdbField;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.CopyManagerLimits;
+import org.copyoffload.protocol.scsi.RodTokenLimits;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.ReportLunsData;
 import org.copyoffload.protocol.scsi.ScsiStatus;
@@ -51,6 +52,8 @@ public final class ScsiTarget {
     private final ExecutorService ioExecutor;
     private final CopyEngine copyEngine;
     private final CopyManagerLimits copyLimits;
+    private final RodTokenLimits rodTokenLimits;
+    private final RodTokenRegistry rodTokens = new RodTokenRegistry(this);
     private final CommandTable commands = new CommandTable();
     private final Set<ItNexus> nexuses = ConcurrentHashMap.newKeySet();
     private volatile CopyObserver copyObserver = CopyObserver.NONE;
@@ -134,6 +137,8 @@ public final class ScsiTarget {
         this.units = Collections.unmodifiableMap(built);
         this.luns = Collections.unmodifiableSortedSet(new TreeSet<>(built.keySet()));
         this.copyLimits = ThirdPartyCopyCommands.limits(built.values());
+        this.rodTokenLimits = TokenCopyCommands.limits(built.values());
+        built.values().forEach(u -> u.rodTokens(rodTokens));
     }
 
     public String name() {
@@ -358,6 +363,15 @@ public final class ScsiTarget {
     }
 
     /** What the copy manager of every logical unit here reports and enforces. */
+    RodTokenLimits rodTokenLimits() {
+        return rodTokenLimits;
+    }
+
+    /** This target's ROD tokens (POPULATE TOKEN, WRITE USING TOKEN). */
+    RodTokenRegistry rodTokens() {
+        return rodTokens;
+    }
+
     CopyManagerLimits copyLimits() {
         return copyLimits;
     }

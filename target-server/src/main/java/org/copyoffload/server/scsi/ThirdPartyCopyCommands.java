@@ -11,6 +11,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
 import org.copyoffload.backends.copy.CopyFailedException;
 import org.copyoffload.backends.copy.CopySegment;
 import org.copyoffload.protocol.scsi.AdditionalSense;
@@ -98,7 +100,7 @@ final class ThirdPartyCopyCommands {
                         .add(e.serviceAction().orElseThrow());
             }
         }
-        return new ThirdPartyCopyVpdPage(commands, target.copyLimits());
+        return new ThirdPartyCopyVpdPage(commands, target.copyLimits(), Optional.of(target.rodTokenLimits()));
     }
 
     // ---------------------------------------------------------------- EXTENDED COPY (LID1, LID4)
@@ -295,44 +297,15 @@ final class ThirdPartyCopyCommands {
             };
         }
 
-        /**
-         * Copies one segment in chunks, under the range locks of the blocks it touches; false if COPY OPERATION
-         * ABORT stopped it between chunks. Overlapping ranges on one unit are copied as memmove does: chunks from
-         * the end when the destination lies after the source, so no chunk reads what an earlier one wrote (the
-         * engine makes each chunk itself overlap-safe).
-         */
+        /** Copies one segment (see {@link #copyBytes}); false if COPY OPERATION ABORT stopped it between chunks. */
         private boolean copySegment(LogicalUnit source, LogicalUnit destination, ByteRanges r, int k) {
-            int bs = source.blockSize();
-            long firstSource = r.source() / bs;
-            long firstDestination = r.destination() / bs;
-            try (RangeLock.Held _ = source.ranges().acquire(firstSource,
-                    ceil(r.source() + r.length(), bs) - firstSource, false);
-                 RangeLock.Held __ = destination.ranges().acquire(firstDestination,
-                         ceil(r.destination() + r.length(), bs) - firstDestination, false)) {
-                boolean backward = source == destination && r.destination() > r.source();
-                long chunks = ceil(r.length(), CHUNK_BYTES);
-                for (long i = 0; i < chunks; i++) {
-                    if (status.abort().get()) {
-                        return false;
-                    }
-                    long at = (backward ? chunks - 1 - i : i) * CHUNK_BYTES;
-                    long n = Math.min(CHUNK_BYTES, r.length() - at);
-                    target.copyEngine().copy(List.of(new CopySegment(source.store(), r.source() + at, n)),
-                            destination.store(), r.destination() + at, false);
-                    publish(status.moved(n));
-                }
+            try {
+                return copyBytes(target, source, destination, r, status.abort(), n -> publish(status.moved(n)));
             } catch (CopyFailedException e) {
                 destination.mediaErrors.increment();
                 throw aborted(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, k, "copy from " + source + " to "
                         + destination + ": " + e.getMessage());
             }
-            source.blocksRead.add(r.length() / bs);
-            destination.blocksWritten.add(r.length() / bs);
-            return true;
-        }
-
-        private static long ceil(long n, long unit) {
-            return (n + unit - 1) / unit;
         }
 
         /** COPY OPERATION ABORT stopped the copy before segment {@code k} finished: TASK ABORTED (FreeBSD CTL's). */
@@ -382,6 +355,49 @@ final class ThirdPartyCopyCommands {
             publish(status.failed(new FailedSegmentDetails(ScsiStatus.CHECK_CONDITION, unit.sense(c))));
             return c;
         }
+    }
+
+    // ---------------------------------------------------------------- the destination-write routine
+
+    /**
+     * Moves {@code r.length()} bytes from {@code source} to {@code destination} for every copy command of the copy
+     * manager (EXTENDED COPY segments, WRITE USING TOKEN): under the range locks of the blocks it touches, ROD tokens
+     * representing destination blocks revoked first, in chunks of {@link #CHUNK_BYTES}, each reported to
+     * {@code moved}; false if {@code abort} was set between chunks. Overlapping ranges on one unit are copied as
+     * memmove does: chunks from the end when the destination lies after the source, so no chunk reads what an
+     * earlier one wrote (the engine makes each chunk itself overlap-safe).
+     */
+    static boolean copyBytes(ScsiTarget target, LogicalUnit source, LogicalUnit destination, ByteRanges r,
+                             AtomicBoolean abort, LongConsumer moved) throws CopyFailedException {
+        int sourceBlock = source.blockSize();
+        int destinationBlock = destination.blockSize();
+        long firstSource = r.source() / sourceBlock;
+        long firstDestination = r.destination() / destinationBlock;
+        long destinationBlocks = ceil(r.destination() + r.length(), destinationBlock) - firstDestination;
+        try (RangeLock.Held _ = source.ranges().acquire(firstSource,
+                ceil(r.source() + r.length(), sourceBlock) - firstSource, false);
+             RangeLock.Held __ = destination.ranges().acquire(firstDestination, destinationBlocks, false)) {
+            destination.written(firstDestination, destinationBlocks);
+            boolean backward = source == destination && r.destination() > r.source();
+            long chunks = ceil(r.length(), CHUNK_BYTES);
+            for (long i = 0; i < chunks; i++) {
+                if (abort.get()) {
+                    return false;
+                }
+                long at = (backward ? chunks - 1 - i : i) * CHUNK_BYTES;
+                long n = Math.min(CHUNK_BYTES, r.length() - at);
+                target.copyEngine().copy(List.of(new CopySegment(source.store(), r.source() + at, n)),
+                        destination.store(), r.destination() + at, false);
+                moved.accept(n);
+            }
+        }
+        source.blocksRead.add(r.length() / sourceBlock);
+        destination.blocksWritten.add(r.length() / destinationBlock);
+        return true;
+    }
+
+    static long ceil(long n, long unit) {
+        return (n + unit - 1) / unit;
     }
 
     // ---------------------------------------------------------------- COPY OPERATION ABORT

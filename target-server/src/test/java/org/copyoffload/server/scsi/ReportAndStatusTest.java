@@ -90,9 +90,14 @@ class ReportAndStatusTest extends ScsiTestBase {
         assertThat(caw[4 + 1] & 0x18).isEqualTo(0x18);
         byte[] verify = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 1, 0x2F, 0, 65535).encode()).good().data();
         assertThat(verify[4 + 1] & 0x10).isEqualTo(0x10);
+        byte[] unsupported = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x83, 0x02, 65535).encode()).good()
+                .data();
+        assertThat(unsupported).as("83h/02h is not supported").isEqualTo(new byte[] {0, 1, 0, 0});
         byte[] populate = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x83, 0x10, 65535).encode()).good()
                 .data();
-        assertThat(populate).as("POPULATE TOKEN is not supported").isEqualTo(new byte[] {0, 1, 0, 0});
+        assertThat(populate[1] & 7).as("POPULATE TOKEN is supported").isEqualTo(3);
+        assertThat(java.util.Arrays.copyOfRange(populate, 4, 20)).isEqualTo(org.copyoffload.protocol.scsi.CdbField
+                .usageData(0x83, 16, org.copyoffload.protocol.scsi.TokenCopyCdb.FIELDS));
         byte[] badSa = run(LUN_4K, new ReportSupportedOpcodesCdb(false, 2, 0x9E, 0x13, 65535).encode()).good().data();
         assertThat(badSa[1] & 7).isEqualTo(1);
         run(LUN_4K, new ReportSupportedOpcodesCdb(false, 5, 0, 0, 65535).encode())

@@ -289,9 +289,11 @@ class ThirdPartyCopyTest extends ScsiTestBase {
     void thirdPartyCopyPageListsTheCommands() {
         byte[] page = run(LUN_4K, new InquiryCdb(true, 0x8F, 1024).encode()).good().data();
         assertThat(page[1]).isEqualTo((byte) 0x8F);
-        // Supported Commands first: 83h with 00h, 01h, 1Ch; 84h with 00h, 03h, 04h, 05h, 06h.
-        assertThat(HexFormat.of().formatHex(page, 4, 4 + 4 + 13)).isEqualTo("00010010" + "0c" + "830300011c"
-                + "84050003040506");
+        // Block Device ROD Token Limits first (36 bytes), then Supported Commands: 83h with 00h, 01h, 10h, 11h,
+        // 1Ch; 84h with 00h, 03h, 04h, 05h, 06h, 07h.
+        assertThat(HexFormat.of().formatHex(page, 4, 8)).isEqualTo("00000020");
+        assertThat(HexFormat.of().formatHex(page, 40, 40 + 4 + 16)).isEqualTo("00010010" + "0f" + "83050001"
+                + "10111c" + "8406000304050607");
     }
 
     // ---------------------------------------------------------------- a seeded model check
