@@ -322,6 +322,20 @@ public final class ZonedVolume implements Closeable {
         }
     }
 
+    /**
+     * Checks a read (in range) where reads are unrestricted (ZBC's URSWRZ = 1: across zones and above write
+     * pointers): only an offline zone among those read refuses it.
+     */
+    public void checkNotOffline(long slba, long blocks) throws ZoneException {
+        ZoneGeometry g = geometry();
+        int last = g.zoneIndex(slba + blocks - 1);
+        for (int i = g.zoneIndex(slba); i <= last; i++) {
+            if (model.zone(i).state() == ZoneState.OFFLINE) {
+                throw new ZoneException(ZoneError.ZONE_IS_OFFLINE, "zone " + i + " is offline");
+            }
+        }
+    }
+
     /** Makes the data store durable, then every recorded zone change. */
     public void sync() throws IOException {
         lock.lock();
