@@ -41,58 +41,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A host managed zoned logical unit (LUN 2: 16 zones of 64 blocks of 4 KiB, at most 3 open and 4 active zones)
- * beside the two conventional ones: identification, REPORT ZONES, ZBC OUT, the write pointer rules and every sense
+ * The host managed zoned logical unit of {@link ZonedScsiTestBase}: identification, REPORT ZONES, ZBC OUT, the write pointer rules and every sense
  * code a zoned unit reports, and the commands that do not apply to it.
  */
-class ZonedLogicalUnitTest extends ScsiTestBase {
-    static final long ZBC = 2;
-    static final long ZONE = 64;
-    static final int ZONES = 16;
-    static final int BS = 4096;
-
-    FileBlockStore zoneStore;
-    ZonedVolume zones;
-
-    @Override
-    ScsiTarget newTarget(Map<Long, Volume> luns) {
-        try {
-            ServerConfig.Volume config = new ServerConfig.Volume("zbc", dir.resolve("zbc.img"), ZONE * ZONES * BS, BS,
-                    new ServerConfig.Zoned(ZONE, ZONE, 4, 3));
-            zoneStore = FileBlockStore.open(config.file(), config.size(), true);
-            zones = ZonedVolume.open(config, zoneStore);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        Map<Long, Volume> all = new LinkedHashMap<>(luns);
-        all.put(ZBC, new Volume("zbc", zoneStore, BS, zones));
-        return super.newTarget(all);
-    }
-
-    @AfterEach
-    void closeZones() throws IOException {
-        zones.close();
-        zoneStore.close();
-    }
-
-    Result writeAt(long lba, int blocks) {
-        return write(ZBC, new ReadWriteCdb(OperationCode.WRITE_16, lba, blocks, 0, false, false).encode(),
-                random(lba, blocks * BS));
-    }
-
-    Result zbcOut(ZbcOut action, long zoneId, boolean all) {
-        return run(ZBC, new ZbcOutCdb(action, zoneId, 0, all).encode());
-    }
-
-    ReportZonesData report(long lba, ReportingOption option, boolean partial, long allocation) {
-        return ReportZonesData.decode(run(ZBC, new ReportZonesCdb(lba, allocation, partial, option).encode()).good()
-                .data());
-    }
-
-    ZoneDescriptor zone(int i) {
-        return report(i * ZONE, ReportingOption.ALL, true, 128).zones().getFirst();
-    }
-
+class ZonedLogicalUnitTest extends ZonedScsiTestBase {
     @Test
     void identifiesAsAHostManagedZonedDevice() {
         byte[] standard = run(ZBC, new InquiryCdb(false, 0, 96).encode()).good().data();
@@ -303,13 +255,5 @@ class ZonedLogicalUnitTest extends ScsiTestBase {
         byte[] data = run(lun, new ReportSupportedOpcodesCdb(false, serviceAction < 0 ? 1 : 3, opcode,
                 Math.max(0, serviceAction), 512).encode()).good().data();
         return data[1] & 0x07;
-    }
-
-    static byte[] concat(byte[]... parts) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
     }
 }
