@@ -54,7 +54,7 @@ TRIXIE_PKGS=nvme-cli,open-iscsi,sg3-utils,ddpt,ktls-utils,libiscsi-bin,kmod,ipro
 BOOT_MODS="virtio_pci virtio_net 9pnet_virtio 9p configfs qemu_fw_cfg sd_mod sg iscsi_tcp nvme_tcp"
 MORE_MODS="nvme nvmet nvmet_tcp null_blk loop crc32c_intel crc32c_generic crc64_rocksoft_generic
            target_core_mod target_core_file target_core_iblock iscsi_target_mod
-           tls gcm ghash_generic ghash_clmulni_intel aesni_intel nvme_keyring nvme_auth f2fs"
+           tls gcm ghash_generic ghash_clmulni_intel aesni_intel nvme_keyring nvme_auth f2fs scsi_debug"
 HOSTNQN=nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-00000000beef
 HOSTID=00000000-0000-0000-0000-00000000beef
 INITIATOR=iqn.2026-01.org.copyoffload:guest
@@ -137,7 +137,7 @@ rootfs_bookworm() {
     local b
     for b in /usr/sbin/nvme /usr/sbin/iscsiadm /usr/sbin/iscsid /usr/sbin/iscsi-iname \
              /usr/bin/ddpt /usr/bin/kmod /usr/bin/dd /usr/bin/md5sum /usr/bin/sha256sum /usr/bin/cmp \
-             /usr/bin/bash /usr/bin/sg_*; do
+             /usr/bin/bash /usr/sbin/blkzone /usr/bin/sg_*; do
         [ -e "$b" ] && copy_exec "$b"
     done
     for b in modprobe insmod lsmod rmmod depmod modinfo; do ln -sf /usr/bin/kmod "$ROOT/usr/sbin/$b"; done

@@ -19,9 +19,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * libiscsi's conformance suite, whole ({@code iscsi-test-cu --test=ALL --dataloss}, two initiator names, a second
- * path to the same LU for the multipath tests), against our target on a 4 KiB and on a 512-byte LU, beside Debian's
- * tgt on the same machine: not one test may fail, and every test that skips must skip for a reason listed in the
- * README (commands we do not implement yet). Tables in {@code integration-tests/target/iscsi-logs/}.
+ * path to the same LU for the multipath tests), against our target on a 4 KiB LU, beside Debian's tgt on the same
+ * machine: not one test may fail, and every test that skips must skip for a reason listed in the README (commands we
+ * do not implement yet). Tables in {@code integration-tests/target/iscsi-logs/}. The whole suite on a 512-byte LU
+ * runs in {@link LibiscsiInGuestTest} with libiscsi 1.20, whose tests include every one of 1.19's: running 1.19's on
+ * it here too took 40 s of CI for no test the other run lacks. The copy and reservation families below still run on
+ * both block sizes with 1.19.
  */
 class LibiscsiAgainstOursTest {
     private static final String IQN = "iqn.2026-01.org.copyoffload:libiscsi";
@@ -165,23 +168,20 @@ class LibiscsiAgainstOursTest {
     }
 
     @Test
-    void wholeSuitePassesOnBothBlockSizesWithOnlyListedSkips() throws Exception {
+    void wholeSuitePassesOnA4KibLuWithOnlyListedSkips() throws Exception {
         Result four = whole(new IscsiUrl("127.0.0.1", port, IQN, 0), "ours-4k-whole-suite");
-        Result five = whole(new IscsiUrl("127.0.0.1", port, IQN, 1), "ours-512-whole-suite");
         Result reference = whole(tgt.url(1), "tgt-whole-suite");
         Path table = SuiteTable.write("libiscsi-whole-suite", List.of(new SuiteTable.Column("ours 4 KiB LU", four),
-                new SuiteTable.Column("ours 512 B LU", five), new SuiteTable.Column("tgt 1.0.85", reference)));
-        System.out.printf("libiscsi whole suite: ours 4 KiB %s; ours 512 B %s; tgt %s (table %s)%n", four.totals(),
-                five.totals(), reference.totals(), table);
-        for (Result r : List.of(four, five)) {
-            assertThat(r.problems()).as(r.describe()).isEmpty();
-            assertThat(r.complete()).as(r.describe()).isTrue();
-            assertThat(r.tests()).as("tests run").hasSizeGreaterThanOrEqualTo(200);
-            // libiscsi's ProutReserve.Access* write 512 bytes as one block, which a 4 KiB LU refuses (see there).
-            assertThat(r.tests()).filteredOn(t -> t.outcome() != Outcome.PASSED && t.outcome() != Outcome.SKIPPED)
-                    .filteredOn(t -> !(r == four && failedOnlyForAHalfBlockWrite(t)))
-                    .as("tests that did not pass: " + r.describe()).isEmpty();
-            assertThat(unexplainedSkips(r, List.of())).as("skips for reasons the README does not list").isEmpty();
-        }
+                new SuiteTable.Column("tgt 1.0.85", reference)));
+        System.out.printf("libiscsi whole suite: ours 4 KiB %s; tgt %s (table %s)%n", four.totals(),
+                reference.totals(), table);
+        assertThat(four.problems()).as(four.describe()).isEmpty();
+        assertThat(four.complete()).as(four.describe()).isTrue();
+        assertThat(four.tests()).as("tests run").hasSizeGreaterThanOrEqualTo(200);
+        // libiscsi's ProutReserve.Access* write 512 bytes as one block, which a 4 KiB LU refuses (see there).
+        assertThat(four.tests()).filteredOn(t -> t.outcome() != Outcome.PASSED && t.outcome() != Outcome.SKIPPED)
+                .filteredOn(t -> !failedOnlyForAHalfBlockWrite(t))
+                .as("tests that did not pass: " + four.describe()).isEmpty();
+        assertThat(unexplainedSkips(four, List.of())).as("skips for reasons the README does not list").isEmpty();
     }
 }

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
  * libiscsi with CHAP against our target: credentials in the URL ({@code iscsi://USER%SECRET@HOST:PORT/IQN/LUN}),
  * mutual CHAP through the URL arguments {@code target_user} and {@code target_password}, discovery CHAP for
  * iscsi-ls. On this host, Debian 12's libiscsi 1.19 tools (iscsi-inq, iscsi-ls) with right and wrong credentials; in
- * the Debian 13 guest (one boot), libiscsi 1.20's iSCSICHAP suite (Simple: CHAP_A=5,6,7,8 offered, libiscsi answers
+ * the Debian 13 guest, in {@link LibiscsiInGuestTest}'s boot ({@link #guestSteps}, {@link #assertGuestSteps}),
+ * libiscsi 1.20's iSCSICHAP suite (Simple: CHAP_A=5,6,7,8 offered, libiscsi answers
  * with MD5, so the target must take the first it knows; Invalid: CHAP_A=56 and an empty CHAP_A refused), which skips
  * without CHAP credentials in the URL, and iscsi-inq again. 1.19 has no CHAP tests and answers only MD5.
  */
@@ -43,6 +44,12 @@ class LibiscsiChapTest {
     @BeforeAll
     static void start() throws Exception {
         IscsiTools.ensureInstalled();
+        server = startServer(dataDir);
+        port = server.iscsiAddresses().getFirst().getPort();
+    }
+
+    /** Our target with one-way and mutual CHAP targets and discovery CHAP, on a port of its own. */
+    static CopyoffloadServer startServer(Path dataDir) throws Exception {
         String yaml = """
                 data-dir: %s
                 listeners: []
@@ -62,8 +69,7 @@ class LibiscsiChapTest {
                       luns: [{lun: 0, volume: b}]
                 """.formatted(dataDir, DISCOVERY_USER, DISCOVERY_SECRET, ONEWAY, USER, SECRET, MUTUAL, USER, SECRET,
                 TARGET_USER, TARGET_SECRET);
-        server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"));
-        port = server.iscsiAddresses().getFirst().getPort();
+        return CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"));
     }
 
     @AfterAll
@@ -74,6 +80,10 @@ class LibiscsiChapTest {
     }
 
     private static String url(String host, String credentials, String iqn, String arguments) {
+        return url(port, host, credentials, iqn, arguments);
+    }
+
+    private static String url(int port, String host, String credentials, String iqn, String arguments) {
         return "iscsi://" + (credentials == null ? "" : credentials + "@") + host + ":" + port + "/" + iqn + "/0"
                 + (arguments == null ? "" : "?" + arguments);
     }
@@ -121,41 +131,41 @@ class LibiscsiChapTest {
         assertThat(lsWrong.output()).doesNotContain("Target:" + ONEWAY);
     }
 
-    @Test
-    void libiscsi120ChapTestsRunAndPassFromTheDebian13Guest() throws Exception {
-        GuestVm.ensureAvailable();
+    /**
+     * The guest's steps against {@link #startServer a CHAP server} on {@code port}: libiscsi 1.20's iSCSICHAP suite
+     * with credentials in the URL, the same without (the control: it cannot log in, so runs nothing), iscsi-inq
+     * one-way, mutual and with a wrong secret. Step names start with {@code chap-}.
+     */
+    static String guestSteps(int port) {
         String chap = USER + "%" + SECRET;
-        String script = """
-                step version 'dpkg-query -W libiscsi-bin'
+        String host = GuestVm.HOST_ADDRESS;
+        return """
                 step chap-suite 'iscsi-test-cu --test=iSCSI.iSCSICHAP -i %s -I %s %s'
                 step chap-suite-without-credentials 'iscsi-test-cu --test=iSCSI.iSCSICHAP -i %s -I %s %s'
-                step inq 'iscsi-inq -i %s %s'
-                step inq-mutual 'iscsi-inq -i %s "%s"'
-                step inq-wrong 'iscsi-inq -i %s %s'
-                """.formatted(INITIATOR_1, INITIATOR_2, url(GuestVm.HOST_ADDRESS, chap, ONEWAY, null),
-                INITIATOR_1, INITIATOR_2, url(GuestVm.HOST_ADDRESS, null, ONEWAY, null),
-                INITIATOR_1, url(GuestVm.HOST_ADDRESS, chap, ONEWAY, null),
-                INITIATOR_1, url(GuestVm.HOST_ADDRESS, chap, MUTUAL, "target_user=" + TARGET_USER + "&target_password="
+                step chap-inq 'iscsi-inq -i %s %s'
+                step chap-inq-mutual 'iscsi-inq -i %s "%s"'
+                step chap-inq-wrong 'iscsi-inq -i %s %s'
+                """.formatted(INITIATOR_1, INITIATOR_2, url(port, host, chap, ONEWAY, null),
+                INITIATOR_1, INITIATOR_2, url(port, host, null, ONEWAY, null),
+                INITIATOR_1, url(port, host, chap, ONEWAY, null),
+                INITIATOR_1, url(port, host, chap, MUTUAL, "target_user=" + TARGET_USER + "&target_password="
                         + TARGET_SECRET),
-                INITIATOR_1, url(GuestVm.HOST_ADDRESS, USER + "%wrong-secret-9", ONEWAY, null));
-        GuestRun run = GuestVm.run(GuestVm.Dist.TRIXIE, script, GuestVm.Options.defaults()
-                .withName("LibiscsiChapTest").withTimeout(Duration.ofMinutes(6)));
-        run.requireDone();
-        String log = run.describe();
-        System.out.println("libiscsi 1.20 with CHAP in the 6.12 guest:\n" + log);
-        assertThat(run.ok("version").output()).as(log).contains("1.20");
+                INITIATOR_1, url(port, host, USER + "%wrong-secret-9", ONEWAY, null));
+    }
 
+    /** What {@link #guestSteps} must have shown: both iSCSICHAP tests pass, none skips; the logins as expected. */
+    static void assertGuestSteps(GuestRun run) {
+        String log = run.describe();
         CunitOutput.Parsed suite = CunitOutput.parse(run.step("chap-suite").output());
         assertThat(suite.completed()).as(log).isTrue();
         assertThat(suite.tests()).as(log).extracting(t -> t.suite() + "." + t.test() + " " + t.verdict())
                 .containsExactlyInAnyOrder("iSCSICHAP.Simple PASSED", "iSCSICHAP.Invalid PASSED");
         assertThat(run.step("chap-suite").output()).as(log).doesNotContain("[SKIPPED]");
-        // The control: without credentials in the URL the suite cannot log in, so it runs nothing.
         assertThat(run.step("chap-suite-without-credentials").output()).as(log).doesNotContain("PASSED");
 
-        assertThat(run.ok("inq").output()).as(log).contains("Vendor:COPYOFFL");
-        assertThat(run.ok("inq-mutual").output()).as(log).contains("Vendor:COPYOFFL");
-        assertThat(run.step("inq-wrong").rc()).as(log).isNotZero();
-        assertThat(run.step("inq-wrong").output()).as(log).contains("Authentication failure(513)");
+        assertThat(run.ok("chap-inq").output()).as(log).contains("Vendor:COPYOFFL");
+        assertThat(run.ok("chap-inq-mutual").output()).as(log).contains("Vendor:COPYOFFL");
+        assertThat(run.step("chap-inq-wrong").rc()).as(log).isNotZero();
+        assertThat(run.step("chap-inq-wrong").output()).as(log).contains("Authentication failure(513)");
     }
 }

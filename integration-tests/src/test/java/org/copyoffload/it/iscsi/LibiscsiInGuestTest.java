@@ -34,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * in an operational session, and ours answers {@code SendTargets=Reject}; libiscsi then drops the session, and
  * SendTargets.Invalid waits for ever for an answer to a request the reconnect dropped.
  *
+ * <p>The same boot runs {@link LibiscsiChapTest#guestSteps libiscsi 1.20's CHAP tests} against a second server.
+ *
  * <p>The guest runs the tool under a watchdog of its own: a run that prints nothing for {@value #IDLE_SECONDS} s is
  * killed, and the test it was in is reported as timed out.
  */
@@ -83,7 +85,8 @@ class LibiscsiInGuestTest {
                     - name: %s
                       luns: [{lun: 0, volume: five}, {lun: 1, volume: four}]
                 """.formatted(dataDir, IQN);
-        try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
+        try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"));
+             CopyoffloadServer chapServer = LibiscsiChapTest.startServer(Files.createDirectories(dataDir.resolve("chap")))) {
             int port = server.iscsiAddresses().getFirst().getPort();
             // Every iSCSI suite but iSCSISendTargets (see above): fnmatch's [!S].
             LibiscsiSuite.Options ours = options(new IscsiUrl(GuestVm.HOST_ADDRESS, port, IQN, 0), "guest-1.20-ours")
@@ -108,9 +111,10 @@ class LibiscsiInGuestTest {
                     step ours 'sh -c "$SUITE" suite ours %s'
                     STEP_TIMEOUT=240 step copy-4k 'iscsi-test-cu --dataloss --test=SCSI.ExtendedCopy,SCSI.ReceiveCopyResults \
                       -i iqn.2026-01.org.copyoffload:guest-a -I iqn.2026-01.org.copyoffload:guest-b iscsi://%s:%d/%s/1'
-                    """.formatted(IDLE_SECONDS,
+                    %s""".formatted(IDLE_SECONDS,
                     REFERENCE ? GuestLio.setup(LIO_IQN, List.of(new GuestLio.Lun("five", 128L << 20, 512)), null) : "true",
-                    shellWords(LibiscsiSuite.toolCommand(ours)), GuestVm.HOST_ADDRESS, port, IQN)
+                    shellWords(LibiscsiSuite.toolCommand(ours)), GuestVm.HOST_ADDRESS, port, IQN,
+                    LibiscsiChapTest.guestSteps(chapServer.iscsiAddresses().getFirst().getPort()))
                     + (REFERENCE ? "step lio 'sh -c \"$SUITE\" suite lio " + shellWords(LibiscsiSuite.toolCommand(lio))
                     + "'\n" : "");
             GuestRun run = GuestVm.run(GuestVm.Dist.TRIXIE, script, GuestVm.Options.defaults()
@@ -162,6 +166,8 @@ class LibiscsiInGuestTest {
             assertThat(copies.completed()).as(log).isTrue();
             assertThat(copies.tests()).as(log).extracting(t -> t.suite() + "." + t.test() + " " + t.verdict())
                     .containsExactlyInAnyOrderElementsOf(COPY_TESTS.stream().map(t -> t + " PASSED").toList());
+            // libiscsi 1.20 with CHAP, in this boot rather than one of its own.
+            LibiscsiChapTest.assertGuestSteps(run);
         }
     }
 
