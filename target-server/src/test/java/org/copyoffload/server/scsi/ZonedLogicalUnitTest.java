@@ -2,12 +2,7 @@ package org.copyoffload.server.scsi;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import org.copyoffload.backends.store.FileBlockStore;
 import org.copyoffload.backends.zone.ZoneState;
 import org.copyoffload.protocol.nvme.zns.ZoneSendAction;
 import org.copyoffload.protocol.scsi.AdditionalSense;
@@ -37,7 +32,6 @@ import org.copyoffload.protocol.scsi.ZonedBlockDeviceCharacteristics;
 import org.copyoffload.server.config.ServerConfig;
 import org.copyoffload.server.volume.Volume;
 import org.copyoffload.server.volume.ZonedVolume;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
