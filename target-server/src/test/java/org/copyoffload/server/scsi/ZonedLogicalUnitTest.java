@@ -214,6 +214,21 @@ class ZonedLogicalUnitTest extends ZonedScsiTestBase {
     }
 
     @Test
+    void persistentReservationsHoldZoneActionsAndLetReportsThrough() {
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        // REGISTER with SERVICE ACTION RESERVATION KEY 123ABCh, then RESERVE Write Exclusive with it (SPC-4 6.16)
+        byte[] register = hex.parseHex("5F000000000000001800");
+        byte[] sark = hex.parseHex("0000000000000000" + "0000000000123ABC" + "00000000" + "0000" + "0000");
+        byte[] holdKey = hex.parseHex("0000000000123ABC" + "0000000000000000" + "00000000" + "0000" + "0000");
+        write(A, ZBC, register, sark).good();
+        write(A, ZBC, hex.parseHex("5F010100000000001800"), holdKey).good();
+        assertThat(run(B, ZBC, new ZbcOutCdb(ZbcOut.OPEN_ZONE, 0, 0, false).encode()).status())
+                .isEqualTo(org.copyoffload.protocol.scsi.ScsiStatus.RESERVATION_CONFLICT);
+        run(B, ZBC, new ReportZonesCdb(0, 4096, false, ReportingOption.ALL).encode()).good();
+        run(A, ZBC, new ZbcOutCdb(ZbcOut.OPEN_ZONE, 0, 0, false).encode()).good();
+    }
+
+    @Test
     void synchronizeCacheMakesTheWritePointersDurable() throws Exception {
         writeAt(0, 5).good();
         run(ZBC, new CacheRangeCdb(OperationCode.SYNCHRONIZE_CACHE_10, 0, 0, false).encode()).good();
