@@ -123,6 +123,13 @@ class ZonedLogicalUnitTest extends ZonedScsiTestBase {
         assertThat(zone(7).condition()).isEqualTo(ZoneCondition.EMPTY);
         // a refused write changes nothing
         assertThat(zone(1).condition()).isEqualTo(ZoneCondition.IMPLICITLY_OPENED);
+        // WRITE AND VERIFY writes at the write pointer too, and compares what it wrote
+        write(ZBC, new VerifyCdb(OperationCode.WRITE_AND_VERIFY_16, 2 * ZONE, 2, 0, false, 1).encode(),
+                random(5, 2 * BS)).good();
+        write(ZBC, new VerifyCdb(OperationCode.WRITE_AND_VERIFY_16, 2 * ZONE + 5, 1, 0, false, 1).encode(),
+                random(6, BS)).check(AdditionalSense.UNALIGNED_WRITE_COMMAND);
+        assertThat(zone(2).writePointer()).isEqualTo(2 * ZONE + 2);
+        assertThat(read16(ZBC, 2 * ZONE, 2)).isEqualTo(random(5, 2 * BS));
     }
 
     @Test
