@@ -24,6 +24,8 @@ import org.copyoffload.protocol.scsi.ReportZonesData.ZoneType;
 import org.copyoffload.protocol.scsi.SenseData;
 import org.copyoffload.protocol.scsi.ZbcOutCdb;
 import org.copyoffload.server.volume.ZonedVolume;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A host managed zoned logical unit (ZBC-2) over a zoned volume: every zone is sequential write required, of the
@@ -44,6 +46,8 @@ import org.copyoffload.server.volume.ZonedVolume;
  * advertises, refuses with the same sense). A refused write changes nothing.
  */
 final class ZonedCommands {
+    private static final Logger log = LoggerFactory.getLogger(ZonedCommands.class);
+
     private ZonedCommands() {
     }
 
@@ -100,8 +104,9 @@ final class ZonedCommands {
                 Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure;
                 if (cause instanceof ZoneException z) {
-                    return CompletableFuture.completedFuture(ScsiResponse.checkCondition(
-                            u.sense(checkCondition(z, null))));
+                    CheckCondition c = checkCondition(z, null);
+                    log.debug("LUN {}: {}: {}", u.lun(), what, c);
+                    return CompletableFuture.completedFuture(ScsiResponse.checkCondition(u.sense(c)));
                 }
                 throw failure instanceof CompletionException ce ? ce : new CompletionException(failure);
             }
