@@ -26,9 +26,10 @@ import org.testcontainers.utility.MountableFile;
  * }</pre>
  *
  * <p>Without configuration it runs the image's embedded default ({@link #DEFAULT_NQN} with two 4 GiB
- * conventional namespaces and a zoned one, {@link #DEFAULT_IQN} with two LUNs). Fluent methods describe a
- * configuration of one's own instead ({@link #withVolume}, {@link #withSubsystem}, {@link #withIscsiTarget}),
- * which is rendered as YAML and copied to {@value #CONFIG_PATH} at start; {@link #withConfigFile} and
+ * conventional namespaces and a zoned one, {@link #DEFAULT_IQN} with LUN 0 and 1 on the conventional volumes and
+ * LUN 2 on the zoned one). Fluent methods describe a configuration of one's own instead ({@link #withVolume},
+ * {@link #withSubsystem}, {@link #withIscsiTarget}), which is rendered as YAML and copied to {@value #CONFIG_PATH}
+ * at start; {@link #withConfigFile} and
  * {@link #withConfigYaml} take a whole file. Whatever the file says about listeners, the container listens on
  * {@link #NVME_PORT}, {@link #ISCSI_PORT} and {@link #METRICS_PORT} (mapped to free ports of the host) and
  * advertises {@link #getHost()}'s address and the mapped ports in NVMe discovery and iSCSI SendTargets (the

@@ -30,8 +30,9 @@ import java.util.function.IntPredicate;
  * <li>Open: Empty, Implicitly Opened, Closed → Explicitly Opened (Explicitly Opened: no change); needs resources like
  * a write (and may close an implicitly opened zone, as QEMU does). Select All opens every Closed zone, all or none
  * (Too Many Open Zones if they do not all fit; implicitly opened zones are not closed for it).</li>
- * <li>Close: Implicitly/Explicitly Opened → Closed, or Empty when nothing was written (Closed: no change; QEMU
- * keeps an unwritten zone Closed: see the constructor option). Select All: every opened zone.</li>
+ * <li>Close: Implicitly/Explicitly Opened → Closed (Closed: no change). ZBC makes a zone with nothing written Empty
+ * instead; see {@link ZoneCommandSet} for this and ZBC's other differences, chosen per call. Select All: every opened
+ * zone.</li>
  * <li>Finish: Empty, Opened, Closed → Full, write pointer at the zone capacity (Full: no change). Select All: every
  * opened or closed zone.</li>
  * <li>Reset: Opened, Closed, Full → Empty, write pointer at the zone start (Empty: no change); the caller zeroes
@@ -50,7 +51,6 @@ public final class ZoneModel {
     private final LinkedHashSet<Integer> implicitlyOpened = new LinkedHashSet<>();
     private int open;
     private int active;
-    private final boolean closeUnwrittenToEmpty;
     /** Per zone: every block below it was reserved and its write completed ({@link #completeWrite}). */
     private final long[] committed;
     /** Per zone: bumped when the write pointer is set (reset, finish): completions of older reservations are void. */
@@ -58,22 +58,11 @@ public final class ZoneModel {
     /** Per zone: completed writes above {@code committed} (start LBA to blocks), null when none. */
     private final TreeMap<Long, Long>[] completedAbove;
 
-    /** A namespace with every zone Empty; Close of an opened zone with nothing written makes it Empty. */
-    public ZoneModel(ZoneGeometry geometry, ZoneLimits limits) {
-        this(geometry, limits, true);
-    }
-
-    /**
-     * A namespace with every zone Empty.
-     *
-     * @param closeUnwrittenToEmpty Close of an opened zone whose write pointer is at the zone start makes it Empty
-     *                              (ZBC, Linux null_blk) instead of Closed (QEMU hw/nvme)
-     */
+    /** A namespace with every zone Empty. */
     @SuppressWarnings("unchecked")
-    public ZoneModel(ZoneGeometry geometry, ZoneLimits limits, boolean closeUnwrittenToEmpty) {
+    public ZoneModel(ZoneGeometry geometry, ZoneLimits limits) {
         this.geometry = geometry;
         this.limits = limits;
-        this.closeUnwrittenToEmpty = closeUnwrittenToEmpty;
         int n = geometry.zoneCount();
         states = new ZoneState[n];
         writePointers = new long[n];
@@ -94,19 +83,10 @@ public final class ZoneModel {
      * @throws IllegalArgumentException if a zone does not fit the geometry
      */
     public static ZoneModel restore(ZoneGeometry geometry, ZoneLimits limits, List<Zone> zones) {
-        return restore(geometry, limits, zones, true);
-    }
-
-    /**
-     * As {@link #restore(ZoneGeometry, ZoneLimits, List)}, with the Close rule of {@link #ZoneModel(ZoneGeometry,
-     * ZoneLimits, boolean)}.
-     */
-    public static ZoneModel restore(ZoneGeometry geometry, ZoneLimits limits, List<Zone> zones,
-                                    boolean closeUnwrittenToEmpty) {
         if (zones.size() != geometry.zoneCount()) {
             throw new IllegalArgumentException(zones.size() + " zones given for a geometry of " + geometry.zoneCount());
         }
-        ZoneModel model = new ZoneModel(geometry, limits, closeUnwrittenToEmpty);
+        ZoneModel model = new ZoneModel(geometry, limits);
         for (int i = 0; i < zones.size(); i++) {
             Zone z = zones.get(i);
             long start = geometry.zoneStart(i);
@@ -367,8 +347,14 @@ public final class ZoneModel {
 
     // ---------------------------------------------------------------- zone management send
 
-    /** Open Zone; see the class comment. Returns the zones changed (the opened one, and one implicitly closed). */
+    /** Open Zone with NVMe's rules; see {@link #open(long, boolean, ZoneCommandSet)}. */
     public synchronized List<ZoneChange> open(long slba, boolean selectAll) throws ZoneException {
+        return open(slba, selectAll, ZoneCommandSet.NVME);
+    }
+
+    /** Open Zone; see the class comment. Returns the zones changed (the opened one, and one implicitly closed). */
+    public synchronized List<ZoneChange> open(long slba, boolean selectAll, ZoneCommandSet rules)
+            throws ZoneException {
         List<ZoneChange> changes = new ArrayList<>();
         if (selectAll) {
             List<Integer> closed = matching(s -> states[s] == ZoneState.CLOSED);
@@ -390,35 +376,53 @@ public final class ZoneModel {
         switch (states[i]) {
             case EMPTY, CLOSED -> acquire(i, true, changes);
             case IMPLICITLY_OPENED, EXPLICITLY_OPENED -> { }
-            default -> throw transition("open", i);
+            case FULL -> {
+                if (rules == ZoneCommandSet.ZBC) {
+                    return changes; // ZBC-2: OPEN ZONE of a Full zone changes nothing
+                }
+                throw transition("open", i);
+            }
+            default -> throw unusable("open", i, rules);
         }
         setState(i, ZoneState.EXPLICITLY_OPENED);
         addIfChanged(changes, before, i);
         return changes;
     }
 
-    /** Close Zone; see the class comment. */
+    /** Close Zone with NVMe's rules; see {@link #close(long, boolean, ZoneCommandSet)}. */
     public synchronized List<ZoneChange> close(long slba, boolean selectAll) throws ZoneException {
+        return close(slba, selectAll, ZoneCommandSet.NVME);
+    }
+
+    /** Close Zone; see the class comment and {@link ZoneCommandSet}. */
+    public synchronized List<ZoneChange> close(long slba, boolean selectAll, ZoneCommandSet rules)
+            throws ZoneException {
         List<ZoneChange> changes = new ArrayList<>();
+        boolean toEmpty = rules == ZoneCommandSet.ZBC;
         if (selectAll) {
             for (int i : matching(s -> states[s].isOpen())) {
-                closeOne(i, changes);
+                closeOne(i, toEmpty, changes);
             }
             return changes;
         }
         int i = zoneOfAction(slba);
         switch (states[i]) {
-            case IMPLICITLY_OPENED, EXPLICITLY_OPENED -> closeOne(i, changes);
+            case IMPLICITLY_OPENED, EXPLICITLY_OPENED -> closeOne(i, toEmpty, changes);
             case CLOSED -> { }
-            default -> throw transition("close", i);
+            case EMPTY, FULL -> {
+                if (rules != ZoneCommandSet.ZBC) {
+                    throw transition("close", i);
+                } // ZBC-2: CLOSE ZONE of an Empty or Full zone changes nothing
+            }
+            default -> throw unusable("close", i, rules);
         }
         return changes;
     }
 
-    private void closeOne(int i, List<ZoneChange> changes) {
+    private void closeOne(int i, boolean unwrittenToEmpty, List<ZoneChange> changes) {
         Zone before = snapshot(i);
         open--;
-        if (closeUnwrittenToEmpty && writePointers[i] == geometry.zoneStart(i)) {
+        if (unwrittenToEmpty && writePointers[i] == geometry.zoneStart(i)) {
             active--;
             setState(i, ZoneState.EMPTY);
         } else {
@@ -427,8 +431,14 @@ public final class ZoneModel {
         changes.add(change(before, i));
     }
 
-    /** Finish Zone; see the class comment. */
+    /** Finish Zone with NVMe's rules; see {@link #finish(long, boolean, ZoneCommandSet)}. */
     public synchronized List<ZoneChange> finish(long slba, boolean selectAll) throws ZoneException {
+        return finish(slba, selectAll, ZoneCommandSet.NVME);
+    }
+
+    /** Finish Zone; see the class comment. */
+    public synchronized List<ZoneChange> finish(long slba, boolean selectAll, ZoneCommandSet rules)
+            throws ZoneException {
         List<ZoneChange> changes = new ArrayList<>();
         if (selectAll) {
             for (int i : matching(s -> states[s].isActive())) {
@@ -440,7 +450,7 @@ public final class ZoneModel {
         switch (states[i]) {
             case EMPTY, IMPLICITLY_OPENED, EXPLICITLY_OPENED, CLOSED -> finishOne(i, changes);
             case FULL -> { }
-            default -> throw transition("finish", i);
+            default -> throw unusable("finish", i, rules);
         }
         return changes;
     }
@@ -454,11 +464,17 @@ public final class ZoneModel {
         changes.add(change(before, i));
     }
 
+    /** Reset Zone with NVMe's rules; see {@link #reset(long, boolean, ZoneCommandSet)}. */
+    public synchronized List<ZoneChange> reset(long slba, boolean selectAll) throws ZoneException {
+        return reset(slba, selectAll, ZoneCommandSet.NVME);
+    }
+
     /**
      * Reset Zone; see the class comment. Before completing the command the caller must make every changed zone's
      * {@link ZoneChange#zeroBlocks()} from {@link ZoneChange#zeroStartLba()} read as zeros.
      */
-    public synchronized List<ZoneChange> reset(long slba, boolean selectAll) throws ZoneException {
+    public synchronized List<ZoneChange> reset(long slba, boolean selectAll, ZoneCommandSet rules)
+            throws ZoneException {
         List<ZoneChange> changes = new ArrayList<>();
         if (selectAll) {
             for (int i : matching(s -> states[s].isActive() || states[s] == ZoneState.FULL)) {
@@ -470,7 +486,7 @@ public final class ZoneModel {
         switch (states[i]) {
             case IMPLICITLY_OPENED, EXPLICITLY_OPENED, CLOSED, FULL -> resetOne(i, changes);
             case EMPTY -> { }
-            default -> throw transition("reset", i);
+            default -> throw unusable("reset", i, rules);
         }
         return changes;
     }
@@ -482,6 +498,24 @@ public final class ZoneModel {
         writePointers[i] = geometry.zoneStart(i);
         restartCommitted(i);
         changes.add(change(before, i));
+    }
+
+    /**
+     * The error of an action on a Read Only or Offline zone: NVMe's Invalid Zone State Transition, ZBC's DATA
+     * PROTECT (ZONE IS READ ONLY, ZONE IS OFFLINE).
+     */
+    private ZoneException unusable(String action, int i, ZoneCommandSet rules) {
+        if (rules == ZoneCommandSet.ZBC) {
+            if (states[i] == ZoneState.READ_ONLY) {
+                return new ZoneException(ZoneError.ZONE_IS_READ_ONLY, "cannot " + action + " zone " + i
+                        + ": it is read only");
+            }
+            if (states[i] == ZoneState.OFFLINE) {
+                return new ZoneException(ZoneError.ZONE_IS_OFFLINE, "cannot " + action + " zone " + i
+                        + ": it is offline");
+            }
+        }
+        return transition(action, i);
     }
 
     /** Offline Zone; see the class comment. */

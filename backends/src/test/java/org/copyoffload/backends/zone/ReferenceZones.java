@@ -39,7 +39,6 @@ final class ReferenceZones {
     final ZoneState[] st;
     final long[] wp;
     final List<Integer> implicitOrder = new ArrayList<>();
-    final boolean closeToEmpty;
     /** Per zone: where the committed write pointer restarts (zone start, or the capacity after finish). */
     final long[] base;
     /** Per zone: blocks whose write completed. */
@@ -47,8 +46,7 @@ final class ReferenceZones {
     /** Per zone: bumped on reset and finish. */
     final long[] gen;
 
-    ReferenceZones(long zsze, long zcap, int count, long mar, long mor, boolean closeToEmpty) {
-        this.closeToEmpty = closeToEmpty;
+    ReferenceZones(long zsze, long zcap, int count, long mar, long mor) {
         base = new long[count];
         done = new boolean[count][(int) zsze];
         gen = new long[count];
@@ -177,7 +175,13 @@ final class ReferenceZones {
         return new Result(null, at);
     }
 
-    ZoneError action(Action a, long slba, boolean all) {
+    /**
+     * An action with the rules of {@code rules} (ZoneCommandSet): ZBC closes an unwritten zone to Empty, takes OPEN
+     * of a Full zone and CLOSE of an Empty or Full one as no change, and refuses a Read Only or Offline zone with its
+     * own error; NVMe refuses all of those with Invalid Zone State Transition.
+     */
+    ZoneError action(Action a, long slba, boolean all, ZoneCommandSet rules) {
+        boolean zbc = rules == ZoneCommandSet.ZBC;
         if (all) {
             Set<ZoneState> from = ALL.get(a);
             if (a == Action.OPEN) {
@@ -193,7 +197,7 @@ final class ReferenceZones {
             }
             for (int z = 0; z < count; z++) {
                 if (from.contains(st[z])) {
-                    apply(a, z);
+                    apply(a, z, zbc);
                 }
             }
             return null;
@@ -205,6 +209,15 @@ final class ReferenceZones {
             return ZoneError.INVALID_FIELD;
         }
         int z = (int) (slba / zsze);
+        if (zbc && a != Action.OFFLINE && st[z] == READ_ONLY) {
+            return ZoneError.ZONE_IS_READ_ONLY;
+        }
+        if (zbc && a != Action.OFFLINE && st[z] == OFFLINE) {
+            return ZoneError.ZONE_IS_OFFLINE;
+        }
+        if (zbc && ((a == Action.OPEN && st[z] == FULL) || (a == Action.CLOSE && (st[z] == EMPTY || st[z] == FULL)))) {
+            return null; // no change
+        }
         if (!SINGLE.get(a).contains(st[z])) {
             return ZoneError.INVALID_ZONE_STATE_TRANSITION;
         }
@@ -214,17 +227,17 @@ final class ReferenceZones {
                 return e;
             }
         }
-        apply(a, z);
+        apply(a, z, zbc);
         return null;
     }
 
-    private void apply(Action a, int z) {
+    private void apply(Action a, int z, boolean zbc) {
         long start = z * zsze;
         switch (a) {
             case OPEN -> set(z, EXPLICITLY_OPENED);
             case CLOSE -> {
                 if (st[z] != CLOSED) {
-                    set(z, closeToEmpty && wp[z] == start ? EMPTY : CLOSED);
+                    set(z, zbc && wp[z] == start ? EMPTY : CLOSED);
                 }
             }
             case FINISH -> {

@@ -31,11 +31,9 @@ class ZoneModelProperties {
         long maxActive = r.nextInt(4) == 0 ? ZoneLimits.UNLIMITED : 1 + r.nextInt(count + 1);
         long maxOpen = r.nextInt(4) == 0 ? maxActive : 1 + r.nextInt((int) Math.min(maxActive, count + 1));
         ZoneGeometry g = new ZoneGeometry(512, zsze, zcap, count);
-        boolean closeToEmpty = r.nextBoolean();
-        ZoneModel model = new ZoneModel(g, new ZoneLimits(maxActive, maxOpen), closeToEmpty);
-        ReferenceZones ref = new ReferenceZones(zsze, zcap, count, maxActive, maxOpen, closeToEmpty);
-        String where = "seed " + seed + " (" + g + ", active " + maxActive + ", open " + maxOpen
-                + ", close unwritten to empty " + closeToEmpty + ")";
+        ZoneModel model = new ZoneModel(g, new ZoneLimits(maxActive, maxOpen));
+        ReferenceZones ref = new ReferenceZones(zsze, zcap, count, maxActive, maxOpen);
+        String where = "seed " + seed + " (" + g + ", active " + maxActive + ", open " + maxOpen + ")";
         record InFlight(ZoneModel.WriteReservation reservation, long refGen) {
         }
         List<InFlight> inFlight = new ArrayList<>();
@@ -103,14 +101,16 @@ class ZoneModelProperties {
                 Action a = Action.values()[r.nextInt(Action.values().length)];
                 boolean all = r.nextInt(5) == 0;
                 long slba = r.nextInt(8) == 0 ? r.nextLong(-1, count * zsze + 2) : zoneStart;
-                op = a + (all ? " all" : " " + slba);
-                expected = ref.action(a, slba, all);
+                // NVMe and ZBC rules interleaved on one model: one volume exported both ways at once
+                ZoneCommandSet rules = a == Action.OFFLINE || r.nextBoolean() ? ZoneCommandSet.NVME : ZoneCommandSet.ZBC;
+                op = rules + " " + a + (all ? " all" : " " + slba);
+                expected = ref.action(a, slba, all, rules);
                 try {
                     changes = switch (a) {
-                        case OPEN -> model.open(slba, all);
-                        case CLOSE -> model.close(slba, all);
-                        case FINISH -> model.finish(slba, all);
-                        case RESET -> model.reset(slba, all);
+                        case OPEN -> model.open(slba, all, rules);
+                        case CLOSE -> model.close(slba, all, rules);
+                        case FINISH -> model.finish(slba, all, rules);
+                        case RESET -> model.reset(slba, all, rules);
                         case OFFLINE -> model.offline(slba, all);
                     };
                 } catch (ZoneException e) {

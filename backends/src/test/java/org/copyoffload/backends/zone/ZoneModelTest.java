@@ -306,21 +306,45 @@ class ZoneModelTest {
     @Nested
     class Close {
         @Test
-        void openedZonesCloseOrBecomeEmptyWhenNothingWasWritten() throws Exception {
+        void withZbcRulesOpenedZonesCloseOrBecomeEmptyWhenNothingWasWritten() throws Exception {
             ZoneModel m = unlimited();
             m.reserveWrite(0, 1);
             m.open(16, false);
             m.reserveWrite(32, 2);
             m.open(32, false);
-            m.close(0, false);
-            m.close(16, false);
-            m.close(32, false);
+            m.close(0, false, ZoneCommandSet.ZBC);
+            m.close(16, false, ZoneCommandSet.ZBC);
+            m.close(32, false, ZoneCommandSet.ZBC);
             assertZone(m, 0, CLOSED, 1);
             assertZone(m, 1, EMPTY, 16);
             assertZone(m, 2, CLOSED, 34);
             assertThat(m.openCount()).isZero();
             assertThat(m.activeCount()).isEqualTo(2);
             assertThat(m.close(0, false)).isEmpty(); // closed: no change
+        }
+
+        @Test
+        void withZbcRulesEmptyAndFullAreNoChangeAndReadOnlyOfflineTheirOwnErrors() throws Exception {
+            ZoneModel m = unlimited();
+            assertThat(m.close(0, false, ZoneCommandSet.ZBC)).isEmpty();
+            m.finish(16, false);
+            assertThat(m.close(16, false, ZoneCommandSet.ZBC)).isEmpty();
+            assertThat(m.open(16, false, ZoneCommandSet.ZBC)).isEmpty();
+            assertZone(m, 1, FULL, 28);
+            assertError(ZoneError.INVALID_ZONE_STATE_TRANSITION, () -> m.open(16, false));
+            m.setReadOnly(2);
+            for (Executable e : List.<Executable>of(() -> m.close(32, false, ZoneCommandSet.ZBC),
+                    () -> m.open(32, false, ZoneCommandSet.ZBC), () -> m.finish(32, false, ZoneCommandSet.ZBC),
+                    () -> m.reset(32, false, ZoneCommandSet.ZBC))) {
+                assertError(ZoneError.ZONE_IS_READ_ONLY, e);
+            }
+            m.offline(32, false);
+            for (Executable e : List.<Executable>of(() -> m.close(32, false, ZoneCommandSet.ZBC),
+                    () -> m.open(32, false, ZoneCommandSet.ZBC), () -> m.finish(32, false, ZoneCommandSet.ZBC),
+                    () -> m.reset(32, false, ZoneCommandSet.ZBC))) {
+                assertError(ZoneError.ZONE_IS_OFFLINE, e);
+            }
+            assertZone(m, 2, OFFLINE, 32);
         }
 
         @Test
@@ -341,7 +365,7 @@ class ZoneModelTest {
             m.reserveWrite(0, 1);
             m.open(16, false);
             m.finish(32, false);
-            List<ZoneChange> changes = m.close(0, true);
+            List<ZoneChange> changes = m.close(0, true, ZoneCommandSet.ZBC);
             assertThat(changes).extracting(c -> c.after().index()).containsExactly(0, 1);
             assertZone(m, 0, CLOSED, 1);
             assertZone(m, 1, EMPTY, 16);
@@ -595,8 +619,8 @@ class ZoneModelTest {
     }
 
     @Test
-    void closeCanKeepAnUnwrittenZoneClosedAsQemuDoes() throws Exception {
-        ZoneModel m = new ZoneModel(G, ZoneLimits.unlimited(), false);
+    void nvmeCloseKeepsAnUnwrittenZoneClosedAsQemuDoes() throws Exception {
+        ZoneModel m = new ZoneModel(G, ZoneLimits.unlimited());
         m.open(0, false);
         m.close(0, false);
         assertZone(m, 0, CLOSED, 0);

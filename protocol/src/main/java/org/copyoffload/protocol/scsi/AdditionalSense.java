@@ -16,6 +16,19 @@ public enum AdditionalSense {
     INVALID_COMMAND_OPERATION_CODE(SenseKey.ILLEGAL_REQUEST, 0x20, 0x00),
     LBA_OUT_OF_RANGE(SenseKey.ILLEGAL_REQUEST, 0x21, 0x00),
     INVALID_FIELD_IN_CDB(SenseKey.ILLEGAL_REQUEST, 0x24, 0x00),
+    // Zoned block devices (ZBC-2; SPC-5 Annex F.2 names; the values Linux's sd_zbc and scsi_debug use)
+    /** A write to a sequential write required zone that does not start at its write pointer. */
+    UNALIGNED_WRITE_COMMAND(SenseKey.ILLEGAL_REQUEST, 0x21, 0x04),
+    /** A write to a sequential write required zone that crosses the zone's end. */
+    WRITE_BOUNDARY_VIOLATION(SenseKey.ILLEGAL_REQUEST, 0x21, 0x05),
+    /** A read of a zone type boundary or of unwritten data where URSWRZ is zero: never here (URSWRZ = 1). */
+    ATTEMPT_TO_READ_INVALID_DATA(SenseKey.ILLEGAL_REQUEST, 0x21, 0x06),
+    /** A read across a zone boundary where URSWRZ is zero: never here (URSWRZ = 1). */
+    READ_BOUNDARY_VIOLATION(SenseKey.ILLEGAL_REQUEST, 0x21, 0x07),
+    /** Opening a zone (explicitly, or implicitly by a write) needs an open resource that explicitly opened zones hold. */
+    INSUFFICIENT_ZONE_RESOURCES(SenseKey.DATA_PROTECT, 0x55, 0x0E),
+    ZONE_IS_READ_ONLY(SenseKey.DATA_PROTECT, 0x27, 0x08),
+    ZONE_IS_OFFLINE(SenseKey.DATA_PROTECT, 0x2C, 0x0E),
     LOGICAL_UNIT_NOT_SUPPORTED(SenseKey.ILLEGAL_REQUEST, 0x25, 0x00),
     INVALID_FIELD_IN_PARAMETER_LIST(SenseKey.ILLEGAL_REQUEST, 0x26, 0x00),
     /** PERSISTENT RESERVE OUT RELEASE with a TYPE other than the reservation's (SPC-4 5.13.11.2.2). */

@@ -43,6 +43,10 @@ public enum OperationCode {
     PRE_FETCH_16(0x90, 16),
     SYNCHRONIZE_CACHE_16(0x91, 16),
     WRITE_SAME_16(0x93, 16),
+    /** ZBC OUT: CLOSE ZONE, FINISH ZONE, OPEN ZONE, RESET WRITE POINTER (ZBC-2 5.x, service action in byte 1). */
+    ZBC_OUT(0x94, 16),
+    /** ZBC IN: REPORT ZONES (ZBC-2, service action 00h in byte 1). */
+    ZBC_IN(0x95, 16),
     /** SERVICE ACTION IN (16): READ CAPACITY (16), GET LBA STATUS (SBC-4 Annex A.2). */
     SERVICE_ACTION_IN_16(0x9E, 16),
     REPORT_LUNS(0xA0, 12),
@@ -152,6 +156,45 @@ public enum OperationCode {
                 }
             }
             return Optional.empty();
+        }
+    }
+
+    /** Service actions of ZBC OUT (94h): the zone actions of ZBC-2. */
+    public enum ZbcOut {
+        CLOSE_ZONE(0x01), FINISH_ZONE(0x02), OPEN_ZONE(0x03), RESET_WRITE_POINTER(0x04);
+
+        private final int code;
+
+        ZbcOut(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
+        }
+
+        public static Optional<ZbcOut> lookup(int code) {
+            for (ZbcOut s : values()) {
+                if (s.code == code) {
+                    return Optional.of(s);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** Service actions of ZBC IN (95h) this target implements: REPORT ZONES. */
+    public enum ZbcIn {
+        REPORT_ZONES(0x00);
+
+        private final int code;
+
+        ZbcIn(int code) {
+            this.code = code;
+        }
+
+        public int code() {
+            return code;
         }
     }
 

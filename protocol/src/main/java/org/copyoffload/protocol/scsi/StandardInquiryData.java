@@ -25,6 +25,8 @@ public record StandardInquiryData(int peripheral, boolean removable, int version
     public static final int RESPONSE_DATA_FORMAT = 2;
     /** A direct access block device (SBC-4) that is there. */
     public static final int DIRECT_ACCESS_BLOCK_DEVICE = 0x00;
+    /** A host managed zoned block device (ZBC-2; Linux's TYPE_ZBC): every write follows zone write pointers. */
+    public static final int HOST_MANAGED_ZONED_BLOCK_DEVICE = 0x14;
     /** PERIPHERAL QUALIFIER 011b with type 1Fh: no logical unit can be at this LUN (SPC-5 6.7.2). */
     public static final int NO_LOGICAL_UNIT = 0x7F;
 

@@ -13,6 +13,7 @@ public interface VpdPage {
     int BLOCK_LIMITS = 0xB0;
     int BLOCK_DEVICE_CHARACTERISTICS = 0xB1;
     int LOGICAL_BLOCK_PROVISIONING = 0xB2;
+    int ZONED_BLOCK_DEVICE_CHARACTERISTICS = 0xB6;
 
     int pageCode();
 

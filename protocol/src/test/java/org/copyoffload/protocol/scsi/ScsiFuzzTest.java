@@ -60,6 +60,8 @@ class ScsiFuzzTest {
         DECODERS.put(EXTENDED_COPY, ExtendedCopyCdb.class);
         DECODERS.put(RECEIVE_COPY_RESULTS, ReceiveCopyResultsCdb.class);
         DECODERS.put(MAINTENANCE_IN, ReportSupportedOpcodesCdb.class);
+        DECODERS.put(ZBC_OUT, ZbcOutCdb.class);
+        DECODERS.put(ZBC_IN, ReportZonesCdb.class);
     }
 
     /**
@@ -191,6 +193,29 @@ class ScsiFuzzTest {
         }
         byte[] encoded = info.encode();
         assertThat(RodTokenInformation.decode(encoded, encoded.length)).isEqualTo(info);
+    }
+
+    /**
+     * Byte 0 picks what a zoned device's initiator decodes (REPORT ZONES data, or the Zoned Block Device
+     * Characteristics page); the rest is the data.
+     */
+    @FuzzTest(maxDuration = "60s")
+    void zbcData(byte[] input) {
+        if (input.length == 0) {
+            return;
+        }
+        byte[] data = Arrays.copyOfRange(input, 1, input.length);
+        try {
+            if ((input[0] & 1) == 0) {
+                byte[] encoded = ReportZonesData.decode(data).encode();
+                assertThat(ReportZonesData.decode(encoded).encode()).isEqualTo(encoded);
+            } else {
+                byte[] encoded = ZonedBlockDeviceCharacteristics.decode(data).encode(data[0] & 0xFF);
+                assertThat(ZonedBlockDeviceCharacteristics.decode(encoded).encode(data[0] & 0xFF)).isEqualTo(encoded);
+            }
+        } catch (IllegalArgumentException expected) {
+            // documented: the data is short or a field is reserved
+        }
     }
 
     /** The input is an UNMAP parameter list (its PARAMETER LIST LENGTH is the input's length). */

@@ -357,9 +357,10 @@ public final class ConfigLoader {
                 if (v == null) {
                     throw new ConfigException(l.path() + ".volume", "no volume named '" + volume + "'");
                 }
-                if (v.zoned() != null) {
-                    throw new ConfigException(l.path() + ".volume", "'" + volume
-                            + "' is zoned: zoned logical units are not supported yet");
+                if (v.zoned() != null && v.zoned().zoneCapacityBlocks() != v.zoned().zoneSizeBlocks()) {
+                    // ZBC-2 has no zone capacity: a zone is writable to its end (gap zones would be needed).
+                    throw new ConfigException(l.path() + ".volume", "'" + volume + "' has a zone-capacity below its "
+                            + "zone-size: a host managed zoned logical unit (ZBC) has no zone capacity");
                 }
                 luns.add(new ServerConfig.Lun(lun, volume));
                 l.rejectUnknownKeys();

@@ -40,6 +40,8 @@ import org.copyoffload.protocol.scsi.SupportedOperationCodes.Timeouts;
 import org.copyoffload.protocol.scsi.UnmapCdb;
 import org.copyoffload.protocol.scsi.VerifyCdb;
 import org.copyoffload.protocol.scsi.WriteSameCdb;
+import org.copyoffload.protocol.scsi.ReportZonesCdb;
+import org.copyoffload.protocol.scsi.ZbcOutCdb;
 
 /**
  * Every command the target implements, with what REPORT SUPPORTED OPERATION CODES says of it: dispatch and the
@@ -66,7 +68,18 @@ final class CommandTable {
      *                            REPORT LUNS; REQUEST SENSE reports it as its parameter data)
      */
     record Entry(OperationCode opcode, OptionalInt serviceAction, int cdbLength, List<CdbField> fields,
-                 Handler handler, boolean noLogicalUnitNeeded, boolean unitAttentionExempt) {
+                 Handler handler, boolean noLogicalUnitNeeded, boolean unitAttentionExempt, Applies applies) {
+        Entry(OperationCode opcode, OptionalInt serviceAction, int cdbLength, List<CdbField> fields,
+              Handler handler, boolean noLogicalUnitNeeded, boolean unitAttentionExempt) {
+            this(opcode, serviceAction, cdbLength, fields, handler, noLogicalUnitNeeded, unitAttentionExempt,
+                    Applies.ALL);
+        }
+
+        /** Whether the command exists for this logical unit (null: no logical unit at the LUN). */
+        boolean appliesTo(LogicalUnit u) {
+            return u == null || applies == Applies.ALL || (applies == Applies.ZONED) == u.isZoned();
+        }
+
         byte[] usageData() {
             return CdbField.usageData(opcode.code(), cdbLength, fields);
         }
@@ -79,6 +92,14 @@ final class CommandTable {
             return new Timeouts(0, 30);
         }
     }
+
+    /**
+     * Which logical units have a command: ZBC IN/OUT only host managed zoned ones; WRITE SAME, UNMAP and COMPARE
+     * AND WRITE only conventional ones (they would write off a zone's write pointer, and UNMAP needs LBPME, which a
+     * zoned unit does not set). Elsewhere the command is INVALID COMMAND OPERATION CODE and REPORT SUPPORTED
+     * OPERATION CODES does not list it.
+     */
+    enum Applies { ALL, CONVENTIONAL, ZONED }
 
     private final List<Entry> entries = new ArrayList<>();
     // Indexes of the list for dispatch, which looks up every command.
@@ -106,7 +127,7 @@ final class CommandTable {
         for (OperationCode op : List.of(WRITE_AND_VERIFY_10, WRITE_AND_VERIFY_12, WRITE_AND_VERIFY_16)) {
             add(op, VerifyCdb.fields(op), ReadWriteCommands::writeAndVerify);
         }
-        add(COMPARE_AND_WRITE, CompareAndWriteCdb.FIELDS, ReadWriteCommands::compareAndWrite);
+        add(COMPARE_AND_WRITE, CompareAndWriteCdb.FIELDS, ReadWriteCommands::compareAndWrite, Applies.CONVENTIONAL);
         for (OperationCode op : List.of(SYNCHRONIZE_CACHE_10, SYNCHRONIZE_CACHE_16)) {
             add(op, CacheRangeCdb.fields(op), ReadWriteCommands::synchronizeCache);
         }
@@ -121,9 +142,15 @@ final class CommandTable {
                 ServiceActionIn16Cdb.fields(ServiceActionIn16.GET_LBA_STATUS), ProvisioningCommands::getLbaStatus,
                 false, false));
         for (OperationCode op : List.of(WRITE_SAME_10, WRITE_SAME_16)) {
-            add(op, WriteSameCdb.fields(op), ProvisioningCommands::writeSame);
+            add(op, WriteSameCdb.fields(op), ProvisioningCommands::writeSame, Applies.CONVENTIONAL);
         }
-        add(UNMAP, UnmapCdb.FIELDS, ProvisioningCommands::unmap);
+        add(UNMAP, UnmapCdb.FIELDS, ProvisioningCommands::unmap, Applies.CONVENTIONAL);
+        for (OperationCode.ZbcOut sa : OperationCode.ZbcOut.values()) {
+            entries.add(new Entry(ZBC_OUT, OptionalInt.of(sa.code()), 16, ZbcOutCdb.FIELDS, ZonedCommands::zbcOut,
+                    false, false, Applies.ZONED));
+        }
+        entries.add(new Entry(ZBC_IN, OptionalInt.of(OperationCode.ZbcIn.REPORT_ZONES.code()), 16,
+                ReportZonesCdb.FIELDS, ZonedCommands::reportZones, false, false, Applies.ZONED));
         for (OperationCode op : List.of(MODE_SENSE_6, MODE_SENSE_10)) {
             add(op, ModeSenseCdb.fields(op), ModePages::modeSense);
         }
@@ -183,7 +210,11 @@ final class CommandTable {
     }
 
     private void add(OperationCode op, List<CdbField> fields, Handler handler) {
-        entries.add(new Entry(op, OptionalInt.empty(), op.cdbLength(), fields, handler, false, false));
+        add(op, fields, handler, Applies.ALL);
+    }
+
+    private void add(OperationCode op, List<CdbField> fields, Handler handler, Applies applies) {
+        entries.add(new Entry(op, OptionalInt.empty(), op.cdbLength(), fields, handler, false, false, applies));
     }
 
     /** All entries, by operation code then service action. */

@@ -16,6 +16,7 @@ import org.copyoffload.protocol.scsi.StandardInquiryData;
 import org.copyoffload.protocol.scsi.SupportedVpdPages;
 import org.copyoffload.protocol.scsi.UnitSerialNumber;
 import org.copyoffload.protocol.scsi.VpdPage;
+import org.copyoffload.protocol.scsi.ZonedBlockDeviceCharacteristics;
 
 /** INQUIRY (SPC-5 6.7): the standard data and the vital product data pages. */
 final class InquiryCommands {
@@ -33,6 +34,13 @@ final class InquiryCommands {
     static final List<Integer> VPD_PAGES = List.of(VpdPage.SUPPORTED_VPD_PAGES, VpdPage.UNIT_SERIAL_NUMBER,
             VpdPage.DEVICE_IDENTIFICATION, VpdPage.EXTENDED_INQUIRY_DATA, VpdPage.THIRD_PARTY_COPY,
             VpdPage.BLOCK_LIMITS, VpdPage.BLOCK_DEVICE_CHARACTERISTICS, VpdPage.LOGICAL_BLOCK_PROVISIONING);
+    /**
+     * The VPD pages of a host managed zoned logical unit: Zoned Block Device Characteristics instead of Logical
+     * Block Provisioning (no UNMAP, LBPME = 0).
+     */
+    static final List<Integer> ZONED_VPD_PAGES = List.of(VpdPage.SUPPORTED_VPD_PAGES, VpdPage.UNIT_SERIAL_NUMBER,
+            VpdPage.DEVICE_IDENTIFICATION, VpdPage.EXTENDED_INQUIRY_DATA, VpdPage.THIRD_PARTY_COPY,
+            VpdPage.BLOCK_LIMITS, VpdPage.BLOCK_DEVICE_CHARACTERISTICS, VpdPage.ZONED_BLOCK_DEVICE_CHARACTERISTICS);
 
     private InquiryCommands() {
     }
@@ -57,7 +65,7 @@ final class InquiryCommands {
     static CompletableFuture<ScsiResponse> inquiry(Request r) {
         InquiryCdb c = InquiryCdb.decode(r.cdb());
         LogicalUnit u = r.unit();
-        int peripheral = u == null ? StandardInquiryData.NO_LOGICAL_UNIT : StandardInquiryData.DIRECT_ACCESS_BLOCK_DEVICE;
+        int peripheral = u == null ? StandardInquiryData.NO_LOGICAL_UNIT : peripheral(u);
         if (!c.evpd()) {
             if (c.pageCode() != 0) {
                 throw CheckCondition.invalidField(InquiryCdb.PAGE_CODE, c.pageCode(), "EVPD is zero");
@@ -73,7 +81,32 @@ final class InquiryCommands {
         return Responses.dataIn(page.encode(peripheral), c.allocationLength());
     }
 
+    /** PERIPHERAL DEVICE TYPE 00h, or 14h for a host managed zoned unit (ZBC-2; Linux's TYPE_ZBC). */
+    static int peripheral(LogicalUnit u) {
+        return u.isZoned() ? StandardInquiryData.HOST_MANAGED_ZONED_BLOCK_DEVICE
+                : StandardInquiryData.DIRECT_ACCESS_BLOCK_DEVICE;
+    }
+
     static VpdPage vpdPage(Request r, LogicalUnit u, int code) {
+        if (u.isZoned()) {
+            switch (code) {
+                case VpdPage.SUPPORTED_VPD_PAGES -> {
+                    return new SupportedVpdPages(ZONED_VPD_PAGES);
+                }
+                case VpdPage.LOGICAL_BLOCK_PROVISIONING -> {
+                    return null;
+                }
+                // URSWRZ: Linux's sd_zbc refuses a host managed disk without it. Reads are unrestricted here.
+                // The optimal counts concern sequential write preferred zones, which there are none of.
+                case VpdPage.ZONED_BLOCK_DEVICE_CHARACTERISTICS -> {
+                    long maxOpen = u.zones().limits().maxOpen();
+                    return new ZonedBlockDeviceCharacteristics(true, ZonedBlockDeviceCharacteristics.NOT_REPORTED,
+                            ZonedBlockDeviceCharacteristics.NOT_REPORTED, maxOpen >= ZonedBlockDeviceCharacteristics.NOT_REPORTED
+                                    ? ZonedBlockDeviceCharacteristics.NOT_REPORTED : maxOpen);
+                }
+                default -> { }
+            }
+        }
         Limits limits = u.limits();
         int blockSize = u.blockSize();
         // The filesystem block behind the sparse file: transfers and unmaps aligned to it avoid partial blocks.

@@ -120,6 +120,16 @@ final class LogicalUnit {
         return volume.store();
     }
 
+    /** Whether this is a host managed zoned logical unit (PERIPHERAL DEVICE TYPE 14h, ZBC-2). */
+    boolean isZoned() {
+        return volume.isZoned();
+    }
+
+    /** The zones of a zoned unit, shared with the NVMe namespaces of the same volume; null for a conventional one. */
+    org.copyoffload.server.volume.ZonedVolume zones() {
+        return volume.zoned();
+    }
+
     String targetName() {
         return targetName;
     }

@@ -62,6 +62,9 @@ final class ReadWriteCommands {
         if (c.transferLength() == 0) {
             return Responses.GOOD;
         }
+        if (u.isZoned()) {
+            ZonedCommands.checkRead(u, c.lba(), c.transferLength());
+        }
         int bytes = (int) (c.transferLength() * u.blockSize());
         long offset = u.offset(c.lba());
         // Allocated on the caller's thread (an event loop with a warm pool cache), filled on the I/O executor.
@@ -121,11 +124,18 @@ final class ReadWriteCommands {
             return Responses.GOOD;
         }
         boolean durable = u.durable(c.fua());
-        return u.submit(c.opcode() + " of " + blocks + " blocks at LBA " + c.lba(), AdditionalSense.WRITE_ERROR,
-                () -> {
-                    writeBlocks(r, u, c.lba(), blocks, durable);
-                    return ScsiResponse.GOOD;
-                });
+        String what = c.opcode() + " of " + blocks + " blocks at LBA " + c.lba();
+        if (u.isZoned()) {
+            // at the write pointer; the reservation's completion makes data and zone metadata durable
+            return ZonedCommands.write(u, what, c.lba(), blocks, durable, () -> {
+                writeBlocks(r, u, c.lba(), blocks, false);
+                return ScsiResponse.GOOD;
+            });
+        }
+        return u.submit(what, AdditionalSense.WRITE_ERROR, () -> {
+            writeBlocks(r, u, c.lba(), blocks, durable);
+            return ScsiResponse.GOOD;
+        });
     }
 
     /**
@@ -175,6 +185,9 @@ final class ReadWriteCommands {
         if (c.length() == 0) {
             return Responses.GOOD;
         }
+        if (u.isZoned()) {
+            ZonedCommands.checkRead(u, c.lba(), c.length());
+        }
         int bytes = (int) (c.length() * u.blockSize());
         int needed = switch (c.bytchk()) {
             case VerifyCdb.BYTCHK_COMPARE -> bytes;
@@ -219,21 +232,25 @@ final class ReadWriteCommands {
             return Responses.GOOD;
         }
         int bytes = (int) (blocks * u.blockSize());
-        return u.submit(c.opcode() + " of " + blocks + " blocks at LBA " + c.lba(), AdditionalSense.WRITE_ERROR,
-                () -> {
-                    writeBlocks(r, u, c.lba(), blocks, true);
-                    ByteBuffer actual;
-                    try {
-                        actual = readRange(u, c.lba(), blocks);
-                    } catch (IOException e) {
-                        u.mediaErrors.increment();
-                        throw new CheckCondition(AdditionalSense.UNRECOVERED_READ_ERROR, "verify read: " + e);
-                    }
-                    if (c.bytchk() == VerifyCdb.BYTCHK_COMPARE) {
-                        compare(r.dataOut(), r.dataOut().readerIndex(), actual, bytes, 0);
-                    }
-                    return ScsiResponse.GOOD;
-                });
+        String what = c.opcode() + " of " + blocks + " blocks at LBA " + c.lba();
+        ZonedCommands.ZonedWork work = () -> {
+            writeBlocks(r, u, c.lba(), blocks, !u.isZoned()); // zoned: the reservation's completion syncs
+            ByteBuffer actual;
+            try {
+                actual = readRange(u, c.lba(), blocks);
+            } catch (IOException e) {
+                u.mediaErrors.increment();
+                throw new CheckCondition(AdditionalSense.UNRECOVERED_READ_ERROR, "verify read: " + e);
+            }
+            if (c.bytchk() == VerifyCdb.BYTCHK_COMPARE) {
+                compare(r.dataOut(), r.dataOut().readerIndex(), actual, bytes, 0);
+            }
+            return ScsiResponse.GOOD;
+        };
+        if (u.isZoned()) {
+            return ZonedCommands.write(u, what, c.lba(), blocks, true, work);
+        }
+        return u.submit(what, AdditionalSense.WRITE_ERROR, work::run);
     }
 
     /** The blocks in a heap buffer (verification reads at most MAXIMUM TRANSFER LENGTH: 1 MiB by default). */
@@ -317,7 +334,11 @@ final class ReadWriteCommands {
         LogicalUnit u = r.unit();
         u.checkRange(c.lba(), c.blocks());
         CompletableFuture<ScsiResponse> flush = u.submit(c.opcode().name(), AdditionalSense.WRITE_ERROR, () -> {
-            u.store().flush();
+            if (u.isZoned()) {
+                u.zones().sync(); // the data, then the zone write pointers recorded since the last sync
+            } else {
+                u.store().flush();
+            }
             return ScsiResponse.GOOD;
         });
         return c.immed() ? Responses.GOOD : flush;
@@ -350,8 +371,9 @@ final class ReadWriteCommands {
     // ---------------------------------------------------------------- READ CAPACITY
 
     static ReadCapacityData capacity(LogicalUnit u) {
-        // LBPME and LBPRZ: thin provisioned, and a deallocated block (a hole) reads as zeros.
-        return new ReadCapacityData(u.blockCount() - 1, u.blockSize(), 0, true, true, 0);
+        // LBPME and LBPRZ: thin provisioned, and a deallocated block (a hole) reads as zeros. A zoned unit has no
+        // UNMAP (its blocks are deallocated by RESET WRITE POINTER), so no LBPME.
+        return new ReadCapacityData(u.blockCount() - 1, u.blockSize(), 0, !u.isZoned(), true, 0);
     }
 
     /** READ CAPACITY (10) (SBC-4 5.21): the obsolete LBA and PMI fields are ignored. */

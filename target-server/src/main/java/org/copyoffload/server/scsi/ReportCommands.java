@@ -49,13 +49,18 @@ final class ReportCommands {
             case 0b000 -> {
                 List<SupportedOperationCodes.Command> all = new ArrayList<>();
                 for (CommandTable.Entry e : table.entries()) {
+                    if (!e.appliesTo(r.unit())) {
+                        continue;
+                    }
                     all.add(new SupportedOperationCodes.Command(e.opcode().code(), e.serviceAction(), e.cdbLength(),
                             e.timeouts()));
                 }
                 data = SupportedOperationCodes.encodeAll(all, c.rctd());
             }
             case 0b001, 0b010, 0b011 -> {
-                boolean withActions = table.hasServiceActions(c.requestedOpcode());
+                boolean withActions = table.hasServiceActions(c.requestedOpcode())
+                        && table.entries().stream().anyMatch(e -> e.opcode().code() == c.requestedOpcode()
+                                && e.appliesTo(r.unit()));
                 if (c.reportingOptions() == 0b001 && withActions) {
                     throw CheckCondition.invalidField(ReportSupportedOpcodesCdb.REPORTING_OPTIONS, 1,
                             "operation code " + hex(c.requestedOpcode()) + " has service actions");
@@ -65,7 +70,7 @@ final class ReportCommands {
                             "operation code " + hex(c.requestedOpcode()) + " has no service actions");
                 }
                 OptionalInt sa = withActions ? OptionalInt.of(c.requestedServiceAction()) : OptionalInt.empty();
-                data = table.find(c.requestedOpcode(), sa)
+                data = table.find(c.requestedOpcode(), sa).filter(e -> e.appliesTo(r.unit()))
                         .map(e -> SupportedOperationCodes.encodeOne(SupportedOperationCodes.SUPPORT_STANDARD,
                                 e.usageData(), e.timeouts(), c.rctd()))
                         .orElseGet(() -> SupportedOperationCodes.encodeOne(SupportedOperationCodes.SUPPORT_NOT_SUPPORTED,

@@ -10,7 +10,8 @@ import org.copyoffload.protocol.scsi.StartStopUnitCdb;
 
 /**
  * What each command does in the presence of a persistent reservation, for a nexus without the holder's access (SPC-4
- * 5.13.1 Table 66, SBC-4 4.17.2 Table 13): allowed always, allowed through the Write Exclusive types only (it reads),
+ * 5.13.1 Table 66, SBC-4 4.17.2 Table 13; ZBC-2: REPORT ZONES reads, the zone actions of ZBC OUT write): allowed
+ * always, allowed through the Write Exclusive types only (it reads),
  * or allowed through none (it writes or changes the logical unit). ScsiTarget checks it for every command before the
  * command runs; a command missing here counts as writing, so a new command conflicts until someone classifies it.
  */
@@ -33,13 +34,13 @@ final class ReservationAccess {
             TABLE.put(op, Access.ALWAYS);
         }
         for (OperationCode op : List.of(READ_6, READ_10, READ_12, READ_16, VERIFY_10, VERIFY_12, VERIFY_16,
-                PRE_FETCH_10, PRE_FETCH_16, MODE_SENSE_6, MODE_SENSE_10, MAINTENANCE_IN)) {
+                PRE_FETCH_10, PRE_FETCH_16, MODE_SENSE_6, MODE_SENSE_10, MAINTENANCE_IN, ZBC_IN)) {
             TABLE.put(op, Access.READ);
         }
         for (OperationCode op : List.of(WRITE_6, WRITE_10, WRITE_12, WRITE_16, WRITE_AND_VERIFY_10,
                 WRITE_AND_VERIFY_12, WRITE_AND_VERIFY_16, WRITE_SAME_10, WRITE_SAME_16, UNMAP, COMPARE_AND_WRITE,
                 SYNCHRONIZE_CACHE_10, SYNCHRONIZE_CACHE_16, MODE_SELECT_6, MODE_SELECT_10, EXTENDED_COPY,
-                RECEIVE_COPY_RESULTS, START_STOP_UNIT)) {
+                RECEIVE_COPY_RESULTS, START_STOP_UNIT, ZBC_OUT)) {
             TABLE.put(op, Access.WRITE);
         }
     }

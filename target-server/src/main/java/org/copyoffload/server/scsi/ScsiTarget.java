@@ -29,7 +29,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A SCSI target device with direct-access block logical units (SBC-4) over conventional volumes, for a transport
+ * A SCSI target device with direct-access block logical units (SBC-4) over conventional volumes and host managed
+ * zoned block logical units (ZBC-2) over zoned volumes (see {@link ZonedCommands}), for a transport
  * (iSCSI) to hand commands to. Commands are checked on the caller's thread, an event loop, and their store I/O
  * runs on the I/O executor; cheap commands (INQUIRY, MODE SENSE, REPORT LUNS...) complete at once. A command never
  * completes exceptionally: every error is a status (CHECK CONDITION with sense data in the format the logical
@@ -60,9 +61,10 @@ public final class ScsiTarget {
 
     /**
      * @param name       the target's name (iSCSI: its iqn), which with a volume's name identifies a logical unit
-     * @param luns       the logical units by LUN (0 to 16383: single-level LUN addressing); conventional volumes only
+     * @param luns       the logical units by LUN (0 to 16383: single-level LUN addressing); a zoned volume becomes a
+     *                   host managed zoned logical unit and must have its zone capacity equal to its zone size
      * @param ioExecutor where store I/O runs (typically virtual threads)
-     * @throws IllegalArgumentException naming the LUN and volume for a zoned volume, a LUN out of range or a block
+     * @throws IllegalArgumentException naming the LUN and volume for a zone capacity below the zone size, a LUN out of range or a block
      *                                  size the target cannot serve
      */
     public ScsiTarget(String name, Map<Long, Volume> luns, ExecutorService ioExecutor) {
@@ -119,9 +121,9 @@ public final class ScsiTarget {
                 throw new IllegalArgumentException("LUN " + lun + " (volume " + volume.name()
                         + ") is outside 0-16383, the LUNs single-level addressing can carry");
             }
-            if (volume.isZoned()) {
-                throw new IllegalArgumentException("volume " + volume.name() + " (LUN " + lun
-                        + ") is zoned: SCSI logical units here are conventional block devices");
+            if (volume.isZoned() && volume.zoned().geometry().zoneCapacity() != volume.zoned().geometry().zoneSize()) {
+                throw new IllegalArgumentException("volume " + volume.name() + " (LUN " + lun + ") has a zone "
+                        + "capacity below its zone size: a host managed zoned logical unit (ZBC-2) has no zone capacity");
             }
             int bs = volume.blockSize();
             if (bs < 512 || Integer.bitCount(bs) != 1 || bs > limits.maxTransferBytes()) {
@@ -189,6 +191,10 @@ public final class ScsiTarget {
                 }
             }
             CommandTable.Entry entry = commands.resolve(cdb);
+            if (!entry.appliesTo(unit)) {
+                throw new CheckCondition(AdditionalSense.INVALID_COMMAND_OPERATION_CODE, entry.opcode() + " does not "
+                        + "apply to a " + (unit.isZoned() ? "zoned" : "conventional") + " logical unit");
+            }
             if (cdb.length < entry.cdbLength()) {
                 throw new CheckCondition(SenseData.of(AdditionalSense.INVALID_FIELD_IN_CDB,
                         SenseData.FieldPointer.cdb(0)), entry.opcode() + " needs a CDB of " + entry.cdbLength()

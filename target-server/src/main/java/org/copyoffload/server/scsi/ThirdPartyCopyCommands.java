@@ -13,8 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
-import org.copyoffload.backends.copy.CopyFailedException;
-import org.copyoffload.backends.copy.CopySegment;
+import org.copyoffload.backends.zone.ZoneException;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.CheckCondition;
 import org.copyoffload.protocol.scsi.CopyManagerLimits;
@@ -209,6 +208,7 @@ final class ThirdPartyCopyCommands {
         private ScsiResponse process() {
             Set<LogicalUnit> written = new LinkedHashSet<>();
             List<Segment> segments = list.segments();
+            checkZonedDestinations(segments);
             for (int k = 0; k < segments.size(); k++) {
                 if (status.abort().get()) {
                     return abortedAt(k);
@@ -233,7 +233,11 @@ final class ThirdPartyCopyCommands {
             for (LogicalUnit d : written) {
                 if (d.durable(false)) {
                     try {
-                        d.store().flush();
+                        if (d.isZoned()) {
+                            d.zones().sync(); // the data, then the write pointers the copy moved
+                        } else {
+                            d.store().flush();
+                        }
                     } catch (IOException e) {
                         d.mediaErrors.increment();
                         throw aborted(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, segments.size() - 1,
@@ -243,6 +247,42 @@ final class ThirdPartyCopyCommands {
             }
             publish(status.completed());
             return ScsiResponse.GOOD;
+        }
+
+        /**
+         * Refuses the whole list, before any data moves, when a segment would break the write pointer rules of a
+         * zoned destination (see {@link CopyWrites#checkZoned}): COPY ABORTED with the ZBC sense (UNALIGNED WRITE
+         * COMMAND, WRITE BOUNDARY VIOLATION, ZONE IS READ ONLY...) and the segment in COMMAND-SPECIFIC
+         * INFORMATION. Segments whose CSCDs or ranges are wrong in other ways are left to fail in their turn, after
+         * the segments before them, as without zoned units.
+         */
+        private void checkZonedDestinations(List<Segment> segments) {
+            List<CopyWrites.PlannedWrite> writes = new ArrayList<>();
+            for (int k = 0; k < segments.size(); k++) {
+                Segment s = segments.get(k);
+                Optional<LogicalUnit> source = lookup(s.sourceIndex());
+                Optional<LogicalUnit> destination = lookup(s.destinationIndex());
+                if (source.isEmpty() || destination.isEmpty() || !destination.get().isZoned()
+                        || source.get().blockSize() != destination.get().blockSize()) {
+                    continue;
+                }
+                LogicalUnit d = destination.get();
+                ByteRanges r = s.ranges(source.get().blockSize(), d.blockSize());
+                if (r.destination() < 0 || r.source() < 0
+                        || !ByteRanges.fits(r.destination(), r.length(), d.blockCount() * d.blockSize())) {
+                    continue;
+                }
+                writes.add(new CopyWrites.PlannedWrite(k, source.get(), r.source(), d, r.destination(), r.length()));
+            }
+            CopyWrites.checkZoned(writes).ifPresent(refusal -> {
+                throw zoneAborted(refusal.sense(), refusal.segment(), refusal.why());
+            });
+        }
+
+        /** COPY ABORTED with a zone rule's ASC/ASCQ (SPC-4 6.4.5.1: the error's own code under COPY ABORTED). */
+        private CheckCondition zoneAborted(AdditionalSense sense, int k, String why) {
+            return fail(new SenseData(SenseKey.COPY_ABORTED, sense.asc(), sense.ascq(), OptionalLong.empty(),
+                    Optional.empty(), OptionalLong.of(k)), "segment " + k + ": " + why);
         }
 
         /**
@@ -301,7 +341,9 @@ final class ThirdPartyCopyCommands {
         private boolean copySegment(LogicalUnit source, LogicalUnit destination, ByteRanges r, int k) {
             try {
                 return copyBytes(target, source, destination, r, status.abort(), n -> publish(status.moved(n)));
-            } catch (CopyFailedException e) {
+            } catch (ZoneException e) {
+                throw zoneAborted(CopyWrites.sense(e), k, "copy into " + destination + ": " + e.getMessage());
+            } catch (IOException e) {
                 destination.mediaErrors.increment();
                 throw aborted(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, k, "copy from " + source + " to "
                         + destination + ": " + e.getMessage());
@@ -330,19 +372,42 @@ final class ThirdPartyCopyCommands {
                 throw aborted(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE, k, "CSCD " + index
                         + " is a null device");
             }
-            if (d.peripheralDeviceType() != 0) {
+            if (d.peripheralDeviceType() != 0 && d.peripheralDeviceType() != 0x14) {
                 throw aborted(AdditionalSense.INCORRECT_COPY_TARGET_DEVICE_TYPE, k, "CSCD " + index
-                        + " has peripheral device type " + d.peripheralDeviceType() + ", a block segment needs 00h");
+                        + " has peripheral device type " + d.peripheralDeviceType()
+                        + ", a block segment needs 00h (or 14h, a host managed zoned unit)");
+            }
+            Optional<LogicalUnit> found = lookup(index);
+            if (found.isPresent()) {
+                LogicalUnit u = found.get();
+                if (d.peripheralDeviceType() != InquiryCommands.peripheral(u)) {
+                    throw aborted(AdditionalSense.INCORRECT_COPY_TARGET_DEVICE_TYPE, k, "CSCD " + index
+                            + " has peripheral device type " + d.peripheralDeviceType() + " but names " + u
+                            + " of type " + InquiryCommands.peripheral(u));
+                }
+                return u;
+            }
+            throw aborted(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE, k, "CSCD " + index + " (" + d
+                    + ") names no logical unit of this target");
+        }
+
+        /** The logical unit CSCD descriptor {@code index} names, if any (no checks, no status change). */
+        private Optional<LogicalUnit> lookup(int index) {
+            if (index >= list.cscds().size()) {
+                return Optional.empty();
+            }
+            CscdDescriptor d = list.cscds().get(index);
+            if (d.nul()) {
+                return Optional.empty();
             }
             for (LogicalUnit u : target.units()) {
                 for (Designator designator : InquiryCommands.logicalUnitDesignators(u)) {
                     if (d.names(designator)) {
-                        return u;
+                        return Optional.of(u);
                     }
                 }
             }
-            throw aborted(AdditionalSense.COPY_TARGET_DEVICE_NOT_REACHABLE, k, "CSCD " + index + " (" + d
-                    + ") names no logical unit of this target");
+            return Optional.empty();
         }
 
         /** COPY ABORTED for segment {@code k}, recorded for FAILED SEGMENT DETAILS and RECEIVE COPY STATUS. */
@@ -365,10 +430,16 @@ final class ThirdPartyCopyCommands {
      * representing destination blocks revoked first, in chunks of {@link #CHUNK_BYTES}, each reported to
      * {@code moved}; false if {@code abort} was set between chunks. Overlapping ranges on one unit are copied as
      * memmove does: chunks from the end when the destination lies after the source, so no chunk reads what an
-     * earlier one wrote (the engine makes each chunk itself overlap-safe).
+     * earlier one wrote (the engine makes each chunk itself overlap-safe). A zoned destination is written in write
+     * pointer order, each chunk reserved at the write pointer ({@link CopyWrites#copy}; callers have refused an
+     * overlap with {@link CopyWrites#checkZoned} before any data moved), so a copy that stops part-way leaves the
+     * write pointer where its data ends.
+     *
+     * @throws ZoneException when the zoned destination refuses a chunk (the chunks before it stay written)
+     * @throws IOException   when the store fails
      */
     static boolean copyBytes(ScsiTarget target, LogicalUnit source, LogicalUnit destination, ByteRanges r,
-                             AtomicBoolean abort, LongConsumer moved) throws CopyFailedException {
+                             AtomicBoolean abort, LongConsumer moved) throws IOException, ZoneException {
         int sourceBlock = source.blockSize();
         int destinationBlock = destination.blockSize();
         long firstSource = r.source() / sourceBlock;
@@ -378,7 +449,7 @@ final class ThirdPartyCopyCommands {
                 ceil(r.source() + r.length(), sourceBlock) - firstSource, false);
              RangeLock.Held __ = destination.ranges().acquire(firstDestination, destinationBlocks, false)) {
             destination.written(firstDestination, destinationBlocks);
-            boolean backward = source == destination && r.destination() > r.source();
+            boolean backward = source == destination && r.destination() > r.source() && !destination.isZoned();
             long chunks = ceil(r.length(), CHUNK_BYTES);
             for (long i = 0; i < chunks; i++) {
                 if (abort.get()) {
@@ -386,8 +457,7 @@ final class ThirdPartyCopyCommands {
                 }
                 long at = (backward ? chunks - 1 - i : i) * CHUNK_BYTES;
                 long n = Math.min(CHUNK_BYTES, r.length() - at);
-                target.copyEngine().copy(List.of(new CopySegment(source.store(), r.source() + at, n)),
-                        destination.store(), r.destination() + at, false);
+                CopyWrites.copy(target.copyEngine(), source, r.source() + at, destination, r.destination() + at, n);
                 moved.accept(n);
             }
         }

@@ -6,9 +6,11 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import org.copyoffload.backends.zone.ZoneException;
 import org.copyoffload.protocol.scsi.AdditionalSense;
 import org.copyoffload.protocol.scsi.BlockDeviceRange;
 import org.copyoffload.protocol.scsi.CheckCondition;
@@ -23,6 +25,7 @@ import org.copyoffload.protocol.scsi.RodTokenLimits;
 import org.copyoffload.protocol.scsi.RodTokenLimits.SupportedRodType;
 import org.copyoffload.protocol.scsi.ScsiStatus;
 import org.copyoffload.protocol.scsi.SenseData;
+import org.copyoffload.protocol.scsi.SenseKey;
 import org.copyoffload.protocol.scsi.TokenCopyCdb;
 import org.copyoffload.protocol.scsi.WriteUsingTokenParameters;
 
@@ -205,6 +208,7 @@ final class TokenCopyCommands {
         CopyStatusRecord start = CopyStatusRecord.started(OperationCode.ExtendedCopy.WRITE_USING_TOKEN.code(),
                 w.immediate());
         try {
+            checkZoned(u, entry, pieces);
             claim(held, c.listIdentifier(), start);
         } catch (CheckCondition e) {
             if (entry != null) {
@@ -231,6 +235,27 @@ final class TokenCopyCommands {
             return result;
         }
         return w.immediate() ? Responses.GOOD : result;
+    }
+
+    /**
+     * Into a zoned unit, the whole range list is checked against its write pointers before any data moves, as
+     * EXTENDED COPY's list is ({@link CopyWrites#checkZoned}): a range that would break a rule refuses the command
+     * with ILLEGAL REQUEST and the ZBC additional sense a WRITE of those blocks would get.
+     */
+    private static void checkZoned(LogicalUnit u, RodTokenRegistry.Entry entry, List<ByteRanges> pieces) {
+        if (!u.isZoned()) {
+            return;
+        }
+        List<CopyWrites.PlannedWrite> planned = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            ByteRanges p = pieces.get(i);
+            planned.add(new CopyWrites.PlannedWrite(i, entry == null ? null : entry.source, p.source(), u,
+                    p.destination(), p.length()));
+        }
+        CopyWrites.checkZoned(planned).ifPresent(refusal -> {
+            throw new CheckCondition(refusal.sense(), "WRITE USING TOKEN, range piece " + refusal.segment() + ": "
+                    + refusal.why());
+        });
     }
 
     /**
@@ -339,6 +364,13 @@ final class TokenCopyCommands {
                 try {
                     done = entry == null ? zero(piece) : ThirdPartyCopyCommands.copyBytes(target, entry.source, unit,
                             piece, status.abort(), n -> publish(status.moved(n)));
+                } catch (ZoneException e) {
+                    // Refused part-way (open zone resources, a zone action meanwhile): the write pointer stays where
+                    // the data ends, TRANSFER COUNT says how much was written, the sense names the zone rule.
+                    AdditionalSense why = CopyWrites.sense(e);
+                    throw new CheckCondition(new SenseData(SenseKey.COPY_ABORTED, why.asc(), why.ascq(),
+                            OptionalLong.empty(), Optional.empty(), OptionalLong.empty()), "WRITE USING TOKEN into "
+                            + unit + ": " + e.getMessage());
                 } catch (IOException e) { // CopyFailedException included
                     unit.mediaErrors.increment();
                     throw new CheckCondition(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, "WRITE USING TOKEN into "
@@ -351,7 +383,11 @@ final class TokenCopyCommands {
             }
             if (unit.durable(false) && !pieces.isEmpty()) {
                 try {
-                    unit.store().flush();
+                    if (unit.isZoned()) {
+                        unit.zones().sync(); // the data, then the write pointers the copy moved
+                    } else {
+                        unit.store().flush();
+                    }
                 } catch (IOException e) {
                     unit.mediaErrors.increment();
                     throw new CheckCondition(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, "flush of " + unit + ": " + e);
@@ -365,7 +401,7 @@ final class TokenCopyCommands {
          * The block device zero ROD token: zeros through the store's zeroing path (deallocating where it can; the
          * blocks read back as zeros), in chunks under the range lock, tokens of those blocks revoked first.
          */
-        private boolean zero(ByteRanges piece) throws IOException {
+        private boolean zero(ByteRanges piece) throws IOException, ZoneException {
             int bs = unit.blockSize();
             long first = piece.destination() / bs;
             long blocks = piece.length() / bs;
@@ -376,7 +412,7 @@ final class TokenCopyCommands {
                         return false;
                     }
                     long n = Math.min(ThirdPartyCopyCommands.CHUNK_BYTES, piece.length() - at);
-                    unit.store().writeZeroes(piece.destination() + at, n, true, false);
+                    CopyWrites.zero(unit, piece.destination() + at, n);
                     publish(status.moved(n));
                 }
             }

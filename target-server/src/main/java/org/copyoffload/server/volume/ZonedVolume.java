@@ -12,6 +12,7 @@ import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.zone.ReportFilter;
 import org.copyoffload.backends.zone.Zone;
 import org.copyoffload.backends.zone.ZoneChange;
+import org.copyoffload.backends.zone.ZoneCommandSet;
 import org.copyoffload.backends.zone.ZoneError;
 import org.copyoffload.backends.zone.ZoneException;
 import org.copyoffload.backends.zone.ZoneGeometry;
@@ -77,9 +78,8 @@ public final class ZonedVolume implements Closeable {
         ZoneMetadataStore metadata = ZoneMetadataStore.openOrCreate(config.zonesFile(), geometry, config.file(),
                 store);
         try {
-            // NVMe Close Zone leaves an opened zone Closed even when nothing was written in it (ZNS 1.1, as QEMU
-            // and NVMeVirt do); the shortcut to Empty is ZBC's CLOSE ZONE rule.
-            ZoneModel model = ZoneModel.restore(geometry, limits, metadata.loadedZones(), false);
+            // Where NVMe and ZBC rules differ (Close of an unwritten zone...), each zone action names its command set.
+            ZoneModel model = ZoneModel.restore(geometry, limits, metadata.loadedZones());
             for (Zone zone : model.zones()) {
                 if (zone.state() == ZoneState.EMPTY || zone.state() == ZoneState.CLOSED) {
                     long end = zone.startLba() + geometry.zoneSize();
@@ -234,14 +234,28 @@ public final class ZonedVolume implements Closeable {
      * @throws IllegalArgumentException for Set Zone Descriptor Extension (no extensions)
      */
     public List<ZoneChange> manage(ZoneSendAction action, long slba, boolean selectAll) throws ZoneException, IOException {
+        return manage(action, slba, selectAll, ZoneCommandSet.NVME);
+    }
+
+    /**
+     * A zone action with the rules of {@code rules} (NVMe Zone Management Send or ZBC OUT), as
+     * {@link #manage(ZoneSendAction, long, boolean)}.
+     *
+     * @throws IllegalArgumentException for Set Zone Descriptor Extension, and for Offline with ZBC's rules
+     */
+    public List<ZoneChange> manage(ZoneSendAction action, long slba, boolean selectAll, ZoneCommandSet rules)
+            throws ZoneException, IOException {
+        if (action == ZoneSendAction.OFFLINE && rules == ZoneCommandSet.ZBC) {
+            throw new IllegalArgumentException("ZBC has no offline zone action");
+        }
         List<ZoneChange> changes;
         lock.lock();
         try {
             changes = switch (action) {
-                case CLOSE -> model.close(slba, selectAll);
-                case FINISH -> model.finish(slba, selectAll);
-                case OPEN -> model.open(slba, selectAll);
-                case RESET -> model.reset(slba, selectAll);
+                case CLOSE -> model.close(slba, selectAll, rules);
+                case FINISH -> model.finish(slba, selectAll, rules);
+                case OPEN -> model.open(slba, selectAll, rules);
+                case RESET -> model.reset(slba, selectAll, rules);
                 case OFFLINE -> model.offline(slba, selectAll);
                 case SET_ZONE_DESCRIPTOR_EXTENSION -> throw new IllegalArgumentException("no zone descriptor extensions");
             };
@@ -302,6 +316,20 @@ public final class ZonedVolume implements Closeable {
                     + " crosses the end of zone " + first);
         }
         for (int i = first; i <= last; i++) {
+            if (model.zone(i).state() == ZoneState.OFFLINE) {
+                throw new ZoneException(ZoneError.ZONE_IS_OFFLINE, "zone " + i + " is offline");
+            }
+        }
+    }
+
+    /**
+     * Checks a read (in range) where reads are unrestricted (ZBC's URSWRZ = 1: across zones and above write
+     * pointers): only an offline zone among those read refuses it.
+     */
+    public void checkNotOffline(long slba, long blocks) throws ZoneException {
+        ZoneGeometry g = geometry();
+        int last = g.zoneIndex(slba + blocks - 1);
+        for (int i = g.zoneIndex(slba); i <= last; i++) {
             if (model.zone(i).state() == ZoneState.OFFLINE) {
                 throw new ZoneException(ZoneError.ZONE_IS_OFFLINE, "zone " + i + " is offline");
             }

@@ -59,7 +59,8 @@ class ConfigLoaderTest {
         assertThat(c.iscsi().portals()).containsExactly(new ServerConfig.IscsiPortal("127.0.0.1", 3260, "127.0.0.1", 1));
         assertThat(c.iscsi().targets()).singleElement().satisfies(t -> {
             assertThat(t.name()).isEqualTo("iqn.2026-01.org.copyoffload:default");
-            assertThat(t.luns()).containsExactly(new ServerConfig.Lun(0, "conv0"), new ServerConfig.Lun(1, "conv1"));
+            assertThat(t.luns()).containsExactly(new ServerConfig.Lun(0, "conv0"), new ServerConfig.Lun(1, "conv1"),
+                    new ServerConfig.Lun(2, "zns0"));
             assertThat(t.allowAnyInitiator()).isTrue();
             assertThat(t.chap()).isNull();
         });
@@ -260,6 +261,7 @@ class ConfigLoaderTest {
             "no event loop         | 'nvme: {event-loops: 0}'                                    | nvme.event-loops: 0 is outside 1..256",
             "iscsi bad name        | 'iscsi: {targets: [{name: target1}]}'                       | iscsi.targets[0].name: 'target1' is not an iSCSI name",
             "iscsi no volume       | 'iscsi: {targets: [{name: iqn.2026-01.a.b:t, luns: [{volume: zz}]}]}' | iscsi.targets[0].luns[0].volume: no volume named 'zz'",
+            "iscsi zcap < zsze     | 'volumes: [{name: z, size: 4MiB, zoned: {zone-size: 1MiB, zone-capacity: 512KiB}}]\niscsi: {targets: [{name: iqn.2026-01.a.b:t, luns: [{lun: 0, volume: z}]}]}' | iscsi.targets[0].luns[0].volume: 'z' has a zone-capacity below its zone-size: a host managed zoned logical unit (ZBC) has no zone capacity",
             "iscsi lun twice       | 'volumes: [{name: a, size: 1MiB}]\niscsi: {targets: [{name: iqn.2026-01.a.b:t, luns: [{lun: 1, volume: a}, {lun: 1, volume: a}]}]}' | iscsi.targets[0].luns[1].lun: LUN 1 is used twice",
             "iscsi first > max     | 'iscsi: {first-burst-length: 2000000, max-burst-length: 1000000}' | iscsi.first-burst-length: 2000000 exceeds max-burst-length 1000000",
             "iscsi short secret    | 'iscsi: {discovery-chap: {user: u, secret: short}}'        | iscsi.discovery-chap.secret: 5 bytes; a CHAP secret needs 12 to 255",

@@ -34,14 +34,14 @@ class ScsiTargetTest extends ScsiTestBase {
     }
 
     @Test
-    void refusesAZonedVolumeNamingIt() throws Exception {
+    void refusesAZonedVolumeWithAZoneCapacityBelowItsZoneSizeNamingIt() throws Exception {
         ServerConfig.Volume config = ConfigLoader.parse("""
                 data-dir: %s
                 listeners:
                   - {address: 127.0.0.1, port: 0}
                 metrics: {enabled: false}
                 volumes:
-                  - {name: zns-vol, size: 4MiB, block-size: 4096, zoned: {zone-size: 1MiB, zone-capacity: 1MiB}}
+                  - {name: zns-vol, size: 4MiB, block-size: 4096, zoned: {zone-size: 1MiB, zone-capacity: 768KiB}}
                 subsystems:
                   - nqn: nqn.2026-01.org.copyoffload:unused
                     namespaces:
@@ -52,7 +52,8 @@ class ScsiTargetTest extends ScsiTestBase {
             Volume zoned = new Volume("zns-vol", memory, 4096, zones);
             assertThatThrownBy(() -> newTarget(Map.of(3L, zoned)))
                     .isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("zns-vol").hasMessageContaining("LUN 3").hasMessageContaining("zoned");
+                    .hasMessageContaining("zns-vol").hasMessageContaining("LUN 3")
+                    .hasMessageContaining("zone capacity below its zone size");
         }
     }
 
