@@ -106,7 +106,7 @@ final class ZonedLuGuestChecks {
                         has("Open zone command: Illegal request"), has("Reset write pointer command: Illegal request")),
                 check("reset-one", m + "sg_reset_wp --zone=0x400 /dev/$ZG; blkzone reset -o 16384 -c 1 /dev/$Z;"
                                 + " blkzone report -o 8192 -c 2 /dev/$Z",
-                        rc0(), matches("start: 0x000002000, .*wptr 0x000000 .*zcond: 1\\(em\\)\\n.*start: 0x000004000, "
+                        rc0(), matches("start: 0x000002000, .*wptr 0x000000 .*zcond: 1\\(em\\).*\\n.*start: 0x000004000, "
                                 + ".*wptr 0x000000 .*zcond: 1\\(em\\)")),
                 // Reporting options: 01h Empty zones (11 after the above), 03h explicitly opened (4); PARTIAL.
                 check("report-options", m + "sg_rep_zones --report=1 /dev/$ZG | grep -ic \"zone start\";"
