@@ -54,10 +54,10 @@ final class ZonedLuGuestChecks {
                                 "max_open_zones=4")),
                 check("inquiry", m + "sg_inq /dev/$ZG", rc0(), matches("PQual=0\\s+PDT=20\\b"),
                         has("host managed zoned block")),
-                // Zoned Block Device Characteristics (ZBC-2 6.5.2); page B6h by number: the abbreviation differs
-                // between sg3-utils 1.46 and 1.48.
+                // Zoned Block Device Characteristics (ZBC-2 6.5.2); page B6h by number: the abbreviation and the
+                // number format differ between sg3-utils 1.46 and 1.48.
                 check("vpd-zbdc", m + "sg_vpd --page=0xb6 /dev/$ZG", rc0(), matches("URSWRZ: 1"),
-                        matches("Maximum number of open sequential write required zones: 4")),
+                        matches("Maximum number of open sequential write required zones: (0x)?4$")),
                 check("readcap", m + "sg_readcap -l /dev/$ZG", rc0(), has("Logical block length=4096 bytes"),
                         has("Number of logical blocks=16384")),
                 check("reset-all", m + "sg_reset_wp --all /dev/$ZG && blkzone report /dev/$Z | grep -c \"zcond: 1(em)\"",
@@ -109,8 +109,8 @@ final class ZonedLuGuestChecks {
                         rc0(), matches("start: 0x000002000, .*wptr 0x000000 .*zcond: 1\\(em\\).*\\n.*start: 0x000004000, "
                                 + ".*wptr 0x000000 .*zcond: 1\\(em\\)")),
                 // Reporting options: 01h Empty zones (11 after the above), 03h explicitly opened (4); PARTIAL.
-                check("report-options", m + "sg_rep_zones --report=1 /dev/$ZG | grep -ic \"zone start\";"
-                                + " sg_rep_zones --report=0x3 /dev/$ZG | grep -ic \"zone start\";"
+                check("report-options", m + "sg_rep_zones --report=1 /dev/$ZG | grep -c \"Zone start LBA\";"
+                                + " sg_rep_zones --report=0x3 /dev/$ZG | grep -c \"Zone start LBA\";"
                                 + " sg_rep_zones --partial -m 128 /dev/$ZG | head -3",
                         rc0(), matches("^11\\n4\\n"), has("Maximum LBA: 0x3fff")),
                 check("reset-all-end", m + "sg_reset_wp --all /dev/$ZG && blkzone report /dev/$Z | grep -c \"zcond: 1(em)\"",
