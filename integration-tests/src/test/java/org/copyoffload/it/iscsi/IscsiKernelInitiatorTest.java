@@ -287,6 +287,9 @@ class IscsiKernelInitiatorTest {
             script.append("step zbc-ours.login 'iscsiadm -m node -o new -T $ZIQN -p $PORTAL >/dev/null; "
                     + "iscsiadm -m node -T $ZIQN -p $PORTAL --login; sleep 2'\n");
             appendZbcSteps(script, "zbc-ours.");
+            for (Check c : ZonedLuGuestChecks.copyChecks()) {
+                script.append("step zbc-ours.").append(c.name()).append(" '").append(c.snippet()).append("'\n");
+            }
             script.append("step zbc-ours.logout 'iscsiadm -m node -T $ZIQN -p $PORTAL --logout'\n");
             script.append("step zbc-sdebug.load '").append(ZonedLuGuestChecks.SCSI_DEBUG).append("; sleep 2'\n");
             appendZbcSteps(script, "zbc-sdebug.");
@@ -352,6 +355,13 @@ class IscsiKernelInitiatorTest {
                 }
                 if (!d.equals("pass")) {
                     zbcMissed.add("scsi_debug " + c.name() + ": " + d);
+                }
+            }
+            for (Check c : ZonedLuGuestChecks.copyChecks()) {
+                String o = verdict(run.findStep("zbc-ours." + c.name()), c.expect().apply(null));
+                zbcRows.add(List.of(c.name(), o, "(no copy manager)"));
+                if (!o.equals("pass")) {
+                    zbcMissed.add("ours " + c.name() + ": " + o);
                 }
             }
             String zbcTable = SuiteTable.table(List.of("step", "ours (zoned LU)", "scsi_debug zbc=managed"), zbcRows);

@@ -2,6 +2,7 @@ package org.copyoffload.it.iscsi;
 
 import static org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.check;
 import static org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.has;
+import static org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.hasNot;
 import static org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.lines;
 import static org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.matches;
 import static org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.rc0;
@@ -42,6 +43,24 @@ final class ZonedLuGuestChecks {
                   if [ "$(cat /sys/block/$b/queue/zoned)" = none ]; then echo "C=$b"; echo "CG=$g"; else echo "Z=$b"; echo "ZG=$g"; fi
                 done > /tmp/zmap; cat /tmp/zmap; dd if=/dev/urandom of=/tmp/blk bs=4096 count=8 2>/dev/null""",
                 rc0(), matches("^Z=sd"), matches("^ZG=sg"));
+    }
+
+    /**
+     * Steps for our target only (scsi_debug has no copy manager): EXTENDED COPY from the conventional LU beside the
+     * zoned one ($C) into zone 12, at its write pointer (copied, the pointer moved) and past it (refused: sg_xcopy
+     * reports the copy aborted, and the zone stays as it was). Run after {@link #checks}.
+     */
+    static List<Check> copyChecks() {
+        String m = ". /tmp/zmap; ";
+        return List.of(
+                check("xcopy-at-wp", m + "dd if=/tmp/blk of=/dev/$C bs=4096 count=8 oflag=direct 2>/dev/null;"
+                                + " sg_xcopy if=/dev/$CG of=/dev/$ZG bs=4096 count=8 seek=12288 && echo XCOPY-DONE;"
+                                + " dd if=/dev/$Z bs=4096 skip=12288 count=8 iflag=direct 2>/dev/null | cmp - /tmp/blk"
+                                + " && echo READBACK-OK; blkzone report -o 98304 -c 1 /dev/$Z",
+                        rc0(), has("XCOPY-DONE"), has("READBACK-OK"), matches("wptr 0x000040 .*zcond: 2\\(oi\\)")),
+                check("xcopy-off-wp", m + "sg_xcopy if=/dev/$CG of=/dev/$ZG bs=4096 count=8 seek=12400 2>&1; echo rc=$?;"
+                                + " blkzone report -o 98304 -c 1 /dev/$Z",
+                        has("Copy aborted"), hasNot("rc=0"), matches("wptr 0x000040 .*zcond: 2\\(oi\\)")));
     }
 
     /** The ZBC steps, in order, after {@link #map}; they start and end with every zone reset. */
