@@ -46,6 +46,7 @@ class IscsiKernelInitiatorTest {
     private static final String LIO_IQN = "iqn.2003-01.org.linux-iscsi.copyoffload:it";
     private static final String LIO_LOCKED = "iqn.2003-01.org.linux-iscsi.copyoffload:locked";
     private static final String SOMEONE_ELSE = "iqn.2026-01.org.copyoffload:someone-else";
+    private static final String ZONED = "iqn.2026-01.org.copyoffload:zoned";
     private static final String KEY = "0x1234abcd";
     /** The steps LIO passes on both kernels, asserted so that a broken reference does not go unnoticed. */
     private static final Set<String> LIO_PASSES = Set.of("login", "map", "sizes", "inquiry", "vpd-di", "vpd-bl",
@@ -120,14 +121,14 @@ class IscsiKernelInitiatorTest {
         return l.isEmpty() ? "" : " (said: " + (l.length() > 70 ? l.substring(0, 67) + "..." : l) + ")";
     }
 
-    private static Check check(String name, String snippet, Function<Side, List<Expect>> expect) {
+    static Check check(String name, String snippet, Function<Side, List<Expect>> expect) {
         if (snippet.contains("'")) {
             throw new IllegalArgumentException("a single quote would end the snippet of " + name);
         }
         return new Check(name, snippet, expect);
     }
 
-    private static Check check(String name, String snippet, Expect... expect) {
+    static Check check(String name, String snippet, Expect... expect) {
         return check(name, snippet, side -> List.of(expect));
     }
 
@@ -234,6 +235,8 @@ class IscsiKernelInitiatorTest {
                   - {name: small, size: 64MiB, block-size: 512}
                   - {name: big2, size: 64MiB, block-size: 4096}
                   - {name: other, size: 16MiB}
+                  - %s
+                  - {name: beside, size: 16MiB, block-size: 4096}
                 iscsi:
                   listeners: [{address: 127.0.0.1, port: 0, advertise-address: %s}]
                   targets:
@@ -243,7 +246,10 @@ class IscsiKernelInitiatorTest {
                       allow-any-initiator: false
                       allowed-initiators: [%s]
                       luns: [{lun: 0, volume: other}]
-                """.formatted(dataDir, GuestVm.HOST_ADDRESS, IQN, LOCKED, SOMEONE_ELSE);
+                    - name: %s
+                      luns: [{lun: 0, volume: zoned}, {lun: 1, volume: beside}]
+                """.formatted(dataDir, ZonedLuGuestChecks.OUR_VOLUME, GuestVm.HOST_ADDRESS, IQN, LOCKED, SOMEONE_ELSE,
+                ZONED);
         try (CopyoffloadServer server = CopyoffloadServer.start(ConfigLoader.parse(yaml, "test"))) {
             int port = server.iscsiAddresses().getFirst().getPort();
             String hostPortal = GuestVm.HOST_ADDRESS + ":" + port;
@@ -275,8 +281,19 @@ class IscsiKernelInitiatorTest {
                       dd if=/tmp/lio/big.img bs=1M skip=3 count=4 2>/dev/null | cmp - /share/pattern-4k.bin && echo BIG-OK
                       dd if=/tmp/lio/big2.img bs=4096 skip=100 count=1024 2>/dev/null | cmp - /share/pattern-4k.bin && echo BIG2-OK
                       dd if=/tmp/lio/small.img bs=512 skip=101 count=37 2>/dev/null | cmp - /share/pattern-512.bin && echo SMALL-OK'
-                    step dmesg 'dmesg | grep -iE "iscsi|scsi|sd |target|xcopy|PR" | tail -40'
                     """);
+            // The zoned LU (ZBC), then the same steps against scsi_debug's host-managed emulation.
+            script.append("export PORTAL=").append(hostPortal).append(" ZIQN=").append(ZONED).append('\n');
+            script.append("step zbc-ours.login 'iscsiadm -m node -o new -T $ZIQN -p $PORTAL >/dev/null; "
+                    + "iscsiadm -m node -T $ZIQN -p $PORTAL --login; sleep 2'\n");
+            appendZbcSteps(script, "zbc-ours.");
+            for (Check c : ZonedLuGuestChecks.copyChecks()) {
+                script.append("step zbc-ours.").append(c.name()).append(" '").append(c.snippet()).append("'\n");
+            }
+            script.append("step zbc-ours.logout 'iscsiadm -m node -T $ZIQN -p $PORTAL --logout'\n");
+            script.append("step zbc-sdebug.load '").append(ZonedLuGuestChecks.SCSI_DEBUG).append("; sleep 2'\n");
+            appendZbcSteps(script, "zbc-sdebug.");
+            script.append("step dmesg 'dmesg | grep -iE \"iscsi|scsi|sd |target|xcopy|PR|zone\" | tail -40'\n");
             GuestRun run = GuestVm.run(dist, script.toString(), GuestVm.Options.defaults().withTimeout(Duration.ofMinutes(8))
                     .withName("IscsiKernelInitiatorTest.stockLinuxInitiator"));
             run.requireDone();
@@ -324,7 +341,36 @@ class IscsiKernelInitiatorTest {
             System.out.println("open-iscsi + sg3-utils on kernel " + dist.kernel() + ", ours and LIO side by side ("
                     + tableFile + "):\n" + table);
 
+            // The zoned LU beside scsi_debug: both must show what each step expects.
+            List<List<String>> zbcRows = new ArrayList<>();
+            List<String> zbcMissed = new ArrayList<>();
+            run.ok("zbc-ours.login");
+            run.ok("zbc-sdebug.load");
+            for (Check c : zbcChecks()) {
+                String o = verdict(run.findStep("zbc-ours." + c.name()), c.expect().apply(null));
+                String d = verdict(run.findStep("zbc-sdebug." + c.name()), c.expect().apply(null));
+                zbcRows.add(List.of(c.name(), o, d));
+                if (!o.equals("pass")) {
+                    zbcMissed.add("ours " + c.name() + ": " + o);
+                }
+                if (!d.equals("pass")) {
+                    zbcMissed.add("scsi_debug " + c.name() + ": " + d);
+                }
+            }
+            for (Check c : ZonedLuGuestChecks.copyChecks()) {
+                String o = verdict(run.findStep("zbc-ours." + c.name()), c.expect().apply(null));
+                zbcRows.add(List.of(c.name(), o, "(no copy manager)"));
+                if (!o.equals("pass")) {
+                    zbcMissed.add("ours " + c.name() + ": " + o);
+                }
+            }
+            String zbcTable = SuiteTable.table(List.of("step", "ours (zoned LU)", "scsi_debug zbc=managed"), zbcRows);
+            Files.writeString(IscsiLogs.dir().resolve("zbc-kernel-initiator-" + dist.id() + ".table.md"),
+                    "# blkzone + sg3-utils on kernel " + dist.kernel() + ": our zoned LU and scsi_debug\n\n" + zbcTable);
+            System.out.println("zoned LU on kernel " + dist.kernel() + ", ours and scsi_debug side by side:\n" + zbcTable);
+
             assertThat(oursMissed).as("steps our target did not pass:\n" + table + "\n" + log).isEmpty();
+            assertThat(zbcMissed).as("zoned steps missed:\n" + zbcTable + "\n" + log).isEmpty();
             assertThat(lioMissed).as("steps the LIO reference no longer passes:\n" + table + "\n" + log).isEmpty();
 
             String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -333,6 +379,19 @@ class IscsiKernelInitiatorTest {
             assertThat(metrics).contains("copyoffload_iscsi_pdus_total{direction=\"in\",opcode=\"scsi_data_out\"}")
                     .contains("copyoffload_iscsi_commands_total{opcode=\"0x2a\",status=\"good\"}")
                     .contains("copyoffload_iscsi_login_failures_total{status=\"authorization_failure\"}");
+        }
+    }
+
+    private static List<Check> zbcChecks() {
+        List<Check> all = new ArrayList<>();
+        all.add(ZonedLuGuestChecks.map());
+        all.addAll(ZonedLuGuestChecks.checks());
+        return all;
+    }
+
+    private static void appendZbcSteps(StringBuilder script, String prefix) {
+        for (Check c : zbcChecks()) {
+            script.append("step ").append(prefix).append(c.name()).append(" '").append(c.snippet()).append("'\n");
         }
     }
 
