@@ -135,7 +135,7 @@ class IscsiKernelInitiatorTest {
     /** The steps, in order; every snippet after {@code map} finds its devices in /tmp/map ({@code $B0}, {@code $G0}...). */
     static List<Check> checks() {
         String persist = ". /tmp/map; sg_persist ";
-        return List.of(
+        List<Check> checks = new ArrayList<>(List.of(
                 check("discovery", "iscsiadm -m discovery -t sendtargets -p $PORTAL",
                         side -> List.of(rc0(), has(side.advertised() + ",1 " + side.iqn()), hasNot(side.locked()))),
                 check("login", "iscsiadm -m node -T $IQN -p $PORTAL --login; sleep 2; iscsiadm -m session",
@@ -189,7 +189,10 @@ class IscsiKernelInitiatorTest {
                         . /tmp/map
                         ddpt if=/dev/$G0 of=/dev/$G2 bs=4096 skip=768 seek=5000 count=1024 oflag=xcopy 2>&1 | tail -3
                         dd if=/dev/$B2 bs=4096 skip=5000 count=1024 iflag=direct 2>/dev/null | cmp - /share/pattern-4k.bin && echo READBACK-OK""",
-                        rc0(), has("READBACK-OK")),
+                        rc0(), has("READBACK-OK"))));
+        // Token copy (ODX): LIO has none, so none of these is in LIO_PASSES.
+        checks.addAll(IscsiOdxChecks.checks());
+        checks.addAll(List.of(
                 // Out-of-range LBAs inside a copy: COPY ABORTED (SPC-4 6.4.3.5), as sg_xcopy reports it.
                 check("xcopy-past-end", ". /tmp/map; sg_xcopy if=/dev/$G0 of=/dev/$G2 bs=4096 skip=0 seek=16380 count=8",
                         rcNot0(), has("Copy aborted")),
@@ -219,7 +222,8 @@ class IscsiKernelInitiatorTest {
                 check("locked", """
                         iscsiadm -m node -o new -T $LOCKED -p $PORTAL >/dev/null
                         iscsiadm -m node -T $LOCKED -p $PORTAL -o update -n node.session.initial_login_retry_max -v 1
-                        iscsiadm -m node -T $LOCKED -p $PORTAL --login""", rcNot0(), matches("(?i)authoriz")));
+                        iscsiadm -m node -T $LOCKED -p $PORTAL --login""", rcNot0(), matches("(?i)authoriz"))));
+        return checks;
     }
 
     @ParameterizedTest(name = "{0}")
@@ -294,8 +298,9 @@ class IscsiKernelInitiatorTest {
             script.append("step zbc-sdebug.load '").append(ZonedLuGuestChecks.SCSI_DEBUG).append("; sleep 2'\n");
             appendZbcSteps(script, "zbc-sdebug.");
             script.append("step dmesg 'dmesg | grep -iE \"iscsi|scsi|sd |target|xcopy|PR|zone\" | tail -40'\n");
-            GuestRun run = GuestVm.run(dist, script.toString(), GuestVm.Options.defaults().withTimeout(Duration.ofMinutes(8))
-                    .withName("IscsiKernelInitiatorTest.stockLinuxInitiator"));
+            GuestRun run = GuestVm.run(dist, script.toString(), ZonedLuGuestChecks.withFiles(IscsiOdxChecks.withFiles(
+                    GuestVm.Options.defaults().withTimeout(Duration.ofMinutes(8))
+                            .withName("IscsiKernelInitiatorTest.stockLinuxInitiator"))));
             run.requireDone();
             String log = run.describe();
             run.ok("iscsid");

@@ -88,8 +88,26 @@ final class IscsiOdxChecks {
         return "84 07 00 00 01 %02x 00 00 00 00 00 00 04 00 00 00".formatted(list);
     }
 
+    /**
+     * Stock ddpt with {@code oflag=odx} (the issue's client): passes when it copies and the copy reads back, or when
+     * it is ddpt 0.97 and fails as that version must against any target (its POPULATE TOKEN puts the LBA one byte
+     * early, so block 768 arrives as 30000h, beyond the LU: LOGICAL BLOCK ADDRESS OUT OF RANGE). So a fixed ddpt in a
+     * later Debian is noticed, and a target that took the misplaced LBA would fail here.
+     */
+    static Expect ddptCopiesOrFailsAs097() {
+        return s -> s.contains("READBACK-OK") ? java.util.Optional.empty()
+                : s.contains("ddpt 0.97") && s.output().toLowerCase(java.util.Locale.ROOT)
+                        .contains("logical block address out of range") ? java.util.Optional.empty()
+                : java.util.Optional.of("neither a copy nor ddpt 0.97's known refusal");
+    }
+
     static List<Check> checks() {
         return List.of(
+                check("odx-ddpt", """
+                        . /tmp/map; ddpt --version 2>&1 | head -1
+                        ddpt if=/dev/$G0 of=/dev/$G2 bs=4096 skip=768,1024 seek=7000,1024 oflag=odx -v 2>&1 | tail -12
+                        dd if=/dev/$B2 bs=4096 skip=7000 count=1024 iflag=direct 2>/dev/null | cmp - /share/pattern-4k.bin && echo READBACK-OK""",
+                        ddptCopiesOrFailsAs097()),
                 check("odx-vpd", ". /tmp/map; sg_vpd -p tpc /dev/$G0",
                         rc0(), matches("(?i)block device rod (token )?limits"),
                         matches("(?i)maximum inactivity timeout: (600|0x258)"),
