@@ -96,7 +96,7 @@ final class IscsiOdxChecks {
      */
     static Expect ddptCopiesOrFailsAs097() {
         return s -> s.contains("READBACK-OK") ? java.util.Optional.empty()
-                : s.contains("ddpt 0.97") && s.output().toLowerCase(java.util.Locale.ROOT)
+                : s.contains("version: 0.97 ") && s.output().toLowerCase(java.util.Locale.ROOT)
                         .contains("logical block address out of range") ? java.util.Optional.empty()
                 : java.util.Optional.of("neither a copy nor ddpt 0.97's known refusal");
     }
@@ -115,7 +115,7 @@ final class IscsiOdxChecks {
                         matches("(?i)block device zero \\[0xffff0001\\]"), has("Populate token"),
                         has("Write using token"), has("Receive ROD token information")),
                 check("odx-populate", """
-                        . /tmp/map
+                        . /tmp/map; rm -f /tmp/rrti.bin /tmp/tok.bin /tmp/rrti-rev.bin /tmp/tok-rev.bin
                         sg_raw -s 32 -i /share/odx-pt.bin /dev/$G0 %s
                         sg_raw -r 1024 -o /tmp/rrti.bin /dev/$G0 %s
                         echo RRTI-BYTES=$(wc -c < /tmp/rrti.bin); od -A d -t x1 -N 48 /tmp/rrti.bin""".formatted(pt(1),
