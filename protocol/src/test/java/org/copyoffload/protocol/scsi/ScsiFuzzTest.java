@@ -182,6 +182,19 @@ class ScsiFuzzTest {
         }
     }
 
+    /** The input is REPORT ALL ROD TOKENS data as a copy manager returns it, cut anywhere. */
+    @FuzzTest(maxDuration = "60s")
+    void rodManagementTokens(byte[] input) {
+        RodManagementTokens tokens;
+        try {
+            tokens = RodManagementTokens.decode(input, input.length);
+        } catch (IllegalArgumentException expected) {
+            return; // documented: the header is short or AVAILABLE DATA is not 4 plus whole tokens
+        }
+        byte[] encoded = tokens.encode();
+        assertThat(RodManagementTokens.decode(encoded, encoded.length)).isEqualTo(tokens);
+    }
+
     /** The input is RECEIVE ROD TOKEN INFORMATION data as a copy manager returns it. */
     @FuzzTest(maxDuration = "60s")
     void rodTokenInformation(byte[] input) {

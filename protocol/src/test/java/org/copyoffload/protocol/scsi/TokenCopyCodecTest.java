@@ -180,6 +180,31 @@ class TokenCopyCodecTest {
                 () -> RodTokenInformation.decode(units, units.length))).hasMessageContaining("TRANSFER COUNT UNITS");
     }
 
+    /** REPORT ALL ROD TOKENS data: AVAILABLE DATA, 4 reserved bytes, 96 bytes of each token (as FreeBSD CTL). */
+    @Test
+    void reportAllRodTokensLayout() {
+        byte[] t1 = new byte[RodToken.LENGTH];
+        byte[] t2 = new byte[RodToken.LENGTH];
+        for (int i = 0; i < RodToken.LENGTH; i++) {
+            t1[i] = (byte) i;
+            t2[i] = (byte) (255 - i);
+        }
+        RodManagementTokens m = RodManagementTokens.of(List.of(new RodToken(t1), new RodToken(t2)));
+        byte[] b = m.encode();
+        assertThat(b).hasSize(8 + 2 * 96);
+        assertThat(java.util.Arrays.copyOf(b, 8)).isEqualTo(hex("000000C4 00000000"));
+        assertThat(java.util.Arrays.copyOfRange(b, 8, 104)).isEqualTo(java.util.Arrays.copyOf(t1, 96));
+        assertThat(java.util.Arrays.copyOfRange(b, 104, 200)).isEqualTo(java.util.Arrays.copyOf(t2, 96));
+        assertThat(RodManagementTokens.decode(b, b.length)).isEqualTo(m);
+        // cut by ALLOCATION LENGTH: whole management tokens only
+        assertThat(RodManagementTokens.decode(b, 150).tokens()).hasSize(1);
+        assertThat(RodManagementTokens.decode(hex("00000004 00000000"), 8).tokens()).isEmpty();
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> RodManagementTokens.decode(hex("00000005 00000000 00"), 9))).hasMessageContaining("AVAILABLE DATA 5");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> RodManagementTokens.decode(hex("000000"), 3))).hasMessageContaining("header");
+    }
+
     @Test
     void vpdDescriptors() {
         RodTokenLimits r = new RodTokenLimits(64, 1, 600, 60, 0x800000, 0x20000, 64L << 20, List.of(

@@ -174,6 +174,9 @@ final class CommandTable {
         entries.add(new Entry(RECEIVE_COPY_RESULTS, OptionalInt.of(ReceiveCopyResults.RECEIVE_ROD_TOKEN_INFORMATION
                 .code()), 16, ReceiveCopyResultsCdb.fields(ReceiveCopyResults.RECEIVE_ROD_TOKEN_INFORMATION),
                 TokenCopyCommands::receiveRodTokenInformation, false, false));
+        entries.add(new Entry(RECEIVE_COPY_RESULTS, OptionalInt.of(ReceiveCopyResults.REPORT_ALL_ROD_TOKENS.code()), 16,
+                ReceiveCopyResultsCdb.fields(ReceiveCopyResults.REPORT_ALL_ROD_TOKENS),
+                TokenCopyCommands::reportAllRodTokens, false, false));
         for (ReceiveCopyResults sa : List.of(ReceiveCopyResults.COPY_STATUS, ReceiveCopyResults.OPERATING_PARAMETERS,
                 ReceiveCopyResults.FAILED_SEGMENT_DETAILS, ReceiveCopyResults.COPY_STATUS_LID4,
                 ReceiveCopyResults.COPY_DATA_LID4)) {

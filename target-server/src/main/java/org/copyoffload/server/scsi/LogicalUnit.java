@@ -277,6 +277,31 @@ final class LogicalUnit {
         runningCopies.remove(copy);
     }
 
+    /**
+     * Runs a copy command's {@code work} (EXTENDED COPY, WRITE USING TOKEN) on the I/O executor as a running copy of
+     * the nexus's task {@code tag}, which task management and COPY OPERATION ABORT stop through {@code abort}; with
+     * {@code immediate} (IMMED) the command answers GOOD at once and the copy goes on in the background. When the
+     * executor refuses the work (shutting down) nothing was done: {@code notRun} gives back what the caller holds
+     * (its list identifier, a token) and the command answers BUSY.
+     */
+    CompletableFuture<ScsiResponse> submitCopy(ItNexus nexus, long tag, String what, boolean immediate,
+                                               AtomicBoolean abort, IoWork work, Runnable notRun) {
+        RunningCopy running = copyStarted(nexus, tag, immediate, abort);
+        AtomicBoolean refused = new AtomicBoolean();
+        CompletableFuture<ScsiResponse> result = submit(what, AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, () -> {
+            try {
+                return work.run();
+            } finally {
+                copyEnded(running);
+            }
+        }, () -> {
+            refused.set(true);
+            copyEnded(running);
+            notRun.run();
+        });
+        return immediate && !refused.get() ? Responses.GOOD : result;
+    }
+
     /** Asks the running copies that {@code which} selects to stop at their next chunk. */
     void abortCopies(Predicate<RunningCopy> which) {
         for (RunningCopy c : runningCopies) {

@@ -140,26 +140,12 @@ final class ThirdPartyCopyCommands {
             }
         }
         Copy copy = new Copy(r.target(), u, list, held, start);
-        LogicalUnit.RunningCopy running = u.copyStarted(r.nexus(), r.command().tag(), list.immediate(),
-                start.abort());
-        CompletableFuture<ScsiResponse> result = u.submit("EXTENDED COPY of " + list.segments().size()
-                + " segments (list " + list.listIdentifier() + ")", AdditionalSense.THIRD_PARTY_DEVICE_FAILURE,
-                () -> {
-                    try {
-                        return copy.run();
-                    } finally {
-                        u.copyEnded(running);
+        return u.submitCopy(r.nexus(), r.command().tag(), "EXTENDED COPY of " + list.segments().size()
+                + " segments (list " + list.listIdentifier() + ")", list.immediate(), start.abort(), copy::run, () -> {
+                    if (held != null) {
+                        held.remove(list.listIdentifier(), start);
                     }
                 });
-        if (result.isDone() && result.join().status() == ScsiStatus.BUSY) {
-            // The executor refused the copy (shutting down): nothing was done, so nothing is held.
-            u.copyEnded(running);
-            if (held != null) {
-                held.remove(list.listIdentifier(), start);
-            }
-            return result;
-        }
-        return list.immediate() ? Responses.GOOD : result;
     }
 
     /** One EXTENDED COPY being processed: its segments in order, and its status for RECEIVE COPY RESULTS. */

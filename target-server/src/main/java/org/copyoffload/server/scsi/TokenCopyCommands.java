@@ -19,6 +19,7 @@ import org.copyoffload.protocol.scsi.ExtendedCopyParameterList.ByteRanges;
 import org.copyoffload.protocol.scsi.OperationCode;
 import org.copyoffload.protocol.scsi.PopulateTokenParameters;
 import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
+import org.copyoffload.protocol.scsi.RodManagementTokens;
 import org.copyoffload.protocol.scsi.RodToken;
 import org.copyoffload.protocol.scsi.RodTokenInformation;
 import org.copyoffload.protocol.scsi.RodTokenLimits;
@@ -218,23 +219,11 @@ final class TokenCopyCommands {
         }
         WriteUsingToken copy = new WriteUsingToken(r.target(), u, entry, w.deleteToken(), pieces, held,
                 c.listIdentifier(), start);
-        LogicalUnit.RunningCopy running = u.copyStarted(r.nexus(), r.command().tag(), w.immediate(), start.abort());
-        CompletableFuture<ScsiResponse> result = u.submit("WRITE USING TOKEN of " + pieces.size() + " pieces (list "
-                + c.listIdentifier() + ")", AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, () -> {
-                    try {
-                        return copy.run();
-                    } finally {
-                        u.copyEnded(running);
-                    }
+        return u.submitCopy(r.nexus(), r.command().tag(), "WRITE USING TOKEN of " + pieces.size() + " pieces (list "
+                + c.listIdentifier() + ")", w.immediate(), start.abort(), copy::run, () -> {
+                    held.remove(c.listIdentifier(), start);
+                    copy.release();
                 });
-        if (result.isDone() && result.join().status() == ScsiStatus.BUSY) {
-            // The executor refused the copy (shutting down): nothing was done, nothing is held.
-            u.copyEnded(running);
-            held.remove(c.listIdentifier(), start);
-            copy.release();
-            return result;
-        }
-        return w.immediate() ? Responses.GOOD : result;
     }
 
     /**
@@ -450,5 +439,17 @@ final class TokenCopyCommands {
                 record.bytes() / u.blockSize(), Math.min(record.segmentsProcessed(), 0xFFFF),
                 record.failure().map(FailedSegmentDetails::sense).orElse(new byte[0]), record.token());
         return Responses.dataIn(info.encode(), c.allocationLength());
+    }
+
+    // ---------------------------------------------------------------- REPORT ALL ROD TOKENS
+
+    /**
+     * REPORT ALL ROD TOKENS (SPC-4, RECEIVE COPY RESULTS service action 08h): a ROD management token (the first 96
+     * bytes, no signature: it cannot be used to copy) for every valid token of this target's copy manager, oldest
+     * first, whatever logical unit or nexus made it, as FreeBSD CTL reports them; cut to ALLOCATION LENGTH.
+     */
+    static CompletableFuture<ScsiResponse> reportAllRodTokens(Request r) {
+        ReceiveCopyResultsCdb c = ReceiveCopyResultsCdb.decode(r.cdb());
+        return Responses.dataIn(RodManagementTokens.of(r.target().rodTokens().live()).encode(), c.allocationLength());
     }
 }

@@ -290,10 +290,10 @@ class ThirdPartyCopyTest extends ScsiTestBase {
         byte[] page = run(LUN_4K, new InquiryCdb(true, 0x8F, 1024).encode()).good().data();
         assertThat(page[1]).isEqualTo((byte) 0x8F);
         // Block Device ROD Token Limits first (36 bytes), then Supported Commands: 83h with 00h, 01h, 10h, 11h,
-        // 1Ch; 84h with 00h, 03h, 04h, 05h, 06h, 07h.
+        // 1Ch; 84h with 00h, 03h, 04h, 05h, 06h, 07h, 08h (17 bytes, padded to 20).
         assertThat(HexFormat.of().formatHex(page, 4, 8)).isEqualTo("00000020");
-        assertThat(HexFormat.of().formatHex(page, 40, 40 + 4 + 16)).isEqualTo("00010010" + "0f" + "83050001"
-                + "10111c" + "8406000304050607");
+        assertThat(HexFormat.of().formatHex(page, 40, 40 + 4 + 20)).isEqualTo("00010014" + "10" + "83050001"
+                + "10111c" + "840700030405060708" + "000000");
     }
 
     // ---------------------------------------------------------------- a seeded model check

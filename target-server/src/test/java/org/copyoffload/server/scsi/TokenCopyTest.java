@@ -27,6 +27,7 @@ import org.copyoffload.protocol.scsi.PersistentReservationType;
 import org.copyoffload.protocol.scsi.PopulateTokenParameters;
 import org.copyoffload.protocol.scsi.ReadWriteCdb;
 import org.copyoffload.protocol.scsi.ReceiveCopyResultsCdb;
+import org.copyoffload.protocol.scsi.RodManagementTokens;
 import org.copyoffload.protocol.scsi.RodToken;
 import org.copyoffload.protocol.scsi.RodTokenInformation;
 import org.copyoffload.protocol.scsi.ScsiStatus;
@@ -262,6 +263,31 @@ class TokenCopyTest extends ReservationTestSupport {
     // ---------------------------------------------------------------- revocation
 
     /** Each write path, writing one block inside the token's second range of LUN 0 (blocks 20-23). */
+    /**
+     * REPORT ALL ROD TOKENS lists a management token (the first 96 bytes) for every valid token of the target,
+     * oldest first and whichever nexus made it; a revoked token leaves the list; ALLOCATION LENGTH cuts it.
+     */
+    @Test
+    void reportAllRodTokensListsTheValidOnes() {
+        write16(LUN_4K, 0, random(9, 16 * 4096));
+        RodToken first = token(A, LUN_4K, ranges(0, 4), 0);
+        RodToken second = token(B, LUN_512, ranges(0, 8), 0);
+        byte[] data = run(B, LUN_4K, new ReceiveCopyResultsCdb(0x08, 0, 4096).encode()).good().data();
+        RodManagementTokens listed = RodManagementTokens.decode(data, data.length);
+        assertThat(listed).isEqualTo(RodManagementTokens.of(List.of(first, second)));
+        assertThat(listed.tokens().getFirst()).isEqualTo(Arrays.copyOf(first.bytes(), 96));
+        // a management token is not a token: WRITE USING TOKEN refuses it
+        byte[] padded = Arrays.copyOf(listed.tokens().getFirst(), RodToken.LENGTH);
+        assertThat(wut(A, LUN_4K, 5, padded, 0, false, false, ranges(100, 4)).status())
+                .isEqualTo(ScsiStatus.CHECK_CONDITION);
+        write16(LUN_4K, 2, random(10, 4096)); // revokes the first
+        data = run(A, LUN_512, new ReceiveCopyResultsCdb(0x08, 0, 4096).encode()).good().data();
+        assertThat(RodManagementTokens.decode(data, data.length)).isEqualTo(RodManagementTokens.of(List.of(second)));
+        data = run(A, LUN_512, new ReceiveCopyResultsCdb(0x08, 0, 50).encode()).good().data();
+        assertThat(data).hasSize(50);
+        assertThat(RodManagementTokens.decode(data, data.length).tokens()).isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"WRITE_10", "WRITE_16", "WRITE_AND_VERIFY_16", "WRITE_SAME_16", "UNMAP", "COMPARE_AND_WRITE",
             "EXTENDED_COPY", "WRITE_USING_TOKEN", "BLOCK_ZERO_TOKEN"})
@@ -463,6 +489,6 @@ class TokenCopyTest extends ReservationTestSupport {
                 "0000 0020 000000000000 0040 00000258 0000003C 0000000000800000 0000000000020000".replace(" ", "")));
         assertThat(org.copyoffload.protocol.scsi.ThirdPartyCopyVpdPage.supportedCommands(page, page.length))
                 .containsEntry(0x83, List.of(0x00, 0x01, 0x10, 0x11, 0x1C))
-                .containsEntry(0x84, List.of(0x00, 0x03, 0x04, 0x05, 0x06, 0x07));
+                .containsEntry(0x84, List.of(0x00, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08));
     }
 }
