@@ -28,7 +28,8 @@ import org.copyoffload.it.iscsi.IscsiKernelInitiatorTest.Expect;
  * <ul>
  * <li>{@code odx-vpd}: {@code sg_vpd -p tpc} decodes the three ROD descriptors;</li>
  * <li>{@code odx-populate}: POPULATE TOKEN of the pattern's 1024 blocks, RECEIVE ROD TOKEN INFORMATION returns a
- * 512-byte token (response to 10h, status 01h, 1024 blocks);</li>
+ * 512-byte token (response to 10h, status 01h, 1024 blocks); REPORT ALL ROD TOKENS lists it (8-byte header and a
+ * 96-byte management token per valid token);</li>
  * <li>{@code odx-write}: WRITE USING TOKEN of that token to LUN 2 block 3000, read back identical, TRANSFER COUNT
  * 1024;</li>
  * <li>{@code odx-zero}: the block device zero token over 16 blocks written with random data reads back zeros;</li>
@@ -118,8 +119,10 @@ final class IscsiOdxChecks {
                         . /tmp/map; rm -f /tmp/rrti.bin /tmp/tok.bin /tmp/rrti-rev.bin /tmp/tok-rev.bin
                         sg_raw -s 32 -i /share/odx-pt.bin /dev/$G0 %s
                         sg_raw -r 1024 -o /tmp/rrti.bin /dev/$G0 %s
-                        echo RRTI-BYTES=$(wc -c < /tmp/rrti.bin); od -A d -t x1 -N 48 /tmp/rrti.bin""".formatted(pt(1),
-                        rrti(1)), rc0(), has("RRTI-BYTES=550"),
+                        echo RRTI-BYTES=$(wc -c < /tmp/rrti.bin); od -A d -t x1 -N 48 /tmp/rrti.bin
+                        sg_raw -r 4096 -o /tmp/rart.bin /dev/$G0 84 08 00 00 00 00 00 00 00 00 00 00 10 00 00 00
+                        echo RART-BYTES=$(wc -c < /tmp/rart.bin)""".formatted(pt(1), rrti(1)), rc0(),
+                        has("RRTI-BYTES=550"), matches("^RART-BYTES=(104|200|296|392|488)$"),
                         matches("^0+\\s+00 00 02 22 10 01 00 00 00 00 00 00 00 00 00 f1"),
                         matches("^0+16\\s+00 00 00 00 00 00 04 00 00 00 00 00 00 00 00 00"),
                         matches("^0+32\\s+00 00 02 02 00 00 00 80 00 01 00 00 01 f8")),
