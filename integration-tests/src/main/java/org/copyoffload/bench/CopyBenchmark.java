@@ -81,6 +81,7 @@ final class CopyBenchmark {
             // offloaded and the host-driven copies at random. copy_file_range into a punched file is measured beside,
             // so the cost of fresh memory stays visible. Medians, since single runs vary.
             List<Double> reference = new ArrayList<>();
+            List<Double> sameFile = new ArrayList<>();
             List<Double> newPages = new ArrayList<>();
             List<Result> inside = new ArrayList<>();
             List<Result> across = new ArrayList<>();
@@ -90,6 +91,7 @@ final class CopyBenchmark {
             for (int round = 0; round <= repetitions; round++) {
                 if (round == 1) {
                     reference.clear();
+                    sameFile.clear();
                     newPages.clear();
                     inside.clear();
                     across.clear();
@@ -97,6 +99,8 @@ final class CopyBenchmark {
                 }
                 settle();
                 reference.add(copyFileRange(dir.resolve("a.img"), dir.resolve("b.img"), size, false));
+                settle();
+                sameFile.add(copyFileRangeWithin(dir.resolve("a.img"), 0, size, size));
                 settle();
                 inside.add(offloaded(host, CopyDescriptorFormat.FORMAT_0, 1, 1, blocks));
                 settle();
@@ -114,7 +118,14 @@ final class CopyBenchmark {
                     "MB/s", String.format(Locale.ROOT, "median of %d: %s s; %.2f of the copy into cached blocks; not a "
                             + "reference, the cost of new page-cache memory on this machine", newPages.size(),
                             seconds(newPages), ref / fresh));
-            report("copy.nvme_inside", "NVMe Copy inside one namespace (format 0h)", inside, ref);
+            double within = median(sameFile);
+            report.figure("copy.copy_file_range_same_file.mb_s", "copy_file_range within one file", size / within / 1e6,
+                    "MB/s", String.format(Locale.ROOT, "median of %d: %s s; the same bytes as the Copy inside one "
+                            + "namespace, before it, as one call", sameFile.size(), seconds(sameFile)));
+            Result in = report("copy.nvme_inside", "NVMe Copy inside one namespace (format 0h)", inside, ref);
+            report.figure("copy.nvme_inside.ratio_copy_file_range_same_file", "ratio Copy inside / same-file copy",
+                    within / in.seconds, "ratio", "the NVMe Copy inside one namespace against copy_file_range of the "
+                            + "same ranges of the same file");
             Result ac = report("copy.nvme_across", "NVMe Copy across namespaces (format 2h)", across, ref);
             Result hd = report("copy.host_driven", "READ + WRITE by the Java host, 128 KiB", hostDriven, ref);
             double hostDrivenRate = size / hd.seconds;
@@ -232,6 +243,22 @@ final class CopyBenchmark {
             long done = 0;
             while (done < size) {
                 done += in.transferTo(done, size - done, out.position(done));
+            }
+            return (System.nanoTime() - start) / 1e9;
+        }
+    }
+
+    /**
+     * copy_file_range of {@code size} bytes within one file, from byte {@code from} to byte {@code to} (ranges that
+     * do not overlap), in one call as a local tool would: the same work as a Copy inside one namespace of that file.
+     */
+    static double copyFileRangeWithin(Path file, long from, long to, long size) throws IOException {
+        try (FileChannel in = FileChannel.open(file, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            long start = System.nanoTime();
+            long done = 0;
+            while (done < size) {
+                done += in.transferTo(from + done, size - done, out.position(to + done));
             }
             return (System.nanoTime() - start) / 1e9;
         }
