@@ -256,7 +256,10 @@ class FileBlockStoreTest extends BlockStoreContract {
 
     /**
      * Event loops read inline only what is in memory: a range that would wait for the disk is left to a thread.
-     * Data written with O_DIRECT is on the disk and not in the page cache, until a normal read brings it in.
+     * Data written with O_DIRECT is on the disk and not in the page cache, until a normal read brings it in. RWF_NOWAIT
+     * promises not to block, not to refuse: about 1 in 100 times here the kernel's readahead for a missing page
+     * completed within the call (virtio disk) and the read succeeded. So a range not in the cache must either be
+     * refused with the buffer untouched or be read correctly ({@link #readIfCachedOrRefused}).
      */
     @Test
     void readsWithoutWaitingOnlyWhatIsInThePageCache() throws IOException {
@@ -274,16 +277,16 @@ class FileBlockStoreTest extends BlockStoreContract {
         try (FileBlockStore store = FileBlockStore.open(file, 16 << 20, false)) {
             ByteBuffer onDisk = ByteBuffer.allocateDirect(8 << 10);
             onDisk.position(16).limit(16 + 4096);
-            assertThat(store.readIfCached(1 << 20, onDisk)).as("on the disk only").isFalse();
-            assertThat(onDisk.position()).as("left where it was").isEqualTo(16);
+            readIfCachedOrRefused(store, 1 << 20, onDisk, java.util.Arrays.copyOf(data, 4096), "on the disk only");
+            onDisk.clear().position(16).limit(16 + 4096);
 
-            store.read(1 << 20, ByteBuffer.allocate(4096)); // the first page is cached now, the rest is not
+            store.read(1 << 20, ByteBuffer.allocate(4096)); // the first page is cached now
             assertThat(store.readIfCached(1 << 20, onDisk)).as("the page once read").isTrue();
             assertThat(onDisk.position()).isEqualTo(16 + 4096);
             assertThat(bytes(onDisk.flip().position(16))).isEqualTo(java.util.Arrays.copyOf(data, 4096));
             ByteBuffer half = ByteBuffer.allocateDirect(8 << 10);
-            assertThat(store.readIfCached(1 << 20, half)).as("half cached, half on the disk").isFalse();
-            assertThat(half.position()).isZero();
+            readIfCachedOrRefused(store, 1 << 20, half, java.util.Arrays.copyOf(data, 8 << 10),
+                    "half cached, half on the disk");
 
             store.write(3 << 20, ByteBuffer.wrap(data), false);
             ByteBuffer written = ByteBuffer.allocateDirect(data.length);
@@ -293,6 +296,18 @@ class FileBlockStoreTest extends BlockStoreContract {
             assertThat(store.readIfCached(3 << 20, ByteBuffer.allocate(512))).as("heap buffer: no address").isFalse();
             assertThatThrownBy(() -> store.readIfCached(16 << 20, ByteBuffer.allocateDirect(1)))
                     .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /** A read of a range not (wholly) cached: refused with {@code dst} untouched, or done with the right bytes. */
+    private static void readIfCachedOrRefused(FileBlockStore store, long offset, ByteBuffer dst, byte[] expected,
+                                              String what) {
+        int position = dst.position();
+        if (store.readIfCached(offset, dst)) {
+            assertThat(dst.position()).as(what + ": read whole").isEqualTo(position + expected.length);
+            assertThat(bytes(dst.duplicate().flip().position(position))).as(what + ": the data").isEqualTo(expected);
+        } else {
+            assertThat(dst.position()).as(what + ": left where it was").isEqualTo(position);
         }
     }
 
