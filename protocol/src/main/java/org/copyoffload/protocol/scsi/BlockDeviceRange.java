@@ -30,6 +30,33 @@ public record BlockDeviceRange(long lba, long blocks) {
     }
 
     /**
+     * The range descriptors of a {@code command} (POPULATE TOKEN, WRITE USING TOKEN) parameter list of {@code length}
+     * bytes of {@code b}: the list must hold its {@code header} bytes, and its DATA LENGTH (bytes 0-1) must cover the
+     * header and the BLOCK DEVICE RANGE DESCRIPTOR LENGTH at {@code lengthField}; the descriptors follow the header.
+     *
+     * @throws IllegalArgumentException when {@code length} exceeds the buffer
+     * @throws CheckCondition           PARAMETER LIST LENGTH ERROR for a list shorter than its header, INVALID FIELD IN
+     *                                  PARAMETER LIST at the DATA LENGTH, and as {@link #decodeList}
+     */
+    static List<BlockDeviceRange> decodeParameterList(String command, byte[] b, int length, int header,
+                                                      int lengthField) {
+        if (length > b.length) {
+            throw new IllegalArgumentException(length + " bytes claimed of a " + b.length + "-byte buffer");
+        }
+        if (length < header) {
+            throw CheckCondition.parameterListLength(command + " parameter list of " + length + " bytes, the header"
+                    + " alone has " + header);
+        }
+        int dataLength = Be.getShort(b, 0);
+        int rangeLength = Be.getShort(b, lengthField);
+        if (dataLength + 2 < header + rangeLength) {
+            throw CheckCondition.invalidParameter(command + " DATA LENGTH", 0, 7, dataLength,
+                    "shorter than the header and BLOCK DEVICE RANGE DESCRIPTOR LENGTH " + rangeLength);
+        }
+        return decodeList(b, length, lengthField, header);
+    }
+
+    /**
      * The descriptors of a parameter list: {@code listLength} bytes at {@code at} of the {@code length} bytes
      * received, the length field itself at {@code lengthField}.
      *

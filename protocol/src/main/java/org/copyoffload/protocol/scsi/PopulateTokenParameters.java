@@ -40,20 +40,8 @@ public record PopulateTokenParameters(boolean rodTypeValid, boolean immediate, l
      *                        multiple of 16
      */
     public static PopulateTokenParameters decode(byte[] b, int length) {
-        if (length > b.length) {
-            throw new IllegalArgumentException(length + " bytes claimed of a " + b.length + "-byte buffer");
-        }
-        if (length < HEADER) {
-            throw CheckCondition.parameterListLength("POPULATE TOKEN parameter list of " + length + " bytes, the header"
-                    + " alone has " + HEADER);
-        }
-        int dataLength = Be.getShort(b, 0);
-        int rangeLength = Be.getShort(b, RANGE_DESCRIPTOR_LENGTH);
-        if (dataLength + 2 < HEADER + rangeLength) {
-            throw CheckCondition.invalidParameter("POPULATE TOKEN DATA LENGTH", 0, 7, dataLength,
-                    "shorter than the header and BLOCK DEVICE RANGE DESCRIPTOR LENGTH " + rangeLength);
-        }
-        List<BlockDeviceRange> ranges = BlockDeviceRange.decodeList(b, length, RANGE_DESCRIPTOR_LENGTH, HEADER);
+        List<BlockDeviceRange> ranges = BlockDeviceRange.decodeParameterList("POPULATE TOKEN", b, length, HEADER,
+                RANGE_DESCRIPTOR_LENGTH);
         return new PopulateTokenParameters((b[2] & 0x02) != 0, (b[2] & 0x01) != 0,
                 Be.getInt(b, INACTIVITY_TIMEOUT) & 0xFFFF_FFFFL, Be.getInt(b, ROD_TYPE), ranges);
     }

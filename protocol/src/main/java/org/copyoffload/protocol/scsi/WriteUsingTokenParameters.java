@@ -44,20 +44,8 @@ public record WriteUsingTokenParameters(boolean deleteToken, boolean immediate, 
      * @throws CheckCondition as {@link PopulateTokenParameters#decode}, for this list's fields
      */
     public static WriteUsingTokenParameters decode(byte[] b, int length) {
-        if (length > b.length) {
-            throw new IllegalArgumentException(length + " bytes claimed of a " + b.length + "-byte buffer");
-        }
-        if (length < HEADER) {
-            throw CheckCondition.parameterListLength("WRITE USING TOKEN parameter list of " + length + " bytes, the"
-                    + " header alone has " + HEADER);
-        }
-        int dataLength = Be.getShort(b, 0);
-        int rangeLength = Be.getShort(b, RANGE_DESCRIPTOR_LENGTH);
-        if (dataLength + 2 < HEADER + rangeLength) {
-            throw CheckCondition.invalidParameter("WRITE USING TOKEN DATA LENGTH", 0, 7, dataLength,
-                    "shorter than the header and BLOCK DEVICE RANGE DESCRIPTOR LENGTH " + rangeLength);
-        }
-        List<BlockDeviceRange> ranges = BlockDeviceRange.decodeList(b, length, RANGE_DESCRIPTOR_LENGTH, HEADER);
+        List<BlockDeviceRange> ranges = BlockDeviceRange.decodeParameterList("WRITE USING TOKEN", b, length, HEADER,
+                RANGE_DESCRIPTOR_LENGTH);
         return new WriteUsingTokenParameters((b[2] & 0x02) != 0, (b[2] & 0x01) != 0, Be.getLong(b, OFFSET_INTO_ROD),
                 Arrays.copyOfRange(b, ROD_TOKEN, ROD_TOKEN + RodToken.LENGTH), ranges);
     }
