@@ -187,6 +187,15 @@ abstract class ScsiTestBase {
         return b;
     }
 
+    /** The parts one after another. */
+    static byte[] concat(byte[]... parts) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
     static byte[] filled(int value, int length) {
         byte[] b = new byte[length];
         java.util.Arrays.fill(b, (byte) value);

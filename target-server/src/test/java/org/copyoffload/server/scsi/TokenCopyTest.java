@@ -108,20 +108,6 @@ class TokenCopyTest extends ReservationTestSupport {
         return wut(A, lun, 2, token.bytes(), 0, false, false, ranges(lbaBlocks));
     }
 
-    static byte[] concat(byte[]... parts) {
-        int n = 0;
-        for (byte[] p : parts) {
-            n += p.length;
-        }
-        byte[] out = new byte[n];
-        int at = 0;
-        for (byte[] p : parts) {
-            System.arraycopy(p, 0, out, at, p.length);
-            at += p.length;
-        }
-        return out;
-    }
-
     // ---------------------------------------------------------------- copies
 
     @Test

@@ -91,12 +91,6 @@ class VerifyAndCompareTest extends ScsiTestBase {
         return new CompareAndWriteCdb(lba, blocks, 0, false, false).encode();
     }
 
-    static byte[] concat(byte[] a, byte[] b) {
-        byte[] c = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, c, a.length, b.length);
-        return c;
-    }
-
     @Test
     void compareAndWriteWritesWhenEqual() {
         for (long lun : new long[] {LUN_4K, LUN_512}) {

@@ -70,11 +70,4 @@ abstract class ZonedScsiTestBase extends ScsiTestBase {
         return report(i * ZONE, ReportingOption.ALL, true, 128).zones().getFirst();
     }
 
-    static byte[] concat(byte[]... parts) {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        for (byte[] p : parts) {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
-    }
 }
