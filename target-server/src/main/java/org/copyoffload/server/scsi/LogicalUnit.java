@@ -130,6 +130,18 @@ final class LogicalUnit {
         return volume.zoned();
     }
 
+    /**
+     * Makes what was written durable: the store's data, and for a zoned unit then the zone write pointers recorded
+     * since the last sync ({@link org.copyoffload.server.volume.ZonedVolume#sync}).
+     */
+    void syncWrites() throws IOException {
+        if (isZoned()) {
+            zones().sync();
+        } else {
+            store().flush();
+        }
+    }
+
     String targetName() {
         return targetName;
     }

@@ -334,11 +334,7 @@ final class ReadWriteCommands {
         LogicalUnit u = r.unit();
         u.checkRange(c.lba(), c.blocks());
         CompletableFuture<ScsiResponse> flush = u.submit(c.opcode().name(), AdditionalSense.WRITE_ERROR, () -> {
-            if (u.isZoned()) {
-                u.zones().sync(); // the data, then the zone write pointers recorded since the last sync
-            } else {
-                u.store().flush();
-            }
+            u.syncWrites();
             return ScsiResponse.GOOD;
         });
         return c.immed() ? Responses.GOOD : flush;

@@ -219,11 +219,7 @@ final class ThirdPartyCopyCommands {
             for (LogicalUnit d : written) {
                 if (d.durable(false)) {
                     try {
-                        if (d.isZoned()) {
-                            d.zones().sync(); // the data, then the write pointers the copy moved
-                        } else {
-                            d.store().flush();
-                        }
+                        d.syncWrites();
                     } catch (IOException e) {
                         d.mediaErrors.increment();
                         throw aborted(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, segments.size() - 1,

@@ -372,11 +372,7 @@ final class TokenCopyCommands {
             }
             if (unit.durable(false) && !pieces.isEmpty()) {
                 try {
-                    if (unit.isZoned()) {
-                        unit.zones().sync(); // the data, then the write pointers the copy moved
-                    } else {
-                        unit.store().flush();
-                    }
+                    unit.syncWrites();
                 } catch (IOException e) {
                     unit.mediaErrors.increment();
                     throw new CheckCondition(AdditionalSense.THIRD_PARTY_DEVICE_FAILURE, "flush of " + unit + ": " + e);
