@@ -47,6 +47,8 @@ class BenchCommandTest {
         assertThat(figures.get("zns.append_128k.mb_s").get("value").asDouble()).isPositive();
         assertThat(figures.get("zns.append_128k.mb_s").get("unit").asText()).isEqualTo("MB/s");
         assertThat(figures.get("zns.crash.kills_survived").get("value").asInt()).isGreaterThanOrEqualTo(2);
+        // Compared with the nvme group's sequential write only when that group ran in the same run.
+        assertThat(figures.has("zns.write_128k.ratio_seq_write")).isFalse();
     }
 
     /** The data-path group prints only figures (no log lines) and writes each one it prints to the JSON file. */
@@ -92,6 +94,8 @@ class BenchCommandTest {
         assertThat(new CommandLine(new BenchCommand()).execute("--only", "zns", "--zns-size", "100")).isEqualTo(2);
         assertThat(new CommandLine(new BenchCommand()).execute("--only", "flood", "--flood-connections", "0")).isEqualTo(2);
         assertThat(new CommandLine(new BenchCommand()).execute("--only", "flood", "--flood-seconds", "0")).isEqualTo(2);
+        assertThat(new CommandLine(new BenchCommand()).execute("--only", "copy", "--host-copy-chunk", "2")).isEqualTo(2);
+        assertThat(new CommandLine(new BenchCommand()).execute("--only", "copy", "--host-copy-depth", "0")).isEqualTo(2);
     }
 
     @Test

@@ -49,6 +49,7 @@ public final class ZonedVolume implements Closeable {
     private final ZoneMetadataStore metadata;
     private final boolean crossZoneRead;
     private final ReentrantLock lock = new ReentrantLock();
+    private static final int SPINS = 200;
     /** Signalled when a write completes or a zone action settles zones: durable completions wait on it. */
     private final Condition changed = lock.newCondition();
     /** Reservations waiting for the lock, in call order; guarded by itself. */
@@ -147,7 +148,7 @@ public final class ZonedVolume implements Closeable {
             }
         };
         synchronized (waiting) {
-            if (!draining && waiting.isEmpty() && lock.tryLock()) {
+            if (!draining && waiting.isEmpty() && tryLockBriefly()) {
                 try {
                     task.run();
                 } finally {
@@ -162,6 +163,22 @@ public final class ZonedVolume implements Closeable {
             }
         }
         return result;
+    }
+
+    /**
+     * The lock, if it comes free within a few hundred spins: another connection's reservation or completion holds it
+     * for a microsecond, and queueing behind it costs a virtual thread and two wake-ups (4 KiB Zone Appends at QD 32
+     * over two queues ran at 0.78 of plain writes that way). A worker holding it across an fsync or a Reset is not
+     * waited for: the spins end long before.
+     */
+    private boolean tryLockBriefly() {
+        for (int i = 0; i < SPINS; i++) {
+            if (lock.tryLock()) {
+                return true;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
     }
 
     private void drain() {
