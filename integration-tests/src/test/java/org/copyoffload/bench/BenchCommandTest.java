@@ -72,8 +72,10 @@ class BenchCommandTest {
         assertThat(figures.get("nvme.seq_write_128k.cpu_s_per_gb").get("unit").asText()).isEqualTo("s/GB");
         // Every printed line after the first is a heading or a figure: no log line reached stdout.
         for (String line : out.lines().skip(1).toList()) {
-            assertThat(line).matches("(nvme: .*|loopback TCP.*|NVMe/TCP .*|ratio .*)");
+            assertThat(line).matches("(nvme: .*|loopback TCP.*|NVMe/TCP .*|ratio .*|write-back settings changed .*)");
         }
+        // The first line names the write-back thresholds every write figure depends on.
+        assertThat(out.lines().findFirst().orElseThrow()).containsPattern("vm\\.dirty_background_(ratio|bytes) \\d+");
         assertThat(out).containsPattern("NVMe/TCP 128 KiB sequential write\\s+\\d+ MB/s")
                 .containsPattern("NVMe/TCP 4 KiB random write\\s+\\d+ IOPS");
     }
