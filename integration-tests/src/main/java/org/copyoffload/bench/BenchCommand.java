@@ -18,6 +18,7 @@ import org.copyoffload.initiator.nvme.TrafficSnapshot;
 import org.copyoffload.server.CopyoffloadServer;
 import org.copyoffload.server.cli.LeakDetection;
 import org.copyoffload.server.config.ConfigLoader;
+import org.copyoffload.server.memory.ProcFile;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -369,11 +370,11 @@ public final class BenchCommand implements Callable<Integer> {
     /** "ratio 10" or, where the byte count is set (it wins), "bytes 67108864"; "unknown" where neither is readable. */
     private static String vmSetting(String prefix) {
         try {
-            String bytes = Files.readString(Path.of("/proc/sys/vm/" + prefix + "_bytes")).trim();
+            String bytes = ProcFile.read(Path.of("/proc/sys/vm/" + prefix + "_bytes")).trim();
             if (!bytes.equals("0")) {
                 return "bytes " + bytes;
             }
-            return "ratio " + Files.readString(Path.of("/proc/sys/vm/" + prefix + "_ratio")).trim();
+            return "ratio " + ProcFile.read(Path.of("/proc/sys/vm/" + prefix + "_ratio")).trim();
         } catch (java.io.IOException e) {
             return "unknown";
         }

@@ -140,7 +140,7 @@ public final class DirtyPageHeadroom {
     /** A file holding one number ("max" and missing files: empty). */
     private static OptionalLong readLong(Path file) {
         try {
-            String s = Files.readString(file).trim();
+            String s = ProcFile.read(file).trim(); // not Files.readString: it reads "10" in /proc/sys as "1"
             return s.matches("\\d+") ? OptionalLong.of(Long.parseLong(s)) : OptionalLong.empty();
         } catch (IOException e) {
             return OptionalLong.empty();
