@@ -358,10 +358,9 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * The kernel's write-back thresholds, printed with the figures: every write figure depends on them. On this
-     * project's test machines something outside the guest switches {@code dirty_background_ratio} between 10 and 1 at
-     * times; at 1 the kernel writes the bench's 512 MiB region back while it is written, and 128 KiB writes over two
-     * queues ran at 2.1 instead of 2.7-2.9 GB/s.
+     * The kernel's write-back thresholds, printed with the figures: every write figure depends on them. With
+     * {@code dirty_background_ratio} at 1 instead of Linux's 10, the kernel writes the bench's 512 MiB region back
+     * while it is written, and 128 KiB writes over two queues ran at 2.1 instead of 2.8-3.1 GB/s.
      */
     static String writeBackSettings() {
         return "vm.dirty_background_" + vmSetting("dirty_background") + ", vm.dirty_" + vmSetting("dirty");
