@@ -44,12 +44,14 @@ import org.copyoffload.server.config.ServerConfig;
  * deallocated.
  */
 public final class ZonedVolume implements Closeable {
+    /** Tries for the lock before a reservation queues behind it ({@link #tryLockBriefly}). */
+    private static final int SPINS = 200;
+
     private final BlockStore store;
     private final ZoneModel model;
     private final ZoneMetadataStore metadata;
     private final boolean crossZoneRead;
     private final ReentrantLock lock = new ReentrantLock();
-    private static final int SPINS = 200;
     /** Signalled when a write completes or a zone action settles zones: durable completions wait on it. */
     private final Condition changed = lock.newCondition();
     /** Reservations waiting for the lock, in call order; guarded by itself. */
