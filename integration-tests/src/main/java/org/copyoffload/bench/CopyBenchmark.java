@@ -184,7 +184,8 @@ final class CopyBenchmark {
         }
     }
 
-    private record Result(double seconds, TrafficSnapshot traffic) {
+    /** One round: wall time, bytes on the wire, and the process's CPU time (host and target together). */
+    private record Result(double seconds, TrafficSnapshot traffic, double cpuSeconds) {
     }
 
     /** Reports the median run of {@code runs} (throughput, ratio to copy_file_range, bytes on the wire) and returns it. */
@@ -192,11 +193,14 @@ final class CopyBenchmark {
         List<Result> sorted = runs.stream().sorted(java.util.Comparator.comparingDouble(Result::seconds)).toList();
         Result r = sorted.get(sorted.size() / 2);
         report.figure(name + ".mb_s", what, size / r.seconds / 1e6, "MB/s", String.format(Locale.ROOT,
-                "median of %s s; ratio to copy_file_range %.2f; wire: %s sent, %s received, %d+%d PDUs",
+                "median of %s s; ratio to copy_file_range %.2f; %s; wire: %s sent, %s received, %d+%d PDUs",
                 seconds(runs.stream().map(Result::seconds).toList()), reference / r.seconds,
+                BenchCommand.cpuLabel(r.cpuSeconds / (size / 1e9)),
                 human(r.traffic.bytesSent()), human(r.traffic.bytesReceived()), r.traffic.pdusSent(),
                 r.traffic.pdusReceived()));
         report.keep(name + ".ratio_copy_file_range", what, reference / r.seconds, "ratio");
+        report.keep(name + ".cpu_s_per_gb", "CPU seconds per GB copied (host and target)", r.cpuSeconds / (size / 1e9),
+                "s/GB");
         report.keep(name + ".wire_bytes", what, r.traffic.bytesSent() + r.traffic.bytesReceived(), "bytes");
         return r;
     }
@@ -285,6 +289,7 @@ final class CopyBenchmark {
     private Result offloaded(NvmeTcpHost host, CopyDescriptorFormat format, int sourceNsid, int destinationNsid,
                              long destinationLba) {
         TrafficSnapshot before = host.traffic().snapshot();
+        long cpuStart = ProcessCpu.nanos();
         long start = System.nanoTime();
         long blocks = size / LBA;
         List<CopySourceRange> ranges = new ArrayList<>();
@@ -302,7 +307,7 @@ final class CopyBenchmark {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(seconds, host.traffic().snapshot().minus(before));
+        return new Result(seconds, host.traffic().snapshot().minus(before), (ProcessCpu.nanos() - cpuStart) / 1e9);
     }
 
     /**
@@ -314,7 +319,7 @@ final class CopyBenchmark {
         int chunkBlocks = hostChunkBytes(host) / LBA;
         long chunks = (blocks + chunkBlocks - 1) / chunkBlocks;
         long start = System.nanoTime();
-        ClosedLoop.run(hostDepth, chunks, Duration.ofHours(1), seq -> {
+        ClosedLoop.Result run = ClosedLoop.run(hostDepth, chunks, Duration.ofHours(1), seq -> {
             int queue = (int) (seq % ioQueues);
             long lba = seq * chunkBlocks;
             int n = (int) Math.min(chunkBlocks, blocks - lba);
@@ -323,7 +328,7 @@ final class CopyBenchmark {
                     .thenApply(v -> (long) n * LBA);
         });
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(seconds, host.traffic().snapshot().minus(before));
+        return new Result(seconds, host.traffic().snapshot().minus(before), run.cpuSeconds());
     }
 
     /** The chunk asked for, at most the controller's largest transfer (MDTS), in whole blocks. */

@@ -49,6 +49,7 @@ class BenchCommandTest {
         assertThat(figures.get("zns.crash.kills_survived").get("value").asInt()).isGreaterThanOrEqualTo(2);
         // Compared with the nvme group's sequential write only when that group ran in the same run.
         assertThat(figures.has("zns.write_128k.ratio_seq_write")).isFalse();
+        assertThat(figures.has("zns.write_128k.ratio_seq_write_deallocated")).isFalse();
     }
 
     /** The data-path group prints only figures (no log lines) and writes each one it prints to the JSON file. */
@@ -66,7 +67,8 @@ class BenchCommandTest {
                 "nvme.seq_write_128k.ratio_loopback_1stream", "nvme.seq_read_128k_1q.mb_s",
                 "nvme.seq_read_128k_1q.ratio_loopback", "nvme.seq_read_128k.mb_s", "nvme.seq_read_128k.cpu_s_per_gb",
                 "nvme.seq_read_128k.ratio_loopback", "nvme.seq_read_128k.ratio_loopback_1stream",
-                "nvme.rand_read_4k.iops", "nvme.rand_write_4k.iops", "nvme.rand_read_4k.ratio_write");
+                "nvme.rand_read_4k.iops", "nvme.rand_write_4k.iops", "nvme.rand_read_4k.ratio_write",
+                "nvme.seq_write_128k_deallocated.mb_s");
         // CPU per GB: the process's CPU time over the bytes moved, so never zero for a run that moved data.
         assertThat(figures.get("nvme.seq_write_128k.cpu_s_per_gb").get("value").asDouble()).isPositive();
         assertThat(figures.get("nvme.seq_write_128k.cpu_s_per_gb").get("unit").asText()).isEqualTo("s/GB");
@@ -77,7 +79,8 @@ class BenchCommandTest {
         // The first line names the write-back thresholds every write figure depends on.
         assertThat(out.lines().findFirst().orElseThrow()).containsPattern("vm\\.dirty_background_(ratio|bytes) \\d+");
         assertThat(out).containsPattern("NVMe/TCP 128 KiB sequential write\\s+\\d+ MB/s")
-                .containsPattern("NVMe/TCP 4 KiB random write\\s+\\d+ IOPS");
+                .containsPattern("NVMe/TCP 4 KiB random write\\s+\\d+ IOPS")
+                .containsPattern("NVMe/TCP 128 KiB write, deallocated blocks\\s+\\d+ MB/s .*median of \\d+(, \\d+){6} MB/s");
     }
 
     @Test
