@@ -42,6 +42,8 @@ final class CopyBenchmark {
     private final int hostChunk;
     private final int hostDepth;
     private final int repetitions;
+    /** Rounds of every copy measured before the counted ones (see {@link #run}). */
+    private static final int UNCOUNTED_ROUNDS = 2;
     private final Duration warmUp;
     private final BenchReport report;
     /** The loopback streams measured in the same run, the host-driven copy's reference. */
@@ -90,9 +92,12 @@ final class CopyBenchmark {
             List<Result> across = new ArrayList<>();
             List<Result> hostDriven = new ArrayList<>();
             warmUpHostDriven(host, blocks);
-            // Round 0 writes every destination block once and is not counted.
-            for (int round = 0; round <= repetitions; round++) {
-                if (round == 1) {
+            // Round 0 writes every destination block once and is not counted. Nor is round 1: each run, the JIT threw
+            // away (uncommon traps) and compiled again the host's and Netty's buffer code as its host-driven copy began,
+            // 0.5-1 s of compiling on these two cores during it, the slowest round of every run (1.01-1.02 s
+            // against 0.83-0.86 for the rounds after it).
+            for (int round = 0; round < UNCOUNTED_ROUNDS + repetitions; round++) {
+                if (round == UNCOUNTED_ROUNDS) {
                     reference.clear();
                     sameFile.clear();
                     newPages.clear();
@@ -184,8 +189,11 @@ final class CopyBenchmark {
         }
     }
 
-    /** One round: wall time, bytes on the wire, and the process's CPU time (host and target together). */
-    private record Result(double seconds, TrafficSnapshot traffic, double cpuSeconds) {
+    /**
+     * One round: wall time, bytes on the wire, the process's CPU time (host and target together) and how long the JIT
+     * compiled during it (on two cores, CPU taken from the copy).
+     */
+    private record Result(double seconds, TrafficSnapshot traffic, double cpuSeconds, long jitMillis) {
     }
 
     /** Reports the median run of {@code runs} (throughput, ratio to copy_file_range, bytes on the wire) and returns it. */
@@ -193,9 +201,9 @@ final class CopyBenchmark {
         List<Result> sorted = runs.stream().sorted(java.util.Comparator.comparingDouble(Result::seconds)).toList();
         Result r = sorted.get(sorted.size() / 2);
         report.figure(name + ".mb_s", what, size / r.seconds / 1e6, "MB/s", String.format(Locale.ROOT,
-                "median of %s s; ratio to copy_file_range %.2f; %s; wire: %s sent, %s received, %d+%d PDUs",
+                "median of %s s; ratio to copy_file_range %.2f; %s, JIT %d ms; wire: %s sent, %s received, %d+%d PDUs",
                 seconds(runs.stream().map(Result::seconds).toList()), reference / r.seconds,
-                BenchCommand.cpuLabel(r.cpuSeconds / (size / 1e9)),
+                BenchCommand.cpuLabel(r.cpuSeconds / (size / 1e9)), r.jitMillis,
                 human(r.traffic.bytesSent()), human(r.traffic.bytesReceived()), r.traffic.pdusSent(),
                 r.traffic.pdusReceived()));
         report.keep(name + ".ratio_copy_file_range", what, reference / r.seconds, "ratio");
@@ -290,6 +298,7 @@ final class CopyBenchmark {
                              long destinationLba) {
         TrafficSnapshot before = host.traffic().snapshot();
         long cpuStart = ProcessCpu.nanos();
+        long jitStart = ProcessCpu.jitMillis();
         long start = System.nanoTime();
         long blocks = size / LBA;
         List<CopySourceRange> ranges = new ArrayList<>();
@@ -307,7 +316,8 @@ final class CopyBenchmark {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(seconds, host.traffic().snapshot().minus(before), (ProcessCpu.nanos() - cpuStart) / 1e9);
+        return new Result(seconds, host.traffic().snapshot().minus(before), (ProcessCpu.nanos() - cpuStart) / 1e9,
+                ProcessCpu.jitMillis() - jitStart);
     }
 
     /**
@@ -318,6 +328,7 @@ final class CopyBenchmark {
         TrafficSnapshot before = host.traffic().snapshot();
         int chunkBlocks = hostChunkBytes(host) / LBA;
         long chunks = (blocks + chunkBlocks - 1) / chunkBlocks;
+        long jitStart = ProcessCpu.jitMillis();
         long start = System.nanoTime();
         ClosedLoop.Result run = ClosedLoop.run(hostDepth, chunks, Duration.ofHours(1), seq -> {
             int queue = (int) (seq % ioQueues);
@@ -328,7 +339,8 @@ final class CopyBenchmark {
                     .thenApply(v -> (long) n * LBA);
         });
         double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(seconds, host.traffic().snapshot().minus(before), run.cpuSeconds());
+        return new Result(seconds, host.traffic().snapshot().minus(before), run.cpuSeconds(),
+                ProcessCpu.jitMillis() - jitStart);
     }
 
     /** The chunk asked for, at most the controller's largest transfer (MDTS), in whole blocks. */

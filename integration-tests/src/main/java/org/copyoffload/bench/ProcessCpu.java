@@ -13,4 +13,10 @@ final class ProcessCpu {
         }
         return 0;
     }
+
+    /** Milliseconds the JIT compilers have spent so far (0 where the JVM does not count them). */
+    static long jitMillis() {
+        var jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+    }
 }
