@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.copyoffload.backends.store.BlockStore;
 import org.copyoffload.backends.store.FileBlockStore;
@@ -37,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What the target does when its storage misbehaves, and what it holds while it waits: read errors reach the host
  * as Unrecovered Read Error, a failed flush is never a clean shutdown, a slow fsync stalls no other connection on
- * the same event loop, and solicited write data stays within its budgets. The server runs one event loop, so every
+ * the same event loop, and write data, solicited or in-capsule, stays within its budgets. The server runs one event loop, so every
  * connection shares it, and its stores are {@link FaultyStore}s.
  */
 @ExtendWith(LeakDetectionExtension.class)
@@ -63,6 +64,7 @@ class FaultInjectionTest {
                   event-loops: 1
                   max-write-data-per-connection: 1MiB
                   max-write-data: 2MiB
+                  in-capsule-data-size: 131072
                 listeners:
                   - {address: 127.0.0.1, port: 0}
                 metrics: {enabled: false}
@@ -335,6 +337,50 @@ class FaultInjectionTest {
         }
         TestServer.eventually("budget released", Duration.ofSeconds(10),
                 () -> server.server().target().writeData().used() == 0);
+    }
+
+    /**
+     * In-capsule data counts against the budgets too. With writes held at the store, a host sends 24 writes of 128 KiB
+     * in-capsule (3 MiB): the connection stops reading once they fill its 1 MiB, so the target holds about that much
+     * (what one socket read brought beyond it included), not all the host sent; the rest is read, and every write
+     * completes with its data in place, once the store lets writes through.
+     */
+    @Test
+    void inCapsuleDataBeyondTheConnectionsBudgetStopsReadsUntilWritesComplete() {
+        int length = 128 << 10;
+        int count = 24;
+        long lba = server.allocate(CONV, count * length / BLOCK);
+        double pausesBefore = readPauses();
+        CountDownLatch gate = new CountDownLatch(1);
+        conv().writeGate = gate;
+        try (NvmeTcpHost owner = owner(); RawQueue q = ioQueue(owner)) {
+            for (int i = 0; i < count; i++) {
+                ByteBuf data = Unpooled.buffer(length);
+                data.writeBytes(new byte[length]).setByte(0, i + 1);
+                q.send(Nvme.write(CONV, lba + (long) i * length / BLOCK, length / BLOCK, false).withCid(i + 1), data);
+            }
+            long budgetWrites = PER_CONNECTION / length;
+            TestServer.eventually("a budget's worth of writes at the store", Duration.ofSeconds(10),
+                    () -> conv().writesWaiting() >= budgetWrites);
+            q.expectNothing(); // time for more capsules to be read, were reading not paused
+            long slack = 512 << 10;
+            assertThat(conv().writesWaiting()).as("writes received").isLessThanOrEqualTo((int) ((PER_CONNECTION + slack) / length));
+            assertThat(server.server().target().writeData().used()).isBetween(PER_CONNECTION, PER_CONNECTION + slack);
+            assertThat(readPauses()).isGreaterThan(pausesBefore);
+            gate.countDown();
+            for (int i = 0; i < count; i++) {
+                assertThat(q.response().status()).isEqualTo(NvmeStatus.SUCCESS);
+            }
+        }
+        try (NvmeTcpHost h = host()) {
+            for (int i = 0; i < count; i += 7) {
+                assertThat(readBlocks(h, CONV, lba + (long) i * length / BLOCK, 1)[0]).isEqualTo((byte) (i + 1));
+            }
+        }
+    }
+
+    static double readPauses() {
+        return server.server().registry().get("copyoffload.nvme.tcp.read.pauses").counter().count();
     }
 
     /** A controller with no I/O queues of its own that is granted one, for a raw I/O queue. */

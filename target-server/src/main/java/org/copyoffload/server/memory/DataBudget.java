@@ -7,8 +7,9 @@ import java.util.Set;
 
 /**
  * A bound on bytes buffered for commands in flight, shared by the connections of a target (solicited write data:
- * NVMe/TCP R2T, later iSCSI R2T). A connection that finds the budget spent registers a callback and asks again
- * when some of it is released, so nothing waits on a lock and no thread blocks.
+ * NVMe/TCP and iSCSI R2T; NVMe/TCP in-capsule data, which arrives unasked and is counted by {@link #take}). A
+ * connection that finds the budget spent registers a callback and asks again when some of it is released, so nothing
+ * waits on a lock and no thread blocks.
  */
 public final class DataBudget {
     private final long limit;
@@ -45,6 +46,23 @@ public final class DataBudget {
         }
         waiters.add(onRelease);
         return false;
+    }
+
+    /**
+     * Takes {@code bytes} that have already arrived and cannot be refused (NVMe/TCP in-capsule data), even beyond the
+     * limit, and says whether the budget is now spent beyond it: the caller then stops reading more.
+     */
+    public synchronized boolean take(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("negative take " + bytes);
+        }
+        used += bytes;
+        return used > limit;
+    }
+
+    /** Whether more is in use than the limit (only {@link #take} can get it there). */
+    public synchronized boolean overLimit() {
+        return used > limit;
     }
 
     /** Gives {@code bytes} back and runs every registered callback (outside the lock). */

@@ -32,6 +32,7 @@ public final class NvmeTcpMetrics implements PduListener {
     private final AtomicInteger outstanding = new AtomicInteger();
     private final DistributionSummary queueDepth;
     private final Counter setupTimeouts;
+    private final Counter readPauses;
 
     public NvmeTcpMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -60,6 +61,9 @@ public final class NvmeTcpMetrics implements PduListener {
                 .tag("phase", "setup").description("connections closed for silence: no ICReq and Connect within"
                         + " nvme.setup-timeout (NVMe/TCP); no login within iscsi.login-timeout, NOP-In unanswered"
                         + " (iSCSI)").register(registry);
+        readPauses = Counter.builder("copyoffload.nvme.tcp.read.pauses").description("times a connection stopped "
+                + "reading from its socket because in-capsule write data filled nvme.max-write-data-per-connection or "
+                + "nvme.max-write-data").register(registry);
         Gauge.builder("copyoffload.nvme.tcp.connections", connections, AtomicInteger::get)
                 .description("open NVMe/TCP connections (queues)").register(registry);
         Gauge.builder("copyoffload.nvme.commands.outstanding", outstanding, AtomicInteger::get)
@@ -109,6 +113,11 @@ public final class NvmeTcpMetrics implements PduListener {
     /** A connection closed because it sent no ICReq and Connect in time. */
     void setupTimedOut() {
         setupTimeouts.increment();
+    }
+
+    /** A connection stopped reading until in-capsule data it holds is written. */
+    void readsPaused() {
+        readPauses.increment();
     }
 
     void connectionOpened() {

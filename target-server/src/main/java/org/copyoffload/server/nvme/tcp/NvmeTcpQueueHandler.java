@@ -131,7 +131,16 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private final ArrayDeque<HeldWrite> heldBack = new ArrayDeque<>();
     /** Bytes each solicited write took from the budgets (by CID), given back when the command completes. */
     private final Map<Integer, Integer> solicitedBytes = new HashMap<>();
+    /**
+     * Write data this connection holds for commands in flight: R2T-solicited (taken from the budgets before the R2T
+     * goes out) and in-capsule (counted when it arrives).
+     */
     private long connectionWriteData;
+    /** In-capsule data bytes each command in flight holds (by CID), given back when it completes. */
+    private final Map<Integer, Integer> inCapsuleBytes = new HashMap<>();
+    private long inCapsuleHeld;
+    /** Reading from the socket stopped because in-capsule data filled the budgets (see {@link #holdInCapsule}). */
+    private boolean readsPaused;
     /** Called by the target's budget when another connection releases data (one identity, so registered once). */
     private final Runnable retryR2ts = () -> LoopTasks.execute(this.ctx.executor(), this::issueR2ts);
     private ChannelHandlerContext ctx;
@@ -312,6 +321,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
                                 "SGL length " + length + " but the capsule carries " + inCapsule.readableBytes() + " bytes");
                     }
                     ByteBuf data = inCapsule.retainedSlice(inCapsule.readerIndex() + (int) sgl.address(), (int) length);
+                    holdInCapsule(cid, (int) length);
                     dispatch(sqe, data, length);
                 }
                 case SglDescriptor.TRANSPORT_DATA_BLOCK -> {
@@ -385,15 +395,50 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
         }
     }
 
-    /** Gives back what the command with this CID took from the write-data budgets, then lets held writes go. */
-    private void releaseWriteData(int cid) {
-        Integer bytes = solicitedBytes.remove(cid);
-        if (bytes == null) {
+    /**
+     * Counts in-capsule data against both write-data budgets. The target cannot refuse data that came with the
+     * command, so when it has filled either budget the connection stops reading from its socket: the host's further
+     * capsules wait in TCP's buffers (its window closes) until commands holding in-capsule data complete. Only these
+     * pause reading, and they complete without more input from this socket, so the pause always ends.
+     */
+    private void holdInCapsule(int cid, int bytes) {
+        if (bytes == 0) {
             return;
         }
-        connectionWriteData -= bytes;
-        target.writeData().release(bytes);
-        if (!heldBack.isEmpty()) {
+        inCapsuleBytes.put(cid, bytes);
+        inCapsuleHeld += bytes;
+        connectionWriteData += bytes;
+        boolean targetFull = target.writeData().take(bytes);
+        if (!readsPaused && (targetFull || connectionWriteData > target.settings().maxWriteDataPerConnection())) {
+            readsPaused = true;
+            ctx.channel().config().setAutoRead(false);
+            metrics.readsPaused();
+            log.debug("{} in-capsule bytes held, {} write-data bytes on this connection: reading paused", inCapsuleHeld,
+                    connectionWriteData);
+        }
+    }
+
+    /** Gives back what the command with this CID took from the write-data budgets, then lets held writes go. */
+    private void releaseWriteData(int cid) {
+        Integer inCapsule = inCapsuleBytes.remove(cid);
+        if (inCapsule != null) {
+            inCapsuleHeld -= inCapsule;
+            connectionWriteData -= inCapsule;
+            target.writeData().release(inCapsule);
+            // Resumed once within both budgets again, or once this connection holds no in-capsule data (another
+            // connection may keep the target's budget full, and nothing else would resume this one).
+            if (readsPaused && (inCapsuleHeld == 0 || (!target.writeData().overLimit()
+                    && connectionWriteData <= target.settings().maxWriteDataPerConnection()))) {
+                readsPaused = false;
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+        Integer bytes = solicitedBytes.remove(cid);
+        if (bytes != null) {
+            connectionWriteData -= bytes;
+            target.writeData().release(bytes);
+        }
+        if ((inCapsule != null || bytes != null) && !heldBack.isEmpty()) {
             issueR2ts();
         }
     }
