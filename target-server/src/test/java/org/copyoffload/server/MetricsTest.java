@@ -55,7 +55,10 @@ class MetricsTest {
 
     @Test
     void commandAndPduCountersFollowTheTraffic(@TempDir Path dir) throws Exception {
-        String yaml = TestServer.defaultYaml(dir).replace("metrics: {enabled: false}", "metrics: {enabled: true, port: 0}");
+        // 8 KiB of in-capsule data, so that 64 KiB writes go by R2T.
+        String yaml = TestServer.defaultYaml(dir).replace("metrics: {enabled: false}", "metrics: {enabled: true, port: 0}")
+                .replace("nvme:\n  version: \"2.1\"\n", "nvme:\n  version: \"2.1\"\n  in-capsule-data-size: 8192\n");
+        assertThat(yaml).contains("in-capsule-data-size: 8192");
         try (TestServer server = TestServer.start(dir, yaml)) {
             int writes = 3;
             int reads = 5;

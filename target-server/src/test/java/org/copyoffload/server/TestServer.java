@@ -41,8 +41,8 @@ public final class TestServer implements AutoCloseable {
     public static final Duration TIMEOUT = Duration.ofSeconds(10);
     /** MDTS 8: 1 MiB. */
     public static final int MAX_TRANSFER = 1 << 20;
-    /** IOCCSZ * 16 - 64 as configured. */
-    public static final int IN_CAPSULE = 8192;
+    /** IOCCSZ * 16 - 64: the default in-capsule data size, 128 KiB. */
+    public static final int IN_CAPSULE = 131072;
     public static final int MAX_QUEUE_ENTRIES = 128;
     public static final int MAX_IO_QUEUES = 64;
 

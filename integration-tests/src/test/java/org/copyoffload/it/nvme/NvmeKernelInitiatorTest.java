@@ -76,6 +76,12 @@ class NvmeKernelInitiatorTest {
                       dd if=/share/pattern-4k.bin of=$D bs=1M seek=3 oflag=direct 2>&1 | tail -1
                       dd if=$D of=/tmp/back bs=1M skip=3 count=4 iflag=direct 2>/dev/null
                       cmp /share/pattern-4k.bin /tmp/back && echo READBACK-OK'
+                    step dd-128k '
+                      . /tmp/map; D=/dev/$N1
+                      dd if=/dev/urandom of=/share/pattern-128k.bin bs=128k count=24 2>/dev/null
+                      dd if=/share/pattern-128k.bin of=$D bs=128k seek=80 oflag=direct 2>&1 | tail -1
+                      dd if=$D of=/tmp/back128 bs=128k skip=80 count=24 iflag=direct 2>/dev/null
+                      cmp /share/pattern-128k.bin /tmp/back128 && echo READBACK-OK'
                     step dd-512 '
                       . /tmp/map; D=/dev/$N2
                       cat /sys/block/${D##*/}/queue/logical_block_size
@@ -110,11 +116,13 @@ class NvmeKernelInitiatorTest {
             assertThat(idCtrl.output()).as(log).containsPattern("mn\\s+: copyoffload it")
                     .containsPattern("subnqn\\s+: " + NQN).containsPattern("mdts\\s+: 8")
                     .containsPattern("ver\\s+: 0x20100").containsPattern("oncs\\s+: 0x18d").containsPattern("ocfs\\s+: 0xf")
-                    .containsPattern("ioccsz\\s+: 516");
+                    .containsPattern("ioccsz\\s+: 8196");
             assertThat(run.ok("id-ns").output()).as(log).containsPattern("nsze\\s+: 0x10000")
                     .contains("lbads:12");
             assertThat(run.ok("ns-descs").output()).as(log).containsPattern("uuid\\s+: [0-9a-f-]{36}");
             assertThat(run.ok("dd-4k").output()).as(log).contains("READBACK-OK");
+            // 128 KiB writes go in the capsule (IOCCSZ 8196: 128 KiB of data), without an R2T.
+            assertThat(run.ok("dd-128k").output()).as(log).contains("READBACK-OK");
             assertThat(run.ok("dd-512").lines()).as(log).contains("512", "READBACK-OK");
             run.ok("flush");
             GuestStep outOfRange = run.step("lba-out-of-range");
@@ -137,10 +145,16 @@ class NvmeKernelInitiatorTest {
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-4k.bin")));
             assertThat(GuestRun.readFile(dataDir.resolve("small.img"), 101L * 512, 37 * 512))
                     .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-512.bin")));
+            assertThat(GuestRun.readFile(dataDir.resolve("big.img"), 80L * 128 * 1024, 24 * 128 * 1024))
+                    .as(log).isEqualTo(Files.readAllBytes(run.share().resolve("pattern-128k.bin")));
 
             String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                     URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
+            // The 128 KiB writes of dd-128k came in their capsules: at least their 3 MiB of in-capsule data.
+            assertThat(org.copyoffload.testsupport.PrometheusText.parse(metrics).sum("copyoffload_nvme_tcp_data_bytes_total",
+                    x -> "in".equals(x.label("direction")) && "capsule_cmd".equals(x.label("type"))))
+                    .as(log).isGreaterThanOrEqualTo(24 * 128 * 1024);
             assertThat(metrics).contains("copyoffload_nvme_commands_total{opcode=\"write\",queue=\"io\",status=\"success\"}")
                     .contains("copyoffload_nvme_tcp_pdus_total{direction=\"in\",type=\"h2c_data\"}")
                     .contains("status=\"lba_out_of_range\"");

@@ -200,6 +200,17 @@ class ConfigLoaderTest {
                 """, "t")).isInstanceOf(ConfigException.class).hasMessageContaining("listed twice");
     }
 
+    /** 128 KiB of in-capsule data by default: Linux then sends writes up to that size without an R2T round trip. */
+    @Test
+    void inCapsuleDataDefaultsTo128KiBAndWriteDataBudgetsBoundIt() {
+        ServerConfig defaults = ConfigLoader.parse("data-dir: x\n", "t");
+        assertThat(defaults.nvme().inCapsuleDataSize()).isEqualTo(131072);
+        assertThat(defaults.nvme().maxWriteDataPerConnection()).isEqualTo(32L << 20);
+        assertThat(defaults.nvme().maxWriteData()).isEqualTo(512L << 20);
+        assertThat(ConfigLoader.parse("nvme: {in-capsule-data-size: 8192}", "t").nvme().inCapsuleDataSize())
+                .isEqualTo(8192);
+    }
+
     @Test
     void timeoutsHaveSafeDefaultsAndTakeUnits() {
         ServerConfig defaults = ConfigLoader.parse("data-dir: x\n", "t");

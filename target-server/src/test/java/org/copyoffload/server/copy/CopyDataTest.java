@@ -58,10 +58,12 @@ class CopyDataTest {
     static CopyFixture.Allocator lbas;
     static TestServer server;
     static NvmeTcpHost host;
+    static final int IN_CAPSULE = 8192;
 
     @BeforeAll
     static void start() {
-        config = new CopyFixture.Config(dir).subsystem(D, "2.1", true)
+        // 8 KiB of in-capsule data (not the default 128 KiB), so that a Source Range list can be too long for it.
+        config = new CopyFixture.Config(dir).nvme("  in-capsule-data-size: " + IN_CAPSULE + "\n").subsystem(D, "2.1", true)
                 .namespace(N1, 48 << 20, 4096)
                 .namespace(N2, 32 << 20, 4096)
                 .namespace(N3, 16 << 20, 512)
@@ -149,7 +151,7 @@ class CopyDataTest {
         for (int i : order) {
             ranges.add(r0(src.base + 2L * i, 2));
         }
-        assertThat(CopySourceRange.listLength(CopyFixture.F0, 256)).isEqualTo(TestServer.IN_CAPSULE);
+        assertThat(CopySourceRange.listLength(CopyFixture.F0, 256)).isEqualTo(IN_CAPSULE);
         long r2tBefore = r2ts(0);
         copyAndCheck(List.of(src, dst), nsid, dst.base, ranges, "256 ranges of 2 blocks, shuffled");
         assertThat(r2ts(0)).as("8192 bytes of Source Range list went in the capsule").isEqualTo(r2tBefore);

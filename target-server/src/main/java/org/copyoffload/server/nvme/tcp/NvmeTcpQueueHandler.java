@@ -507,6 +507,7 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             if (error != null) {
                 if (error instanceof java.util.concurrent.CancellationException) {
                     ReferenceCountUtil.release(data);
+                    releaseWriteData(sqe.cid());
                     return;
                 }
                 log.error("command {} failed inside the target", describe(sqe), error);
