@@ -59,6 +59,14 @@ class NvmeKernelInitiatorTest {
             int port = server.nvmeAddresses().getFirst().getPort();
             String script = """
                     export PORT=%d NQN=%s LOCKED=%s HOST=%s
+                    # roundtrip DEVICE BS COUNT SEEK NAME: COUNT blocks of BS random bytes kept as /share/NAME, written
+                    # to DEVICE at block SEEK with O_DIRECT, read back and compared.
+                    cat > /tmp/roundtrip <<'EOF'
+                    dd if=/dev/urandom of=/share/$5 bs=$2 count=$3 2>/dev/null
+                    dd if=/share/$5 of=$1 bs=$2 seek=$4 oflag=direct 2>&1 | tail -1
+                    dd if=$1 of=/tmp/back-$5 bs=$2 skip=$4 count=$3 iflag=direct 2>/dev/null
+                    cmp /share/$5 /tmp/back-$5 && echo READBACK-OK
+                    EOF
                     step no-default-route '! ip route | grep -q default'
                     step discover 'nvme discover -t tcp -a $HOST -s $PORT'
                     step connect-all 'nvme connect-all -t tcp -a $HOST -s $PORT; sleep 1; ls /sys/class/nvme'
@@ -70,25 +78,11 @@ class NvmeKernelInitiatorTest {
                     step id-ctrl '. /tmp/map; nvme id-ctrl /dev/$C'
                     step id-ns '. /tmp/map; nvme id-ns /dev/$N1'
                     step ns-descs '. /tmp/map; nvme ns-descs /dev/$N1'
-                    step dd-4k '
-                      . /tmp/map; D=/dev/$N1
-                      dd if=/dev/urandom of=/share/pattern-4k.bin bs=1M count=4 2>/dev/null
-                      dd if=/share/pattern-4k.bin of=$D bs=1M seek=3 oflag=direct 2>&1 | tail -1
-                      dd if=$D of=/tmp/back bs=1M skip=3 count=4 iflag=direct 2>/dev/null
-                      cmp /share/pattern-4k.bin /tmp/back && echo READBACK-OK'
-                    step dd-128k '
-                      . /tmp/map; D=/dev/$N1
-                      dd if=/dev/urandom of=/share/pattern-128k.bin bs=128k count=24 2>/dev/null
-                      dd if=/share/pattern-128k.bin of=$D bs=128k seek=80 oflag=direct 2>&1 | tail -1
-                      dd if=$D of=/tmp/back128 bs=128k skip=80 count=24 iflag=direct 2>/dev/null
-                      cmp /share/pattern-128k.bin /tmp/back128 && echo READBACK-OK'
+                    step dd-4k '. /tmp/map; sh /tmp/roundtrip /dev/$N1 1M 4 3 pattern-4k.bin'
+                    step dd-128k '. /tmp/map; sh /tmp/roundtrip /dev/$N1 128k 24 80 pattern-128k.bin'
                     step dd-512 '
-                      . /tmp/map; D=/dev/$N2
-                      cat /sys/block/${D##*/}/queue/logical_block_size
-                      dd if=/dev/urandom of=/share/pattern-512.bin bs=512 count=37 2>/dev/null
-                      dd if=/share/pattern-512.bin of=$D bs=512 seek=101 oflag=direct 2>&1 | tail -1
-                      dd if=$D of=/tmp/back512 bs=512 skip=101 count=37 iflag=direct 2>/dev/null
-                      cmp /share/pattern-512.bin /tmp/back512 && echo READBACK-OK'
+                      . /tmp/map; cat /sys/block/$N2/queue/logical_block_size
+                      sh /tmp/roundtrip /dev/$N2 512 37 101 pattern-512.bin'
                     step flush '. /tmp/map; nvme flush /dev/$N1 --namespace-id=1'
                     step lba-out-of-range '. /tmp/map; nvme read /dev/$N1 --start-block=65536 --block-count=0 --data-size=4096 >/dev/null'
                     step invalid-opcode '. /tmp/map; nvme io-passthru /dev/$N1 --opcode=0x7e --namespace-id=1'
