@@ -45,6 +45,8 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
     private final boolean zoned;
     /** Blocks per zone of a zoned namespace; commands never cross a zone's end (0: not zoned). */
     private final long zoneBlocks;
+    /** Blocks per command at most: the controller's largest transfer (MDTS; 0 in Identify: no limit). */
+    private final long maxBlocks;
     private final AtomicInteger nextQueue = new AtomicInteger();
 
     private NvmeNamespaceDevice(NvmeTcpHost host, int nsid, IdentifyNamespace ns, boolean zoned) {
@@ -55,6 +57,8 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         this.controller = host.controller();
         this.name = controller.subnqn() + "/ns" + nsid + " (controller " + host.controllerId() + ")";
         this.blockSize = ns.currentFormat().blockSize();
+        long maxTransfer = host.controller().maxTransferBytes();
+        this.maxBlocks = maxTransfer == 0 ? Long.MAX_VALUE : Math.max(1, maxTransfer / blockSize);
         this.size = ns.nsze() * blockSize;
         this.mssrl = ns.mssrl();
         this.mcl = ns.mcl();
@@ -293,6 +297,12 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         return Math.floorMod(nextQueue.getAndIncrement(), host.ioQueueCount());
     }
 
+    /** How many of {@code blocks} from {@code slba} one command may carry: at most MDTS, never past a zone's end. */
+    private int firstCommandBlocks(long slba, int blocks) {
+        long first = Math.min(blocks, maxBlocks);
+        return (int) (zoneBlocks == 0 ? first : Math.min(first, zoneBlocks - slba % zoneBlocks));
+    }
+
     @Override
     public CompletableFuture<ByteBuf> read(long offset, int length) {
         try {
@@ -302,11 +312,11 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         }
         long slba = offset / blockSize;
         int blocks = length / blockSize;
-        int first = zoneBlocks == 0 ? blocks : (int) Math.min(blocks, zoneBlocks - slba % zoneBlocks);
+        int first = firstCommandBlocks(slba, blocks);
         if (first == blocks) {
             return host.read(queue(), nsid, slba, blocks, blockSize);
         }
-        // Reads crossing a zone's end are split there (a controller may refuse them: ZNS RAZB).
+        // Reads beyond MDTS are split, and so are reads crossing a zone's end (a controller may refuse them: ZNS RAZB).
         return host.read(queue(), nsid, slba, first, blockSize).thenCompose(head -> read(offset + (long) first
                 * blockSize, length - first * blockSize).handle((tail, error) -> {
                     if (error != null) {
@@ -328,11 +338,12 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         }
         long slba = offset / blockSize;
         int blocks = data.readableBytes() / blockSize;
-        int first = zoneBlocks == 0 ? blocks : (int) Math.min(blocks, zoneBlocks - slba % zoneBlocks);
+        int first = firstCommandBlocks(slba, blocks);
         if (first == blocks) {
             return host.write(queue(), nsid, slba, data, blockSize, false);
         }
-        // A write may not cross a zone's end: the part in the next zone follows once the first is done.
+        // A write may neither exceed MDTS nor cross a zone's end: the rest follows once the first part is done (in
+        // order, as a zone's write pointer needs).
         ByteBuf rest = data.retainedSlice(data.readerIndex() + first * blockSize, (blocks - first) * blockSize);
         ByteBuf head = data.readRetainedSlice(first * blockSize);
         data.release();

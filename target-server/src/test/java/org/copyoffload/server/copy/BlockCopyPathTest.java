@@ -33,7 +33,12 @@ class BlockCopyPathTest {
     Path dir;
 
     TestServer start() {
-        String yaml = """
+        return start("");
+    }
+
+    /** {@code nvme} extra settings, e.g. {@code "nvme: {mdts: 2}\n"}. */
+    TestServer start(String nvme) {
+        String yaml = nvme + """
                 data-dir: %s
                 listeners:
                   - {address: 127.0.0.1, port: 0}
@@ -172,6 +177,43 @@ class BlockCopyPathTest {
                 assertThat(f.offset()).isEqualTo(16 * 4096);
             });
             assertThat(read(old, 1, 0, 16)).as("c got a's blocks 16-31").isEqualTo(read(h, 1, 16, 16));
+        }
+    }
+
+    /**
+     * A controller whose MDTS (16 KiB) is below the fallback's 128 KiB chunks: the device splits each READ and WRITE
+     * into commands the controller takes (before, every one failed with Invalid Field), in order into a zone.
+     */
+    @Test
+    void theFallbackSplitsItsReadsAndWritesAtTheControllersMdts() {
+        try (TestServer server = start("nvme: {mdts: 2}\n"); NvmeTcpHost h = server.connect(2)) {
+            assertThat(h.controller().maxTransferBytes()).isEqualTo(16384);
+            NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
+            NvmeNamespaceDevice z = NvmeNamespaceDevice.open(h, 3);
+            byte[] data = new byte[100 * 4096];
+            for (int at = 0; at < 100; at += 4) {
+                byte[] part = fill(h, 1, at, Math.min(4, 100 - at), 100 + at);
+                System.arraycopy(part, 0, data, at * 4096, part.length);
+            }
+            TrafficSnapshot before = h.traffic().snapshot();
+            CopyResult r = new BlockCopier().copyHostDriven(a, 0, a, 512 * 4096, 100 * 4096).join();
+            assertThat(r.bytesByFallback()).isEqualTo(100 * 4096);
+            // 25 READs and 25 WRITEs of at most 4 blocks, each with its response.
+            assertThat(h.traffic().snapshot().minus(before).pdusSent()).as("PDUs sent").isGreaterThanOrEqualTo(50);
+            assertThat(TestServer.bytesOf(Nvme.await(h.read(0, 1, 512, 4, 4096))))
+                    .isEqualTo(java.util.Arrays.copyOfRange(data, 0, 4 * 4096));
+            for (int at = 0; at < 100; at += 4) {
+                int n = Math.min(4, 100 - at);
+                assertThat(TestServer.bytesOf(Nvme.await(h.read(0, 1, 512 + at, n, 4096)))).as("blocks %d+%d", at, n)
+                        .isEqualTo(java.util.Arrays.copyOfRange(data, at * 4096, (at + n) * 4096));
+            }
+            assertThat(new BlockCopier().copyHostDriven(a, 0, z, 0, 100 * 4096).join().bytesByFallback())
+                    .isEqualTo(100 * 4096);
+            for (int at = 0; at < 100; at += 4) {
+                int n = Math.min(4, 100 - at);
+                assertThat(TestServer.bytesOf(Nvme.await(h.read(0, 3, at, n, 4096)))).as("zoned blocks %d+%d", at, n)
+                        .isEqualTo(java.util.Arrays.copyOfRange(data, at * 4096, (at + n) * 4096));
+            }
         }
     }
 
