@@ -27,8 +27,12 @@ stale=
 if [ -n "$changed" ]; then stale=1; fi
 for pid in $(pgrep -f "podman system service .*$URL" || true); do
     conf=$(tr '\0' '\n' < "/proc/$pid/environ" 2>/dev/null | sed -n 's/^CONTAINERS_CONF=//p')
-    if [ -n "$stale" ] || [ "$conf" != "$STATE/containers.conf" ] || [ "$pid" != "$own" ]; then
-        echo "podman-service.sh: stopping the service $pid (settings ${conf:-none}, not $STATE/containers.conf)" >&2
+    # A service whose working directory was deleted (started from a clone since removed, before it was started from
+    # $STATE) cannot start containers: conmon fails with "Failed to get working directory".
+    cwd=$(readlink "/proc/$pid/cwd" 2>/dev/null || true)
+    if [ -n "$stale" ] || [ "$conf" != "$STATE/containers.conf" ] || [ "$pid" != "$own" ] || [[ "$cwd" == *" (deleted)" ]]; then
+        echo "podman-service.sh: stopping the service $pid (settings ${conf:-none}, working directory ${cwd:-unknown};" \
+            "wanted $STATE/containers.conf)" >&2
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
@@ -40,7 +44,8 @@ fi
 [ "$(id -u)" = 0 ] || { echo "podman-service.sh: needs root to start the podman service on $SOCK" >&2; exit 1; }
 rm -f "$SOCK"
 echo "podman-service.sh: starting podman system service on $URL (log $LOG)" >&2
-setsid nohup podman system service --time=0 "$URL" >>"$LOG" 2>&1 </dev/null &
+# From $STATE, not from this checkout: the service and every container's conmon inherit its working directory.
+(cd "$STATE" && exec setsid nohup podman system service --time=0 "$URL" >>"$LOG" 2>&1 </dev/null) &
 echo $! > "$PIDFILE"
 for _ in $(seq 1 50); do
     answers && { echo "podman-service.sh: $URL answers" >&2; exit 0; }
