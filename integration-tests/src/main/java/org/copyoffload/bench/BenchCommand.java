@@ -353,7 +353,8 @@ public final class BenchCommand implements Callable<Integer> {
             // deallocated just before, first round not counted, median), so the two groups compare like for like.
             List<ClosedLoop.Result> rounds = new ArrayList<>();
             for (int round = 0; round <= ZnsBenchmark.ROUNDS; round++) {
-                ClosedLoop.Result pass = DeallocatedPass.run(host, 1, blocks, chunk / lba, seqDepth, duration, seqWrites);
+                ClosedLoop.Result pass = DeallocatedPass.run(host, 1, blocks, chunk / lba, seqDepth, duration,
+                        seqWrites);
                 if (round > 0) {
                     rounds.add(pass);
                 }
@@ -362,7 +363,8 @@ public final class BenchCommand implements Callable<Integer> {
             report.figure("nvme.seq_write_128k_deallocated.mb_s", "NVMe/TCP 128 KiB write, deallocated blocks",
                     deallocated.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "QD %d over %d queue(s), a "
                             + "pass over %d MiB deallocated just before, median of %s MB/s; %.2f of the overwrite",
-                            seqDepth, ioQueues, regionMiB, ZnsBenchmark.rates(rounds), deallocated.bytesPerSecond() / seqWrite.bytesPerSecond()));
+                            seqDepth, ioQueues, regionMiB, ZnsBenchmark.rates(rounds),
+                            deallocated.bytesPerSecond() / seqWrite.bytesPerSecond()));
             CopyBenchmark.settle();
         } finally {
             large.release();

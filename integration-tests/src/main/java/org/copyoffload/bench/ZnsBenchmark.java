@@ -168,7 +168,7 @@ final class ZnsBenchmark {
         }
     }
 
-    /** Sequential Writes of {@code blocks} blocks at QD {@code depth}, into deallocated blocks, as appends go into reset zones. */
+    /** Sequential Writes of {@code blocks} blocks at QD {@code depth} into deallocated blocks (appends: reset zones). */
     private ClosedLoop.Result writes(NvmeTcpHost host, int blocks, int depth, long nsBlocks) throws Exception {
         return DeallocatedPass.run(host, 1, nsBlocks, blocks, depth, duration,
                 seq -> write(host, queue(seq), seq * blocks, blocks));

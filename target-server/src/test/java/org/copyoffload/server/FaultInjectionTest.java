@@ -38,8 +38,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What the target does when its storage misbehaves, and what it holds while it waits: read errors reach the host
  * as Unrecovered Read Error, a failed flush is never a clean shutdown, a slow fsync stalls no other connection on
- * the same event loop, and write data, solicited or in-capsule, stays within its budgets. The server runs one event loop, so every
- * connection shares it, and its stores are {@link FaultyStore}s.
+ * the same event loop, and write data, solicited or in-capsule, stays within its budgets. The server runs one event
+ * loop, so every connection shares it, and its stores are {@link FaultyStore}s.
  */
 @ExtendWith(LeakDetectionExtension.class)
 class FaultInjectionTest {
@@ -364,7 +364,8 @@ class FaultInjectionTest {
                     () -> conv().writesWaiting() >= budgetWrites);
             q.expectNothing(); // time for more capsules to be read, were reading not paused
             long slack = 512 << 10;
-            assertThat(conv().writesWaiting()).as("writes received").isLessThanOrEqualTo((int) ((PER_CONNECTION + slack) / length));
+            assertThat(conv().writesWaiting()).as("writes received")
+                    .isLessThanOrEqualTo((int) ((PER_CONNECTION + slack) / length));
             assertThat(server.server().target().writeData().used()).isBetween(PER_CONNECTION, PER_CONNECTION + slack);
             assertThat(readPauses()).isGreaterThan(pausesBefore);
             gate.countDown();

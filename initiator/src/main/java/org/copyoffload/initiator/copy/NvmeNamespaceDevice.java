@@ -57,7 +57,7 @@ public final class NvmeNamespaceDevice implements CopyCapableDevice {
         this.controller = host.controller();
         this.name = controller.subnqn() + "/ns" + nsid + " (controller " + host.controllerId() + ")";
         this.blockSize = ns.currentFormat().blockSize();
-        long maxTransfer = host.controller().maxTransferBytes();
+        long maxTransfer = controller.maxTransferBytes();
         this.maxBlocks = maxTransfer == 0 ? Long.MAX_VALUE : Math.max(1, maxTransfer / blockSize);
         this.size = ns.nsze() * blockSize;
         this.mssrl = ns.mssrl();

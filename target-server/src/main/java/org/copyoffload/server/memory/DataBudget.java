@@ -50,17 +50,16 @@ public final class DataBudget {
 
     /**
      * Takes {@code bytes} that have already arrived and cannot be refused (NVMe/TCP in-capsule data), even beyond the
-     * limit, and says whether the budget is now spent beyond it: the caller then stops reading more.
+     * limit; the caller asks {@link #overLimit} whether to stop reading more.
      */
-    public synchronized boolean take(long bytes) {
+    public synchronized void take(long bytes) {
         if (bytes < 0) {
             throw new IllegalArgumentException("negative take " + bytes);
         }
         used += bytes;
-        return used > limit;
     }
 
-    /** Whether more is in use than the limit (only {@link #take} can get it there). */
+    /** Whether more is in use than the limit: by {@link #take}, or by one acquire larger than the whole budget. */
     public synchronized boolean overLimit() {
         return used > limit;
     }

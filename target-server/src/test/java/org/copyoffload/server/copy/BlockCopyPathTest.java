@@ -67,18 +67,27 @@ class BlockCopyPathTest {
 
     /** Random blocks written 32 at a time (within MDTS). */
     static byte[] fill(NvmeTcpHost h, int nsid, long lba, int blocks, long seed) {
+        return fill(h, nsid, lba, blocks, seed, 32);
+    }
+
+    /** Random blocks written {@code perCommand} at a time. */
+    static byte[] fill(NvmeTcpHost h, int nsid, long lba, int blocks, long seed, int perCommand) {
         byte[] data = TestServer.randomBytes(new Random(seed), blocks * 4096);
-        for (int at = 0; at < blocks; at += 32) {
-            int n = Math.min(32, blocks - at);
+        for (int at = 0; at < blocks; at += perCommand) {
+            int n = Math.min(perCommand, blocks - at);
             Nvme.write(h, nsid, lba + at, java.util.Arrays.copyOfRange(data, at * 4096, (at + n) * 4096), false);
         }
         return data;
     }
 
     static byte[] read(NvmeTcpHost h, int nsid, long lba, int blocks) {
+        return read(h, nsid, lba, blocks, 32);
+    }
+
+    static byte[] read(NvmeTcpHost h, int nsid, long lba, int blocks, int perCommand) {
         byte[] out = new byte[blocks * 4096];
-        for (int at = 0; at < blocks; at += 32) {
-            int n = Math.min(32, blocks - at);
+        for (int at = 0; at < blocks; at += perCommand) {
+            int n = Math.min(perCommand, blocks - at);
             System.arraycopy(TestServer.bytesOf(Nvme.await(h.read(0, nsid, lba + at, n, 4096))), 0, out, at * 4096,
                     n * 4096);
         }
@@ -190,30 +199,16 @@ class BlockCopyPathTest {
             assertThat(h.controller().maxTransferBytes()).isEqualTo(16384);
             NvmeNamespaceDevice a = NvmeNamespaceDevice.open(h, 1);
             NvmeNamespaceDevice z = NvmeNamespaceDevice.open(h, 3);
-            byte[] data = new byte[100 * 4096];
-            for (int at = 0; at < 100; at += 4) {
-                byte[] part = fill(h, 1, at, Math.min(4, 100 - at), 100 + at);
-                System.arraycopy(part, 0, data, at * 4096, part.length);
-            }
+            byte[] data = fill(h, 1, 0, 100, 100, 4);
             TrafficSnapshot before = h.traffic().snapshot();
             CopyResult r = new BlockCopier().copyHostDriven(a, 0, a, 512 * 4096, 100 * 4096).join();
             assertThat(r.bytesByFallback()).isEqualTo(100 * 4096);
             // 25 READs and 25 WRITEs of at most 4 blocks, each with its response.
             assertThat(h.traffic().snapshot().minus(before).pdusSent()).as("PDUs sent").isGreaterThanOrEqualTo(50);
-            assertThat(TestServer.bytesOf(Nvme.await(h.read(0, 1, 512, 4, 4096))))
-                    .isEqualTo(java.util.Arrays.copyOfRange(data, 0, 4 * 4096));
-            for (int at = 0; at < 100; at += 4) {
-                int n = Math.min(4, 100 - at);
-                assertThat(TestServer.bytesOf(Nvme.await(h.read(0, 1, 512 + at, n, 4096)))).as("blocks %d+%d", at, n)
-                        .isEqualTo(java.util.Arrays.copyOfRange(data, at * 4096, (at + n) * 4096));
-            }
+            assertThat(read(h, 1, 512, 100, 4)).isEqualTo(data);
             assertThat(new BlockCopier().copyHostDriven(a, 0, z, 0, 100 * 4096).join().bytesByFallback())
                     .isEqualTo(100 * 4096);
-            for (int at = 0; at < 100; at += 4) {
-                int n = Math.min(4, 100 - at);
-                assertThat(TestServer.bytesOf(Nvme.await(h.read(0, 3, at, n, 4096)))).as("zoned blocks %d+%d", at, n)
-                        .isEqualTo(java.util.Arrays.copyOfRange(data, at * 4096, (at + n) * 4096));
-            }
+            assertThat(read(h, 3, 0, 100, 4)).as("zoned").isEqualTo(data);
         }
     }
 

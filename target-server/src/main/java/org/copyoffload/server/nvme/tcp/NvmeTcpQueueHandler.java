@@ -138,7 +138,6 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
     private long connectionWriteData;
     /** In-capsule data bytes each command in flight holds (by CID), given back when it completes. */
     private final Map<Integer, Integer> inCapsuleBytes = new HashMap<>();
-    private long inCapsuleHeld;
     /** Reading from the socket stopped because in-capsule data filled the budgets (see {@link #holdInCapsule}). */
     private boolean readsPaused;
     /** Called by the target's budget when another connection releases data (one identity, so registered once). */
@@ -406,29 +405,31 @@ public final class NvmeTcpQueueHandler extends ChannelInboundHandlerAdapter impl
             return;
         }
         inCapsuleBytes.put(cid, bytes);
-        inCapsuleHeld += bytes;
         connectionWriteData += bytes;
-        boolean targetFull = target.writeData().take(bytes);
-        if (!readsPaused && (targetFull || connectionWriteData > target.settings().maxWriteDataPerConnection())) {
+        target.writeData().take(bytes);
+        if (!readsPaused && writeBudgetsFull()) {
             readsPaused = true;
             ctx.channel().config().setAutoRead(false);
             metrics.readsPaused();
-            log.debug("{} in-capsule bytes held, {} write-data bytes on this connection: reading paused", inCapsuleHeld,
-                    connectionWriteData);
+            log.debug("{} commands with in-capsule data, {} write-data bytes on this connection: reading paused",
+                    inCapsuleBytes.size(), connectionWriteData);
         }
+    }
+
+    /** This connection's or the target's write data beyond its bound. */
+    private boolean writeBudgetsFull() {
+        return connectionWriteData > target.settings().maxWriteDataPerConnection() || target.writeData().overLimit();
     }
 
     /** Gives back what the command with this CID took from the write-data budgets, then lets held writes go. */
     private void releaseWriteData(int cid) {
         Integer inCapsule = inCapsuleBytes.remove(cid);
         if (inCapsule != null) {
-            inCapsuleHeld -= inCapsule;
             connectionWriteData -= inCapsule;
             target.writeData().release(inCapsule);
             // Resumed once within both budgets again, or once this connection holds no in-capsule data (another
             // connection may keep the target's budget full, and nothing else would resume this one).
-            if (readsPaused && (inCapsuleHeld == 0 || (!target.writeData().overLimit()
-                    && connectionWriteData <= target.settings().maxWriteDataPerConnection()))) {
+            if (readsPaused && (inCapsuleBytes.isEmpty() || !writeBudgetsFull())) {
                 readsPaused = false;
                 ctx.channel().config().setAutoRead(true);
             }
