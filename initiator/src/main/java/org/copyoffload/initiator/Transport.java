@@ -11,10 +11,12 @@ import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.copyoffload.protocol.ReceiveWatermark;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Transport implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Transport.class);
+    /** Linux's SO_RCVLOWAT (SOL_SOCKET 1, option 18), which epoll channels pass to setsockopt as it is. */
+    private static final IntegerUnixChannelOption SO_RCVLOWAT = new IntegerUnixChannelOption("SO_RCVLOWAT", 1, 18);
     private final EventLoopGroup group;
     private final Class<? extends SocketChannel> channelClass;
 
@@ -45,6 +49,12 @@ public final class Transport implements AutoCloseable {
                 // Reads of up to 256 KiB (Netty's default stops at 64 KiB): fewer recv calls per 128 KiB of data.
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new io.netty.channel.AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
+    }
+
+    /** Sets a connection's SO_RCVLOWAT on epoll sockets; NIO has no such option. */
+    public ReceiveWatermark receiveWatermark() {
+        return channelClass == EpollSocketChannel.class
+                ? (ctx, bytes) -> ctx.channel().config().setOption(SO_RCVLOWAT, bytes) : ReceiveWatermark.NONE;
     }
 
     public EventLoopGroup group() {

@@ -9,6 +9,7 @@ import io.netty.channel.socket.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.copyoffload.protocol.ReceiveWatermark;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
 import org.copyoffload.protocol.nvme.fabrics.ConnectCommand;
 import org.copyoffload.protocol.nvme.fabrics.ConnectData;
@@ -65,7 +66,8 @@ final class NvmeTcpQueue {
                             ch.pipeline().addLast("tls", tls);
                         }
                         ch.pipeline().addLast("traffic", new TrafficMeter(traffic))
-                                .addLast("decoder", new NvmeTcpPduDecoder(settings))
+                                .addLast("decoder", new NvmeTcpPduDecoder(settings,
+                                        tls == null ? transport.receiveWatermark() : ReceiveWatermark.NONE))
                                 .addLast("encoder", encoder)
                                 .addLast("queue", handler);
                     }

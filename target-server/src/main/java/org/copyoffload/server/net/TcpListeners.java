@@ -14,11 +14,13 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.copyoffload.protocol.ReceiveWatermark;
 import org.copyoffload.server.log.RateLimitedWarnings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,6 +47,14 @@ public final class TcpListeners implements AutoCloseable {
         this.bossGroup = new MultiThreadIoEventLoopGroup(1, io);
         this.workerGroup = new MultiThreadIoEventLoopGroup(workerThreads, io);
         this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+
+    /** Linux's SO_RCVLOWAT (SOL_SOCKET 1, option 18), which epoll channels pass to setsockopt as it is. */
+    private static final IntegerUnixChannelOption SO_RCVLOWAT = new IntegerUnixChannelOption("SO_RCVLOWAT", 1, 18);
+
+    /** Sets a connection's receive watermark on epoll sockets; NIO has no such option. */
+    public ReceiveWatermark receiveWatermark() {
+        return epoll() ? (ctx, bytes) -> ctx.channel().config().setOption(SO_RCVLOWAT, bytes) : ReceiveWatermark.NONE;
     }
 
     /** Receive buffers between 64 B and 256 KiB, sized by what the last reads of the connection filled. */

@@ -2,6 +2,7 @@ package org.copyoffload.server.nvme.tcp;
 
 import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.InetSocketAddress;
+import org.copyoffload.protocol.ReceiveWatermark;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduDecoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPduEncoder;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpSettings;
@@ -50,7 +51,9 @@ public final class NvmeTcpServer implements AutoCloseable {
             settings.listener(metrics.forConnection(ch));
             ch.pipeline()
                     .addLast("flush", new FlushConsolidationHandler(256, true))
-                    .addLast("decoder", new NvmeTcpPduDecoder(settings))
+                    // Behind TLS the decoder's missing bytes are not the socket's: no watermark there.
+                    .addLast("decoder", new NvmeTcpPduDecoder(settings,
+                            tls == ServerConfig.TlsMode.NONE ? listeners.receiveWatermark() : ReceiveWatermark.NONE))
                     .addLast("encoder", new NvmeTcpPduEncoder(settings))
                     .addLast("queue", new NvmeTcpQueueHandler(target, settings, metrics));
         });
