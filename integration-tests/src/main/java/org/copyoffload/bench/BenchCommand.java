@@ -157,6 +157,12 @@ public final class BenchCommand implements Callable<Integer> {
                 report.keep("loopback.tcp_128k_streams.cpu_s_per_gb", "loopback, " + ioQueues
                         + " streams: CPU seconds per GB", streams.cpuSecondsPerGb(), "s/GB");
             }
+            LoopbackBandwidth.Measured plain = LoopbackBandwidth.measure(Duration.ofSeconds(seconds), 128 * 1024, 1, false);
+            report.figure("loopback.tcp_128k_plain.mb_s", "loopback TCP, one stream, no watermark",
+                    plain.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT,
+                            "not a reference: the reader woken for every segment, as iperf3's is and as the reference "
+                                    + "was until issue 17's seventh session; %.2f of the reference; %s",
+                            plain.bytesPerSecond() / one, cpuLabel(plain.cpuSecondsPerGb())));
             loopback = new LoopbackBandwidth.Reference(one, many, ioQueues);
         }
         if (only == null || only.equals("read")) {

@@ -61,7 +61,7 @@ class BenchCommandTest {
         JsonNode figures = new ObjectMapper().readTree(json.toFile()).get("figures");
         assertThat(figures.fieldNames()).toIterable().containsExactly("loopback.tcp_128k.mb_s",
                 "loopback.tcp_128k.cpu_s_per_gb", "loopback.tcp_128k_streams.mb_s",
-                "loopback.tcp_128k_streams.cpu_s_per_gb", "nvme.fill_write_128k.mb_s",
+                "loopback.tcp_128k_streams.cpu_s_per_gb", "loopback.tcp_128k_plain.mb_s", "nvme.fill_write_128k.mb_s",
                 "nvme.seq_write_128k_1q.mb_s", "nvme.seq_write_128k_1q.ratio_loopback", "nvme.seq_write_128k.mb_s",
                 "nvme.seq_write_128k.cpu_s_per_gb", "nvme.seq_write_128k.ratio_loopback",
                 "nvme.seq_write_128k.ratio_loopback_1stream", "nvme.seq_read_128k_1q.mb_s",
