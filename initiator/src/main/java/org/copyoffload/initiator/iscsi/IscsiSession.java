@@ -119,7 +119,7 @@ public final class IscsiSession implements AutoCloseable {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast("decoder", new IscsiPduDecoder(settings))
+                            ch.pipeline().addLast("decoder", new IscsiPduDecoder(settings, transport.receiveWatermark()))
                                     .addLast("traffic", new IscsiTrafficMeter(traffic, settings))
                                     .addLast("encoder", new IscsiPduEncoder(settings))
                                     .addLast("connection", handler);

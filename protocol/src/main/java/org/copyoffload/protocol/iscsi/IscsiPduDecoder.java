@@ -3,8 +3,9 @@ package org.copyoffload.protocol.iscsi;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
+import org.copyoffload.protocol.ReceiveWatermark;
+import org.copyoffload.protocol.WatermarkedDecoder;
 import org.copyoffload.protocol.iscsi.IscsiPdu.Malformed;
 
 /**
@@ -16,7 +17,7 @@ import org.copyoffload.protocol.iscsi.IscsiPdu.Malformed;
  * after any other (an unsupported or wrong-side opcode, a data digest error) it skips the rest of that PDU, as
  * it arrives, and decodes the next, so the connection stays in step.
  */
-public final class IscsiPduDecoder extends ByteToMessageDecoder {
+public final class IscsiPduDecoder extends WatermarkedDecoder {
     static final int AHS_EXTENDED_CDB = 1;
     static final int AHS_BIDI_READ_LENGTH = 2;
     private static final int BHS = IscsiPdu.BHS_LENGTH;
@@ -27,14 +28,23 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
     private long discard;
 
     public IscsiPduDecoder(IscsiCodecSettings settings) {
+        this(settings, ReceiveWatermark.NONE);
+    }
+
+    /** @param watermark told, after every read, how many bytes the PDU being received still lacks */
+    public IscsiPduDecoder(IscsiCodecSettings settings, ReceiveWatermark watermark) {
+        super(watermark);
         this.settings = settings;
-        // Data segments are handed on as slices: a composite cumulation keeps the socket's buffers instead of
-        // copying every read into one growing buffer.
-        setCumulator(COMPOSITE_CUMULATOR);
+    }
+
+    @Override
+    protected boolean failed() {
+        return failed;
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        newDecode();
         if (failed) {
             in.skipBytes(in.readableBytes());
             return;
@@ -110,6 +120,7 @@ public final class IscsiPduDecoder extends ByteToMessageDecoder {
             }
         }
         if (in.readableBytes() < total) {
+            lacking(total - in.readableBytes());
             return null;
         }
         if (ddgst) {

@@ -29,7 +29,7 @@ public final class IscsiServer implements AutoCloseable {
             IscsiCodecSettings codec = new IscsiCodecSettings(true);
             ch.pipeline()
                     .addLast("flush", new FlushConsolidationHandler(256, true))
-                    .addLast("decoder", new IscsiPduDecoder(codec))
+                    .addLast("decoder", new IscsiPduDecoder(codec, listeners.receiveWatermark()))
                     .addLast("encoder", new IscsiPduEncoder(codec))
                     .addLast("connection", new IscsiConnection(service, codec, portalGroupTag));
         });

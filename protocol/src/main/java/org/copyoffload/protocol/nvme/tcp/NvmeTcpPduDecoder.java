@@ -2,9 +2,9 @@ package org.copyoffload.protocol.nvme.tcp;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import java.util.List;
 import org.copyoffload.protocol.ReceiveWatermark;
+import org.copyoffload.protocol.WatermarkedDecoder;
 import org.copyoffload.protocol.nvme.CompletionQueueEntry;
 import org.copyoffload.protocol.nvme.SubmissionQueueEntry;
 import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu.Malformed;
@@ -16,55 +16,33 @@ import org.copyoffload.protocol.nvme.tcp.NvmeTcpPdu.Malformed;
  * status and the offending field's offset; after that the decoder discards everything, since a byte stream
  * out of step cannot be resynchronized.
  */
-public final class NvmeTcpPduDecoder extends ByteToMessageDecoder {
+public final class NvmeTcpPduDecoder extends WatermarkedDecoder {
     private static final int COMMON_HEADER = 8;
 
-    /** Below this many missing bytes a wake-up is cheaper than the two system calls that would avoid it. */
-    static final int WATERMARK_MINIMUM = 32 << 10;
-    /**
-     * The most a reader waits for at once: enough to take a data PDU in a few large reads, little enough that the
-     * kernel keeps acknowledging while the rest arrives (it caps the watermark at half the largest receive buffer).
-     */
-    static final int WATERMARK_MAXIMUM = 256 << 10;
-
     private final NvmeTcpSettings settings;
-    private final ReceiveWatermark watermark;
     private boolean failed;
-    /** Bytes the PDU at the head of the cumulation still lacks, as the last decode found it (0: none started). */
-    private long missing;
-    /** The receive watermark last asked of the transport. */
-    private int watermarkSet = 1;
 
     public NvmeTcpPduDecoder(NvmeTcpSettings settings) {
         this(settings, ReceiveWatermark.NONE);
     }
 
     /**
-     * @param watermark told, after every read, how many bytes the PDU being received still lacks, so that the
-     *                  transport wakes this decoder once for them rather than for every segment
+     * @param watermark told, after every read, how many bytes the PDU being received still lacks (see
+     *                  {@link WatermarkedDecoder}); {@link ReceiveWatermark#NONE} behind TLS
      */
     public NvmeTcpPduDecoder(NvmeTcpSettings settings, ReceiveWatermark watermark) {
+        super(watermark);
         this.settings = settings;
-        this.watermark = watermark;
-        // Data PDUs are up to MDTS long and handed on as slices: a composite cumulation keeps the socket's
-        // buffers instead of copying every read into one growing buffer.
-        setCumulator(COMPOSITE_CUMULATOR);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-        super.channelRead(ctx, msg);
-        // Only PDUs sure to be followed by that many bytes raise the watermark: what the head PDU still lacks.
-        int wanted = failed || missing < WATERMARK_MINIMUM ? 1 : (int) Math.min(missing, WATERMARK_MAXIMUM);
-        if (wanted != watermarkSet && ctx.channel().isActive()) {
-            watermarkSet = wanted;
-            watermark.wakeAfter(ctx, wanted);
-        }
+    protected boolean failed() {
+        return failed;
     }
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-        missing = 0;
+        newDecode();
         if (failed) {
             in.skipBytes(in.readableBytes());
             return;
@@ -160,7 +138,7 @@ public final class NvmeTcpPduDecoder extends ByteToMessageDecoder {
             }
         }
         if (in.readableBytes() < plen) {
-            missing = plen - in.readableBytes();
+            lacking(plen - in.readableBytes());
             return null;
         }
         if (hdgst) {

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.copyoffload.protocol.ReceiveWatermark;
+import org.copyoffload.protocol.WatermarkedDecoder;
 import org.copyoffload.protocol.nvme.NvmeSamples;
 import org.copyoffload.protocol.testing.DecoderHarness;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The decoder asks the transport to wake it only once the data PDU it is receiving can be complete (at most
- * {@value NvmeTcpPduDecoder#WATERMARK_MAXIMUM} bytes at a time), never for more bytes than the PDU still lacks (the
+ * {@value WatermarkedDecoder#MAXIMUM} bytes at a time), never for more bytes than the PDU still lacks (the
  * peer may send nothing more until it is answered), and back to any byte as soon as no large PDU is pending.
  */
 class ReceiveWatermarkTest {
@@ -44,13 +45,13 @@ class ReceiveWatermarkTest {
         byte[] pdu = h2cData(1, MIB, true);
         try (DecoderHarness h = harness()) {
             h.feed(Arrays.copyOfRange(pdu, 0, HEADER + 65536));
-            assertThat(asked).containsExactly(NvmeTcpPduDecoder.WATERMARK_MAXIMUM);
+            assertThat(asked).containsExactly(WatermarkedDecoder.MAXIMUM);
             h.feed(Arrays.copyOfRange(pdu, HEADER + 65536, HEADER + 327680));
             assertThat(asked).as("still more than the maximum missing: no new call").hasSize(1);
             h.feed(Arrays.copyOfRange(pdu, HEADER + 327680, HEADER + 851968));
-            assertThat(asked).containsExactly(NvmeTcpPduDecoder.WATERMARK_MAXIMUM, MIB - 851968);
+            assertThat(asked).containsExactly(WatermarkedDecoder.MAXIMUM, MIB - 851968);
             assertThat(h.feed(Arrays.copyOfRange(pdu, HEADER + 851968, pdu.length))).hasSize(1);
-            assertThat(asked).containsExactly(NvmeTcpPduDecoder.WATERMARK_MAXIMUM, MIB - 851968, 1);
+            assertThat(asked).containsExactly(WatermarkedDecoder.MAXIMUM, MIB - 851968, 1);
         }
     }
 
@@ -66,15 +67,15 @@ class ReceiveWatermarkTest {
             h.feed(Arrays.copyOfRange(stream, 100_000, stream.length));
             assertThat(h.received()).hasSize(1);
             assertThat(asked).as("the second PDU lacks more than the maximum too: the first call stands")
-                    .containsExactly(NvmeTcpPduDecoder.WATERMARK_MAXIMUM);
+                    .containsExactly(WatermarkedDecoder.MAXIMUM);
             h.feed(Arrays.copyOfRange(second, HEADER + 1000, second.length));
             assertThat(h.received()).hasSize(2);
-            assertThat(asked).containsExactly(NvmeTcpPduDecoder.WATERMARK_MAXIMUM, 1);
+            assertThat(asked).containsExactly(WatermarkedDecoder.MAXIMUM, 1);
         }
     }
 
     @ParameterizedTest(name = "{0} bytes missing")
-    @ValueSource(ints = {1, 4096, NvmeTcpPduDecoder.WATERMARK_MINIMUM - 1})
+    @ValueSource(ints = {1, 4096, WatermarkedDecoder.MINIMUM - 1})
     void aPduLackingLessThanTheMinimumLeavesTheWatermarkAlone(int missing) {
         byte[] pdu = h2cData(1, 128 << 10, true);
         try (DecoderHarness h = harness()) {
@@ -111,7 +112,7 @@ class ReceiveWatermarkTest {
         try (DecoderHarness h = harness()) {
             h.feed(Arrays.copyOfRange(pdu, 0, HEADER + 4096));
             h.feed(Arrays.copyOfRange(pdu, HEADER + 4096, pdu.length - 100_000));
-            assertThat(asked).containsExactly(NvmeTcpPduDecoder.WATERMARK_MAXIMUM, 100_000);
+            assertThat(asked).containsExactly(WatermarkedDecoder.MAXIMUM, 100_000);
             byte[] rest = new byte[100_000 + bad.length];
             System.arraycopy(pdu, pdu.length - 100_000, rest, 0, 100_000);
             System.arraycopy(bad, 0, rest, 100_000, bad.length);
