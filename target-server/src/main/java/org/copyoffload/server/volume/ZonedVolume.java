@@ -211,7 +211,11 @@ public final class ZonedVolume implements Closeable {
      * @throws IOException when the sync fails, or when earlier writes do not complete within a minute
      */
     public void complete(ZoneModel.WriteReservation r, boolean durable) throws IOException {
-        lock.lock();
+        // Spin first: the other connection's reservation or completion holds the lock for a microsecond, and parking
+        // for it costs both event loops a futex wake-up (4 KiB Zone Appends over two queues).
+        if (!tryLockBriefly()) {
+            lock.lock();
+        }
         try {
             var snapshot = model.completeWrite(r);
             if (snapshot.isPresent()) {
