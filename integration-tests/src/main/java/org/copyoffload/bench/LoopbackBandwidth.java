@@ -50,12 +50,12 @@ final class LoopbackBandwidth {
     record Measured(double bytesPerSecond, double cpuSecondsPerGb) {
     }
 
-    /** Bytes per second received over {@code duration} by {@code streams} streams together, after a short warm-up. */
     /** What the reader asks for at once (SO_RCVLOWAT), the NVMe/TCP decoder's largest watermark. */
     static final int READER_WATERMARK = 256 << 10;
     /** The reader's buffer: large, so that one read takes everything a wake-up found. */
     static final int READ_BYTES = 1 << 20;
 
+    /** Bytes per second received over {@code duration} by {@code streams} streams together, after a short warm-up. */
     static Measured measure(Duration duration, int bufferSize, int streams) throws IOException, InterruptedException {
         return measure(duration, bufferSize, streams, true);
     }

@@ -33,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class TcpListeners implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TcpListeners.class);
     private static final RateLimitedWarnings REFUSED = RateLimitedWarnings.of(log, "connections refused over the limits");
+    /** Linux's SO_RCVLOWAT (SOL_SOCKET 1, option 18), which epoll channels pass to setsockopt as it is. */
+    private static final IntegerUnixChannelOption SO_RCVLOWAT = new IntegerUnixChannelOption("SO_RCVLOWAT", 1, 18);
 
     private final ConnectionGate gate;
     private final EventLoopGroup bossGroup;
@@ -48,9 +50,6 @@ public final class TcpListeners implements AutoCloseable {
         this.workerGroup = new MultiThreadIoEventLoopGroup(workerThreads, io);
         this.channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
-
-    /** Linux's SO_RCVLOWAT (SOL_SOCKET 1, option 18), which epoll channels pass to setsockopt as it is. */
-    private static final IntegerUnixChannelOption SO_RCVLOWAT = new IntegerUnixChannelOption("SO_RCVLOWAT", 1, 18);
 
     /** Sets a connection's receive watermark on epoll sockets; NIO has no such option. */
     public ReceiveWatermark receiveWatermark() {
