@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.copyoffload.initiator.nvme.Eventually;
 import org.copyoffload.protocol.iscsi.IscsiOpcode;
 import org.copyoffload.protocol.iscsi.IscsiPdu;
 import org.copyoffload.protocol.iscsi.RejectReason;
@@ -273,6 +274,8 @@ class IscsiSessionStateTest {
         assertThat(out.data().toString(StandardCharsets.US_ASCII)).isEqualTo("ping");
         out.release();
         assertThat(session.expStatSn()).as("a NOP-In with ITT 0xffffffff does not advance StatSN").isEqualTo(before);
+        // Counted once the socket has taken the write, which can be a moment after the target read it.
+        Eventually.await("the NOP-Out counted", () -> session.traffic().snapshot().sent(IscsiOpcode.NOP_OUT).pdus() > 0);
         assertThat(session.traffic().snapshot().sent(IscsiOpcode.NOP_OUT).bytes()).as("BHS + 4 bytes of data")
                 .isEqualTo(48 + 4);
         logOut();
