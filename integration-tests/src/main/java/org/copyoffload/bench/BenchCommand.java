@@ -110,6 +110,8 @@ public final class BenchCommand implements Callable<Integer> {
     Path json;
 
     private BenchReport report;
+    /** The loopback streams whose readers also write into the page cache (bytes per second), or NaN if not measured. */
+    private double writeCeiling = Double.NaN;
 
     @Override
     public Integer call() throws Exception {
@@ -164,6 +166,9 @@ public final class BenchCommand implements Callable<Integer> {
                                     + "was until issue 17's seventh session; %.2f of the reference; %s",
                             plain.bytesPerSecond() / one, cpuLabel(plain.cpuSecondsPerGb())));
             loopback = new LoopbackBandwidth.Reference(one, many, ioQueues);
+            if (only == null || only.equals("read")) {
+                measureWriteCeiling(many);
+            }
         }
         if (only == null || only.equals("read")) {
             report.heading(String.format(Locale.ROOT, "nvme: %d MiB region, %d s warm-up of each kind first",
@@ -336,6 +341,11 @@ public final class BenchCommand implements Callable<Integer> {
             ClosedLoop.Result seqWrite = ClosedLoop.run(seqDepth, duration, seqWrites);
             TrafficSnapshot written = host.traffic().snapshot().minus(before);
             reportSequential("write", oneWrite, seqWrite, written.bytesSent(), "sent", loopback, 0.6);
+            if (!Double.isNaN(writeCeiling)) {
+                report.figure("nvme.seq_write_128k.ratio_streams_into_file", "ratio write / streams into the page cache",
+                        seqWrite.bytesPerSecond() / writeCeiling, "ratio", "against the same loopback streams whose "
+                                + "readers write what they receive into a file: what NVMe/TCP and our host and target cost");
+            }
             CopyBenchmark.settle();
 
             ClosedLoop.Result oneRead = ClosedLoop.run(seqDepth, duration, oneQueueReads);
@@ -401,6 +411,29 @@ public final class BenchCommand implements Callable<Integer> {
             return "ratio " + ProcFile.read(Path.of("/proc/sys/vm/" + prefix + "_ratio")).trim();
         } catch (java.io.IOException e) {
             return "unknown";
+        }
+    }
+
+    /**
+     * The 128 KiB write's ceiling on this machine: the reference's streams (as many as the queues) with readers that
+     * write everything they receive into cached pages of a file, with no protocol in between.
+     */
+    private void measureWriteCeiling(double reference) throws Exception {
+        Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
+                "copyoffload-bench-loopback");
+        try {
+            long perStream = Math.max(1, regionMiB / ioQueues) << 20;
+            LoopbackBandwidth.Measured m = LoopbackBandwidth.measureIntoFile(Duration.ofSeconds(seconds), 128 * 1024,
+                    ioQueues, dir.resolve("sink.img"), perStream);
+            writeCeiling = m.bytesPerSecond();
+            report.figure("loopback.tcp_128k_streams_into_file.mb_s", "loopback TCP, " + ioQueues
+                    + " stream(s) into the page cache", writeCeiling / 1e6, "MB/s", String.format(Locale.ROOT,
+                    "not a reference: the readers also write what they receive over %d MiB of cached pages each, no "
+                            + "protocol; the most a 128 KiB write over %d queue(s) reaches here; %.2f of the reference; %s",
+                    perStream >> 20, ioQueues, writeCeiling / reference, cpuLabel(m.cpuSecondsPerGb())));
+        } finally {
+            deleteContents(dir);
+            Files.deleteIfExists(dir);
         }
     }
 

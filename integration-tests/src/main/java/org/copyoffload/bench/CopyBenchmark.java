@@ -91,6 +91,7 @@ final class CopyBenchmark {
             List<Result> inside = new ArrayList<>();
             List<Result> across = new ArrayList<>();
             List<Result> hostDriven = new ArrayList<>();
+            List<SocketCopyPipeline.Measured> pipeline = new ArrayList<>();
             warmUpHostDriven(host, blocks);
             // Round 0 writes every destination block once and is not counted. Nor is round 1: each run, the JIT
             // threw away (uncommon traps) and compiled again the host's and Netty's buffer code as its host-driven
@@ -104,6 +105,7 @@ final class CopyBenchmark {
                     inside.clear();
                     across.clear();
                     hostDriven.clear();
+                    pipeline.clear();
                 }
                 settle();
                 reference.add(copyFileRange(dir.resolve("a.img"), dir.resolve("b.img"), size, false));
@@ -115,6 +117,9 @@ final class CopyBenchmark {
                 across.add(offloaded(host, CopyDescriptorFormat.FORMAT_2, 1, 2, 0));
                 settle();
                 hostDriven.add(readWrite(host, blocks));
+                settle();
+                pipeline.add(SocketCopyPipeline.copy(dir.resolve("a.img"), dir.resolve("b.img"), size, ioQueues,
+                        hostChunkBytes(host)));
                 settle();
                 newPages.add(copyFileRange(dir.resolve("a.img"), dir.resolve("new-pages.img"), size, true));
             }
@@ -143,6 +148,7 @@ final class CopyBenchmark {
                             + "; aim: at least 0.5");
             report.keep("copy.host_driven.ratio_loopback_1stream", "ratio host-driven copy / one loopback stream",
                     hostDrivenRate / loopback.oneStream(), "ratio");
+            reportPipeline(pipeline, hostDrivenRate, hostChunkBytes(host));
             report.figure("copy.offload_speedup.ratio", "speed-up of offload", hd.seconds / ac.seconds, "ratio",
                     "median wall time, host-driven / offloaded across namespaces");
         }
@@ -211,6 +217,27 @@ final class CopyBenchmark {
         report.keep(name + ".cpu_s_per_gb", "CPU seconds per GB copied (host and target)", cpuPerGb, "s/GB");
         report.keep(name + ".wire_bytes", what, r.traffic.bytesSent() + r.traffic.bytesReceived(), "bytes");
         return r;
+    }
+
+    /**
+     * The host-driven copy's ceiling on this machine: the same bytes, chunks and queues through loopback and a
+     * forwarding thread with no protocol at all ({@link SocketCopyPipeline}), and the host-driven copy against it.
+     */
+    private void reportPipeline(List<SocketCopyPipeline.Measured> rounds, double hostDrivenRate, int chunk) {
+        List<SocketCopyPipeline.Measured> sorted = rounds.stream()
+                .sorted(java.util.Comparator.comparingDouble(SocketCopyPipeline.Measured::seconds)).toList();
+        SocketCopyPipeline.Measured median = sorted.get(sorted.size() / 2);
+        double rate = size / median.seconds();
+        report.figure("copy.socket_pipeline.mb_s", "the same copy without a protocol", rate / 1e6, "MB/s",
+                String.format(Locale.ROOT, "median of %s s; file -> loopback -> forwarding thread -> loopback -> file, "
+                        + "%d KiB chunks over %d queue(s): the most a host-driven copy reaches here; %.2f of one "
+                        + "loopback stream; %s", seconds(rounds.stream().map(SocketCopyPipeline.Measured::seconds)
+                        .toList()), chunk >> 10, ioQueues, rate / loopback.oneStream(),
+                        BenchCommand.cpuLabel(median.cpuSeconds() / (size / 1e9))));
+        report.keep("copy.socket_pipeline.cpu_s_per_gb", "CPU seconds per GB, the copy without a protocol",
+                median.cpuSeconds() / (size / 1e9), "s/GB");
+        report.figure("copy.host_driven.ratio_socket_pipeline", "ratio host-driven copy / copy without protocol",
+                hostDrivenRate / rate, "ratio", "what NVMe/TCP and our host and target cost on top of moving the bytes");
     }
 
     /**

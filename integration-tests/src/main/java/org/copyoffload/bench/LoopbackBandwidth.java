@@ -7,7 +7,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,6 +55,8 @@ final class LoopbackBandwidth {
 
     /** What the reader asks for at once (SO_RCVLOWAT), the NVMe/TCP decoder's largest watermark. */
     static final int READER_WATERMARK = 256 << 10;
+    /** Every byte the writers send. */
+    static final byte PATTERN = (byte) 0xa5;
     /** The reader's buffer: large, so that one read takes everything a wake-up found. */
     static final int READ_BYTES = 1 << 20;
 
@@ -66,10 +71,39 @@ final class LoopbackBandwidth {
      */
     static Measured measure(Duration duration, int bufferSize, int streams, boolean watermarked)
             throws IOException, InterruptedException {
+        return measure(duration, bufferSize, streams, watermarked, null, 0);
+    }
+
+    /**
+     * The reference's streams with readers that also write everything they receive into the page cache: each into its
+     * own {@code regionPerStream} bytes of {@code file}, over and over, written and synced first so that every write
+     * overwrites cached pages (as the bench's 128 KiB writes do). No protocol, so a 128 KiB write over NVMe/TCP can
+     * approach this, never pass it.
+     */
+    static Measured measureIntoFile(Duration duration, int bufferSize, int streams, Path file, long regionPerStream)
+            throws IOException, InterruptedException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            ByteBuffer zeros = ByteBuffer.allocateDirect(READ_BYTES);
+            for (long at = 0; at < streams * regionPerStream; at += READ_BYTES) {
+                zeros.clear().limit((int) Math.min(READ_BYTES, streams * regionPerStream - at));
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, at + zeros.position());
+                }
+            }
+            channel.force(false);
+            return measure(duration, bufferSize, streams, true, channel, regionPerStream);
+        }
+    }
+
+    private static Measured measure(Duration duration, int bufferSize, int streams, boolean watermarked,
+                                    FileChannel sink, long regionPerStream) throws IOException, InterruptedException {
         try (NativeLoopbackListener server = NativeLoopbackListener.open()) {
             AtomicLong received = new AtomicLong();
+            List<IOException> failures = new ArrayList<>();
             List<Thread> threads = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
+                long regionStart = i * regionPerStream;
                 threads.add(Thread.ofPlatform().name("loopback-reader-" + i).start(() -> {
                     try (Arena arena = Arena.ofConfined()) {
                         int in = server.accept();
@@ -80,14 +114,28 @@ final class LoopbackBandwidth {
                             MemorySegment buf = arena.allocate(watermarked ? READ_BYTES : bufferSize, 4096);
                             MemorySegment errno = NativeLoopbackListener.errnoSegment(arena);
                             long n;
+                            long offset = 0;
                             while ((n = NativeLoopbackListener.read(in, buf, errno)) > 0) {
+                                if (sink != null) {
+                                    if (offset + n > regionPerStream) {
+                                        offset = 0;
+                                    }
+                                    ByteBuffer data = buf.asSlice(0, n).asByteBuffer();
+                                    while (data.hasRemaining()) {
+                                        sink.write(data, regionStart + offset + data.position());
+                                    }
+                                    offset += n;
+                                }
                                 received.addAndGet(n);
                             }
                         } finally {
                             NativeLoopbackListener.closeFd(in);
                         }
                     } catch (IOException e) {
-                        // the listener closed before a writer connected: the writer reports its failure
+                        // a write into the sink failed, or the listener closed because a writer could not connect
+                        synchronized (failures) {
+                            failures.add(e);
+                        }
                     }
                 }));
             }
@@ -96,12 +144,14 @@ final class LoopbackBandwidth {
             long warmUpEnd = System.nanoTime() + Duration.ofMillis(500).toNanos();
             long end = warmUpEnd + duration.toNanos();
             CountDownLatch done = new CountDownLatch(streams);
-            List<IOException> failures = new ArrayList<>();
             for (int i = 0; i < streams; i++) {
                 threads.add(Thread.ofPlatform().name("loopback-writer-" + i).start(() -> {
                     try (SocketChannel out = SocketChannel.open(address)) {
                         out.setOption(StandardSocketOptions.TCP_NODELAY, true);
                         ByteBuffer buf = ByteBuffer.allocateDirect(bufferSize);
+                        while (buf.hasRemaining()) {
+                            buf.put(PATTERN);  // not zeros, so that what a reader writes into a file shows
+                        }
                         while (System.nanoTime() < end) {
                             out.write(buf.clear());
                         }

@@ -42,6 +42,12 @@ final class NativeLoopbackListener implements AutoCloseable {
     private static final MethodHandle SETSOCKOPT = bind("setsockopt",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle READ = bind("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle RECV = bind("recv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle POLL = bind("poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final int MSG_DONTWAIT = 0x40;
+    private static final int EAGAIN = 11;
+    private static final short POLLIN = 1;
     private static final MethodHandle CLOSE = bind("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle SHUTDOWN = bind("shutdown", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final int SHUT_RDWR = 2;
@@ -135,6 +141,40 @@ final class NativeLoopbackListener implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads what has arrived without sleeping in the read: the bytes read, 0 at the end of the stream, -1 on an error.
+     * When nothing has arrived it waits in poll(2) until the watermark's worth has (or the stream ends), then reads.
+     * A blocking read would not do for a reader whose watermark changes: one that sleeps after taking part of what it
+     * asked for is woken only once the watermark's worth arrives on top of that, which may never come.
+     */
+    static long readWhenReady(int conn, MemorySegment buf, MemorySegment errno, MemorySegment pollfd) {
+        try {
+            while (true) {
+                long n = (long) RECV.invokeExact(errno, conn, buf, buf.byteSize(), MSG_DONTWAIT);
+                int error = n < 0 ? (int) ERRNO.get(errno, 0L) : 0;
+                if (n >= 0 || error != EAGAIN && error != EINTR) {
+                    return n;
+                }
+                if (error == EAGAIN) {
+                    pollfd.set(JAVA_INT, 0, conn);
+                    pollfd.set(ValueLayout.JAVA_SHORT, 4, POLLIN);
+                    pollfd.set(ValueLayout.JAVA_SHORT, 6, (short) 0);
+                    int ready = (int) POLL.invokeExact(errno, pollfd, 1L, -1);
+                    if (ready < 0 && (int) ERRNO.get(errno, 0L) != EINTR) {
+                        return -1;
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /** A struct pollfd for {@link #readWhenReady}. */
+    static MemorySegment pollfdSegment(Arena arena) {
+        return arena.allocate(8, 4);
+    }
+
     static MemorySegment errnoSegment(Arena arena) {
         return arena.allocate(CAPTURE);
     }
@@ -153,14 +193,19 @@ final class NativeLoopbackListener implements AutoCloseable {
         }
     }
 
-    /** Closes the listener; a thread still waiting in {@link #accept} gets an error (close alone would not wake it). */
-    @Override
-    public void close() {
+    /** Shuts both directions of {@code fd} down: a thread blocked on it wakes (close alone would not wake it). */
+    static void shutdownFd(int fd) {
         try (Arena arena = Arena.ofConfined()) {
             int rc = (int) SHUTDOWN.invokeExact(arena.allocate(CAPTURE), fd, SHUT_RDWR);
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /** Closes the listener; a thread still waiting in {@link #accept} gets an error. */
+    @Override
+    public void close() {
+        shutdownFd(fd);
         closeFd(fd);
     }
 }
