@@ -110,8 +110,6 @@ public final class BenchCommand implements Callable<Integer> {
     Path json;
 
     private BenchReport report;
-    /** The loopback streams whose readers also write into the page cache (bytes per second), or NaN if not measured. */
-    private double writeCeiling = Double.NaN;
 
     @Override
     public Integer call() throws Exception {
@@ -166,14 +164,12 @@ public final class BenchCommand implements Callable<Integer> {
                                     + "was until issue 17's seventh session; %.2f of the reference; %s",
                             plain.bytesPerSecond() / one, cpuLabel(plain.cpuSecondsPerGb())));
             loopback = new LoopbackBandwidth.Reference(one, many, ioQueues);
-            if (only == null || only.equals("read")) {
-                measureWriteCeiling(many);
-            }
         }
         if (only == null || only.equals("read")) {
+            double writeCeiling = measureWriteCeiling(loopback.forQueues(ioQueues));
             report.heading(String.format(Locale.ROOT, "nvme: %d MiB region, %d s warm-up of each kind first",
                     regionMiB, warmUpSeconds));
-            readBenchmark(loopback);
+            readBenchmark(loopback, writeCeiling);
         }
         if (only == null || only.equals("copy")) {
             Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
@@ -282,9 +278,10 @@ public final class BenchCommand implements Callable<Integer> {
      * host's and the target's hot paths; on two cores that takes seconds) 128 KiB sequential writes and reads over the
      * region, with as many queues as Linux would connect and with one, and 4 KiB random reads and writes at QD
      * {@code randomDepth}. Dirty pages are written back (sync) between the write and the read measurements, so the
-     * kernel's write-back of one does not land on the other.
+     * kernel's write-back of one does not land on the other. {@code writeCeiling}: {@link #measureWriteCeiling}'s
+     * figure, the write's ceiling in bytes per second.
      */
-    private void readBenchmark(LoopbackBandwidth.Reference loopback) throws Exception {
+    private void readBenchmark(LoopbackBandwidth.Reference loopback, double writeCeiling) throws Exception {
         Duration duration = Duration.ofSeconds(seconds);
         Path dir = dataDir != null ? dataDir : Files.createTempDirectory("copyoffload-bench");
         String yaml = """
@@ -341,12 +338,10 @@ public final class BenchCommand implements Callable<Integer> {
             ClosedLoop.Result seqWrite = ClosedLoop.run(seqDepth, duration, seqWrites);
             TrafficSnapshot written = host.traffic().snapshot().minus(before);
             reportSequential("write", oneWrite, seqWrite, written.bytesSent(), "sent", loopback, 0.6);
-            if (!Double.isNaN(writeCeiling)) {
-                report.figure("nvme.seq_write_128k.ratio_into_file", "ratio write / loopback into the page cache",
-                        seqWrite.bytesPerSecond() / writeCeiling, "ratio", String.format(Locale.ROOT, "against the "
-                                + "faster of the loopback figures into the page cache, %.2f of the reference: the "
-                                + "most a write reaches here with no protocol", writeCeiling / loopback.forQueues(ioQueues)));
-            }
+            report.figure("nvme.seq_write_128k.ratio_into_file", "ratio write / loopback into the page cache",
+                    seqWrite.bytesPerSecond() / writeCeiling, "ratio", String.format(Locale.ROOT, "against the "
+                            + "faster of the loopback figures into the page cache, %.2f of the reference: the "
+                            + "most a write reaches here with no protocol", writeCeiling / loopback.forQueues(ioQueues)));
             CopyBenchmark.settle();
 
             ClosedLoop.Result oneRead = ClosedLoop.run(seqDepth, duration, oneQueueReads);
@@ -418,28 +413,28 @@ public final class BenchCommand implements Callable<Integer> {
     /**
      * The 128 KiB write's ceiling on this machine: the reference's streams with readers that write everything they
      * receive into cached pages of a file, with no protocol in between; one stream, and as many as the queues. The
-     * faster is the ceiling: on two cores one stream into a file (two threads) can beat two (four threads).
+     * faster is the ceiling, returned in bytes per second: on two cores one stream into a file (two threads) can beat
+     * two (four threads).
      */
-    private void measureWriteCeiling(double reference) throws Exception {
+    private double measureWriteCeiling(double reference) throws Exception {
         Path dir = Files.createTempDirectory(dataDir != null ? dataDir : Path.of(System.getProperty("java.io.tmpdir")),
                 "copyoffload-bench-loopback");
         try {
-            writeCeiling = 0;
+            double ceiling = 0;
             for (int streams : ioQueues > 1 ? new int[] {1, ioQueues} : new int[] {1}) {
                 long perStream = Math.max(1, regionMiB / streams) << 20;
                 LoopbackBandwidth.Measured m = LoopbackBandwidth.measureIntoFile(Duration.ofSeconds(seconds),
                         128 * 1024, streams, dir.resolve("sink.img"), perStream);
-                writeCeiling = Math.max(writeCeiling, m.bytesPerSecond());
-                String name = streams == 1 ? "loopback.tcp_128k_into_file.mb_s"
-                        : "loopback.tcp_128k_streams_into_file.mb_s";
-                report.figure(name, "loopback TCP, " + (streams == 1 ? "one stream" : streams + " streams") + " into the page cache",
-                        m.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "not a reference: the reader%s "
-                                + "also write%s what %s receive%s over %d MiB of cached pages, no protocol; %.2f of the "
-                                + "reference; %s", streams == 1 ? "" : "s", streams == 1 ? "s" : "",
-                                streams == 1 ? "it" : "they", streams == 1 ? "s" : "", perStream >> 20,
-                                m.bytesPerSecond() / reference, cpuLabel(m.cpuSecondsPerGb())));
+                ceiling = Math.max(ceiling, m.bytesPerSecond());
+                report.figure(streams == 1 ? "loopback.tcp_128k_into_file.mb_s" : "loopback.tcp_128k_streams_into_file.mb_s",
+                        "loopback TCP, " + (streams == 1 ? "one stream" : streams + " streams") + " into the page cache",
+                        m.bytesPerSecond() / 1e6, "MB/s", String.format(Locale.ROOT, "not a reference: each reader "
+                                + "also writes what it receives over %d MiB of cached pages, no protocol; %.2f of the "
+                                + "reference; %s", perStream >> 20, m.bytesPerSecond() / reference,
+                                cpuLabel(m.cpuSecondsPerGb())));
                 Files.delete(dir.resolve("sink.img"));
             }
+            return ceiling;
         } finally {
             deleteContents(dir);
             Files.deleteIfExists(dir);

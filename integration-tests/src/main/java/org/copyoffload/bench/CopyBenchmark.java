@@ -178,6 +178,11 @@ final class CopyBenchmark {
         return sorted.get(sorted.size() / 2);
     }
 
+    /** The round in the middle when sorted by {@code key} (the upper one of an even count, as {@link #median}). */
+    private static <T> T medianBy(List<T> rounds, java.util.function.ToDoubleFunction<T> key) {
+        return rounds.stream().sorted(java.util.Comparator.comparingDouble(key)).toList().get(rounds.size() / 2);
+    }
+
     static String seconds(List<Double> values) {
         return values.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).reduce((a, b) -> a + ", " + b).orElse("");
     }
@@ -204,8 +209,7 @@ final class CopyBenchmark {
 
     /** Reports the median run of {@code runs} (throughput, ratio to copy_file_range, bytes on the wire) and returns it. */
     private Result report(String name, String what, List<Result> runs, double reference) {
-        List<Result> sorted = runs.stream().sorted(java.util.Comparator.comparingDouble(Result::seconds)).toList();
-        Result r = sorted.get(sorted.size() / 2);
+        Result r = medianBy(runs, Result::seconds);
         double cpuPerGb = r.cpuSeconds / (size / 1e9);
         report.figure(name + ".mb_s", what, size / r.seconds / 1e6, "MB/s", String.format(Locale.ROOT,
                 "median of %s s; ratio to copy_file_range %.2f; %s, JIT %d ms; wire: %s sent, %s received, %d+%d PDUs",
@@ -224,9 +228,7 @@ final class CopyBenchmark {
      * forwarding thread with no protocol at all ({@link SocketCopyPipeline}), and the host-driven copy against it.
      */
     private void reportPipeline(List<SocketCopyPipeline.Measured> rounds, double hostDrivenRate, int chunk) {
-        List<SocketCopyPipeline.Measured> sorted = rounds.stream()
-                .sorted(java.util.Comparator.comparingDouble(SocketCopyPipeline.Measured::seconds)).toList();
-        SocketCopyPipeline.Measured median = sorted.get(sorted.size() / 2);
+        SocketCopyPipeline.Measured median = medianBy(rounds, SocketCopyPipeline.Measured::seconds);
         double rate = size / median.seconds();
         report.figure("copy.socket_pipeline.mb_s", "the same copy without a protocol", rate / 1e6, "MB/s",
                 String.format(Locale.ROOT, "median of %s s; file -> loopback -> forwarding thread -> loopback -> file, "

@@ -43,42 +43,24 @@ final class SocketCopyPipeline {
     static Measured copy(Path from, Path to, long size, int queues, int chunk) throws IOException, InterruptedException {
         List<Thread> threads = new ArrayList<>();
         List<Throwable> failures = new ArrayList<>();
-        List<Integer> descriptors = new ArrayList<>();
+        List<Lane> lanes = new ArrayList<>();
         try (NativeLoopbackListener hostSide = NativeLoopbackListener.open();
              NativeLoopbackListener targetSide = NativeLoopbackListener.open();
              FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
              FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
-            InetSocketAddress toHost = new InetSocketAddress(InetAddress.getLoopbackAddress(), hostSide.port());
-            InetSocketAddress toTarget = new InetSocketAddress(InetAddress.getLoopbackAddress(), targetSide.port());
-            List<SocketChannel> sources = new ArrayList<>();
-            List<SocketChannel> forwards = new ArrayList<>();
-            List<Integer> hostEnds = new ArrayList<>();
-            List<Integer> sinkEnds = new ArrayList<>();
             try {
                 for (int q = 0; q < queues; q++) {
-                    sources.add(connect(toHost));
-                    hostEnds.add(hostSide.accept());
-                    descriptors.add(hostEnds.getLast());
-                    forwards.add(connect(toTarget));
-                    sinkEnds.add(targetSide.accept());
-                    descriptors.add(sinkEnds.getLast());
+                    lanes.add(Lane.open(hostSide, targetSide));
                 }
                 long cpuStart = ProcessCpu.nanos();
                 long start = System.nanoTime();
                 // The first failure stops every thread (their reads end, their writes fail) and is the one reported.
-                Runnable abort = () -> {
-                    descriptors.forEach(NativeLoopbackListener::shutdownFd);
-                    sources.forEach(SocketCopyPipeline::closeQuietly);
-                    forwards.forEach(SocketCopyPipeline::closeQuietly);
-                };
+                Runnable abort = () -> lanes.forEach(Lane::shutdown);
                 long chunks = (size + chunk - 1) / chunk;
                 for (int q = 0; q < queues; q++) {
                     // Chunk i goes over queue i mod queues, as the host-driven copy spreads its pairs.
                     int queue = q;
-                    SocketChannel source = sources.get(q);
-                    SocketChannel forward = forwards.get(q);
-                    int hostEnd = hostEnds.get(q);
-                    int sinkEnd = sinkEnds.get(q);
+                    Lane lane = lanes.get(q);
                     threads.add(start("pipeline-source-" + q, failures, abort, () -> {
                         ByteBuffer buf = ByteBuffer.allocateDirect(chunk);
                         for (long i = queue; i < chunks; i += queues) {
@@ -90,24 +72,24 @@ final class SocketCopyPipeline {
                                 }
                             }
                             buf.flip();
-                            writeFully(source, buf);
+                            writeFully(lane.source, buf);
                         }
                     }));
                     threads.add(start("pipeline-host-" + q, failures, abort, () -> {
                         try (Arena arena = Arena.ofConfined()) {
                             MemorySegment buf = arena.allocate(chunk, 4096);
-                            ChunkReader reader = new ChunkReader(hostEnd, arena);
+                            ChunkReader reader = new ChunkReader(lane.hostEnd, arena);
                             for (long i = queue; i < chunks; i += queues) {
                                 MemorySegment data = buf.asSlice(0, length(size, chunk, i));
                                 reader.readFully(data);
-                                writeFully(forward, data.asByteBuffer());
+                                writeFully(lane.forward, data.asByteBuffer());
                             }
                         }
                     }));
                     threads.add(start("pipeline-sink-" + q, failures, abort, () -> {
                         try (Arena arena = Arena.ofConfined()) {
                             MemorySegment buf = arena.allocate(chunk, 4096);
-                            ChunkReader reader = new ChunkReader(sinkEnd, arena);
+                            ChunkReader reader = new ChunkReader(lane.sinkEnd, arena);
                             for (long i = queue; i < chunks; i += queues) {
                                 long at = i * chunk;
                                 MemorySegment received = buf.asSlice(0, length(size, chunk, i));
@@ -140,10 +122,49 @@ final class SocketCopyPipeline {
                 }
                 return new Measured(seconds, cpu);
             } finally {
-                sources.forEach(SocketCopyPipeline::closeQuietly);
-                forwards.forEach(SocketCopyPipeline::closeQuietly);
-                descriptors.forEach(NativeLoopbackListener::closeFd);
+                lanes.forEach(Lane::close);
             }
+        }
+    }
+
+    /**
+     * One queue's two connections: {@code source} (target side, sending READ data) to {@code hostEnd}, and
+     * {@code forward} (host side, sending WRITE data) to {@code sinkEnd}.
+     */
+    private record Lane(SocketChannel source, int hostEnd, SocketChannel forward, int sinkEnd) {
+        static Lane open(NativeLoopbackListener hostSide, NativeLoopbackListener targetSide) throws IOException {
+            SocketChannel source = connect(hostSide.port());
+            SocketChannel forward = null;
+            int hostEnd = -1;
+            try {
+                hostEnd = hostSide.accept();
+                forward = connect(targetSide.port());
+                return new Lane(source, hostEnd, forward, targetSide.accept());
+            } catch (IOException e) {
+                closeQuietly(source);
+                if (forward != null) {
+                    closeQuietly(forward);
+                }
+                if (hostEnd >= 0) {
+                    NativeLoopbackListener.closeFd(hostEnd);
+                }
+                throw e;
+            }
+        }
+
+        /** Wakes every thread blocked on the lane: reads end, writes fail. */
+        void shutdown() {
+            NativeLoopbackListener.shutdownFd(hostEnd);
+            NativeLoopbackListener.shutdownFd(sinkEnd);
+            closeQuietly(source);
+            closeQuietly(forward);
+        }
+
+        void close() {
+            closeQuietly(source);
+            closeQuietly(forward);
+            NativeLoopbackListener.closeFd(hostEnd);
+            NativeLoopbackListener.closeFd(sinkEnd);
         }
     }
 
@@ -172,8 +193,8 @@ final class SocketCopyPipeline {
         });
     }
 
-    private static SocketChannel connect(InetSocketAddress address) throws IOException {
-        SocketChannel channel = SocketChannel.open(address);
+    private static SocketChannel connect(int port) throws IOException {
+        SocketChannel channel = SocketChannel.open(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
         return channel;
     }
